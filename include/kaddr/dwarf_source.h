@@ -1,0 +1,49 @@
+// Source locations from DWARF through libdwfl. One session per image:
+// vmlinux is reported at its link-time addresses; a module (.ko, ET_REL) is
+// reported with the real address of each section, which libdwfl asks for
+// through its section_address callback and uses to relocate the DWARF.
+//
+// Speed: the first lookup in a compile unit walks that CU's DIE tree once and
+// flattens its subprogram / inlined-subroutine ranges into sorted segments;
+// every later lookup in the CU is a binary search plus a line-table lookup.
+// Nothing is re-parsed per address (the eu-addr2line mistake).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kaddr/elf_file.h"
+#include "kaddr/module_layout.h"
+
+namespace kaddr {
+
+struct SourceLocation {
+    std::string function;  // DWARF name of the function this location is in
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+class DwarfSource {
+public:
+    // vmlinux (ET_EXEC or ET_DYN): look-ups take link-time addresses.
+    static std::unique_ptr<DwarfSource> for_image(std::shared_ptr<const ElfFile> image);
+    // A module: look-ups take runtime addresses, given the placed sections.
+    static std::unique_ptr<DwarfSource> for_module(std::shared_ptr<const ElfFile> ko,
+                                                   std::vector<PlacedSection> sections);
+    ~DwarfSource();
+
+    // Innermost first: the inlined calls, then the out-of-line function.
+    // Empty when no DWARF describes the address. Thread-safe.
+    std::vector<SourceLocation> locate(std::uint64_t addr);
+
+    struct Impl;
+
+private:
+    explicit DwarfSource(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kaddr

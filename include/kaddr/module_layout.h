@@ -1,0 +1,46 @@
+// Where each section of a loaded module lives. Exact addresses come from
+// /sys/module/<m>/sections; without them, the layout is reconstructed from
+// the /proc/modules base and the .ko's section headers the way the kernel's
+// load_module() -> layout_sections() places them for that release. The
+// trap this avoids: a section's address is NOT base + sh_offset.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kaddr/arch.h"
+#include "kaddr/elf_file.h"
+
+namespace kaddr {
+
+enum class Placement { Exact, Reconstructed, Undetermined };
+std::string_view placement_name(Placement p);
+
+struct PlacedSection {
+    std::string name;
+    std::size_t elf_index = 0;    // 0: not in the .ko (address known from sysfs only)
+    std::uint64_t addr = 0;       // valid unless Undetermined
+    std::uint64_t size = 0;
+    bool init = false;            // in the init allocation (freed after init)
+    Placement placement = Placement::Undetermined;
+    std::string why;              // for Undetermined: the reason
+};
+
+struct LayoutRules {
+    Arch arch = Arch::Unknown;
+    int major = 6, minor = 1;       // kernel release: the rules differ by era
+    std::uint64_t page_size = 4096; // CONFIG_STRICT_MODULE_RWX aligns each pass to a page
+    bool randomize_base = true;     // arm64: PLTs only counted with KASLR
+};
+
+// The kernel's offsets for every SHF_ALLOC section of `ko`, with the core
+// allocation at `base`. Init sections, and in the 6.4+ era every section
+// outside the text allocation, come out Undetermined with the reason.
+std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t base, const LayoutRules& rules);
+
+// The sections the kernel would list in sysfs (SHF_ALLOC with size > 0),
+// and their size after the kernel's own adjustments (PLTs).
+std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRules& rules);
+
+}  // namespace kaddr

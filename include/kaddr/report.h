@@ -1,0 +1,22 @@
+// Formatters over the result model: human text, JSON (one object per input,
+// JSON Lines), and gdb `add-symbol-file` lines. Formatters never open files.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "kaddr/resolution.h"
+#include "kaddr/snapshot.h"
+
+namespace kaddr {
+
+nlohmann::json to_json(const Resolution& r);
+nlohmann::json to_json(const SourceLocation& l);
+void print_text(std::ostream& out, const Resolution& r);
+// "func at file:line:col" lines of an inline chain, innermost first.
+void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent);
+
+// `add-symbol-file FILE TEXTADDR -s SECTION ADDR ...` for one module, with a
+// comment saying whether the addresses are exact or reconstructed.
+void print_gdb_symbols(std::ostream& out, const Module& m);
+
+}  // namespace kaddr

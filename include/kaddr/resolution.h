@@ -1,0 +1,47 @@
+// The result model every resolver fills and every formatter prints.
+// "Not found" is a result with a reason (error), not an exception.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kaddr/dwarf_source.h"
+
+namespace kaddr {
+
+// A frame address knows what it is: the faulting pc (looked up as is) or a
+// return address (looked up one instruction back, printed as given).
+enum class AddressKind { Precise, Return };
+
+struct Candidate {  // one of several same-named symbols
+    std::string module;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    std::string file;
+    int line = 0;
+};
+
+struct Resolution {
+    std::string input;
+    std::optional<std::uint64_t> address;   // runtime address
+    std::optional<std::uint64_t> lookup;    // where source was looked up (address - 1 insn for return addresses)
+    std::string region;
+    std::string region_assumption;
+    std::optional<std::string> module;      // nullopt: core kernel (or unknown owner)
+    std::string section;
+    std::string symbol;
+    std::uint64_t offset = 0, size = 0;
+    std::string size_kind;                  // "exact" (st_size) or "inferred" (distance to next symbol)
+    std::vector<std::string> aliases;
+    std::vector<SourceLocation> locations;  // innermost first
+    std::vector<std::string> found_by;
+    std::string confidence;                 // exact, reconstructed-layout, symbol-only, guess
+    std::vector<Candidate> candidates;      // when a name was ambiguous
+    std::vector<std::string> notes;         // what a missing input costs, what was assumed
+    std::optional<std::string> error;
+
+    bool resolved() const { return !error && (!symbol.empty() || !locations.empty()); }
+};
+
+}  // namespace kaddr

@@ -1,0 +1,67 @@
+// A sorted symbol table searched by address (upper_bound) and by name.
+// Sizes say what they mean: an ELF st_size is `exact`; a kallsyms or
+// System.map symbol only has the distance to the next symbol, the size the
+// kernel itself prints after the slash in `func+0x1d/0x40`, and is labelled
+// `inferred`.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace kaddr {
+
+struct Symbol {
+    std::uint64_t addr = 0;
+    std::uint64_t size = 0;       // st_size when known, else the span
+    std::uint64_t span = 0;       // distance to the next higher symbol (what the kernel prints)
+    bool size_known = false;      // true: st_size from an ELF symbol table
+    bool is_function = false;
+    int rank = 0;                 // higher wins among aliases: sized, function, global
+    std::string name;
+};
+
+class SymbolTable {
+public:
+    SymbolTable() = default;
+    // The name index points into the symbols: move, never copy.
+    SymbolTable(SymbolTable&&) = default;
+    SymbolTable& operator=(SymbolTable&&) = default;
+    SymbolTable(const SymbolTable&) = delete;
+    SymbolTable& operator=(const SymbolTable&) = delete;
+
+    struct Entry {
+        std::uint64_t addr;
+        std::uint64_t size;
+        bool size_known;
+        bool is_function;
+        bool global;
+        std::string name;
+    };
+    void add(Entry e);
+    // Sorts and computes spans. `end` bounds the span of the last symbol.
+    void finalize(std::uint64_t end = 0);
+    bool empty() const { return syms_.empty(); }
+    std::size_t size() const { return syms_.size(); }
+
+    // The symbol an address belongs to: the innermost sized symbol that
+    // contains it, else the nearest preceding one. nullptr before the first.
+    const Symbol* lookup(std::uint64_t addr) const;
+    // Other names at the same address as `s`.
+    std::vector<const Symbol*> aliases(const Symbol& s) const;
+    // Every symbol of that name (static functions may share one).
+    std::vector<const Symbol*> by_name(std::string_view name) const;
+    const std::vector<Symbol>& all() const { return syms_; }
+
+private:
+    std::vector<Symbol> syms_;
+    std::unordered_multimap<std::string_view, std::size_t> names_;
+    bool finalized_ = false;
+};
+
+// ARM mapping symbols ($x, $d, $a, $t) and assembler locals mark code/data,
+// they are not functions; the kernel skips them too.
+bool is_mapping_symbol(std::string_view name);
+
+}  // namespace kaddr

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fetch a Debian kernel -dbg package once and extract only the files kaddr's
+# tests need, into a cache outside the repository. Prints the extraction root
+# (the directory that holds usr/lib/debug/...) on stdout.
+#
+#   scripts/fetch-debug.sh x86_64|arm64|armhf
+#
+# Cache: $KADDR_CACHE, else $XDG_CACHE_HOME/kaddr, else ~/.cache/kaddr.
+# Exit status 3 means the package could not be downloaded (for instance it has
+# left the archive): callers skip the dependent tests and say so loudly.
+set -euo pipefail
+
+arch=${1:?usage: fetch-debug.sh x86_64|arm64|armhf}
+case "$arch" in
+  x86_64) pkg=linux-image-6.1.0-56-cloud-amd64-dbg; ver=6.1.192-2; debarch=amd64
+          release=6.1.0-56-cloud-amd64
+          sha=a835edf97e22ec84ddcd4d773596376be9eaae0c5094053b14c8e557cf9d8fb7 ;;
+  arm64)  pkg=linux-image-6.1.0-56-arm64-dbg; ver=6.1.192-2; debarch=arm64
+          release=6.1.0-56-arm64
+          sha=270010442986f46ce0f7a140c41f00e522190e6f521addc4c38fe9b512c0d068 ;;
+  armhf)  pkg=linux-image-6.1.0-50-armmp-dbg; ver=6.1.176-1; debarch=armhf
+          release=6.1.0-50-armmp
+          sha=f5970c5f08c4ae7305fb5b68df7018a881e1a2cb0f52cee771832c83484e480a ;;
+  *) echo "fetch-debug.sh: unknown architecture '$arch' (x86_64, arm64, armhf)" >&2; exit 2 ;;
+esac
+
+cache=${KADDR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaddr}
+root="$cache/$pkg-$ver"
+if [ -f "$root/.complete" ]; then echo "$root"; exit 0; fi
+mkdir -p "$cache"
+exec 9>"$cache/.lock-$pkg"
+flock 9
+if [ -f "$root/.complete" ]; then echo "$root"; exit 0; fi
+
+deb="$cache/${pkg}_${ver}_${debarch}.deb"
+if [ ! -f "$deb" ]; then
+  tmp=$(mktemp -d "$cache/dl.XXXXXX")
+  added_arch=
+  if [ "$debarch" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+    dpkg --add-architecture "$debarch" && added_arch=$debarch
+    apt-get update -qq >&2 || true
+  fi
+  if ! (cd "$tmp" && apt-get download -q "$pkg:$debarch=$ver" >&2); then
+    [ -n "$added_arch" ] && dpkg --remove-architecture "$added_arch" || true
+    rm -rf "$tmp"
+    echo "fetch-debug.sh: cannot download $pkg $ver ($debarch) from the Debian archive" >&2
+    exit 3
+  fi
+  if [ -n "$added_arch" ]; then dpkg --remove-architecture "$added_arch" || true; apt-get update -qq >&2 || true; fi
+  mv "$tmp"/*.deb "$deb"; rm -rf "$tmp"
+fi
+if [ -n "$sha" ] && ! echo "$sha  $deb" | sha256sum -c --quiet - >&2; then
+  echo "fetch-debug.sh: $deb does not have the sha256 the capture's MANIFEST names" >&2
+  rm -f "$deb"; exit 3
+fi
+
+# Only the debug vmlinux, System.map and the module debug files.
+rm -rf "$root.part"; mkdir -p "$root.part"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root.part" --wildcards \
+  "./usr/lib/debug/boot/vmlinux-$release" "./usr/lib/debug/boot/System.map-$release" \
+  "./usr/lib/debug/lib/modules/$release/kernel/*" >&2
+touch "$root.part/.complete"
+rm -rf "$root"; mv "$root.part" "$root"
+rm -f "$deb"    # the extracted tree is what is reused; the .deb is not kept
+echo "$root"

@@ -1,0 +1,40 @@
+#include "common.h"
+
+#include <iostream>
+
+namespace kaddr::cli {
+
+po::options_description input_options(SnapshotInputs& in) {
+    po::options_description o("Inputs (any subset)");
+    o.add_options()
+        ("snapshot", po::value(&in.snapshot_dir), "captured tree: proc/{kallsyms,modules,version}, sys/module/*/sections")
+        ("vmlinux", po::value(&in.vmlinux), "vmlinux ELF (with DWARF for source lines)")
+        ("system-map", po::value(&in.system_map), "System.map")
+        ("kallsyms", po::value(&in.kallsyms), "/proc/kallsyms capture")
+        ("proc-modules", po::value(&in.proc_modules), "/proc/modules capture")
+        ("sections", po::value(&in.sections), "module section addresses: a sys/module tree or 'module section address' lines")
+        ("version", po::value(&in.version), "/proc/version capture (release)")
+        ("debug-root", po::value(&in.debug_root), "extracted -dbg package (usr/lib/debug/...)")
+        ("modules", po::value(&in.module_dirs)->composing(), "directory searched recursively for .ko[.xz|.zst|.gz] (repeatable)")
+        ("ko", po::value(&in.ko_files)->composing(), "a module file (repeatable)")
+        ("arch", po::value(&in.arch), "x86_64, arm64 or arm (normally derived)");
+    return o;
+}
+
+void print_notes(const Snapshot& snap) {
+    for (const auto& n : snap.notes) std::cerr << "kaddr: note: " << n << "\n";
+}
+
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
+           po::positional_options_description& pos, po::variables_map& vm) {
+    opts.add_options()("help,h", "show this help");
+    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    if (vm.count("help")) {
+        std::cout << usage << "\n" << opts << "\n";
+        return false;
+    }
+    po::notify(vm);
+    return true;
+}
+
+}  // namespace kaddr::cli

@@ -1,0 +1,27 @@
+// Shared pieces of the kaddr subcommands: the input options every command
+// accepts, and exit codes.
+#pragma once
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+#include "kaddr/snapshot.h"
+
+namespace kaddr::cli {
+
+namespace po = boost::program_options;
+
+enum Exit { kOk = 0, kUnresolved = 1, kUsage = 2 };
+
+po::options_description input_options(SnapshotInputs& in);
+void print_notes(const Snapshot& snap);
+// Parses argv for one subcommand; returns false (after printing help) for --help.
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
+           po::positional_options_description& pos, po::variables_map& vm);
+
+int cmd_resolve(int argc, char** argv);
+int cmd_gdb_symbols(int argc, char** argv);
+int cmd_oops(int argc, char** argv);
+int cmd_batch(int argc, char** argv);
+
+}  // namespace kaddr::cli

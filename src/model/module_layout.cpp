@@ -1,0 +1,237 @@
+// Mirrors kernel/module/main.c layout_sections() and module_get_offset()
+// (6.1 era: one core and one init allocation, passes by flag mask, each pass
+// page-aligned under STRICT_MODULE_RWX) and the 6.4+ era (one allocation per
+// memory type: only the text allocation's base is in /proc/modules).
+#include "kaddr/module_layout.h"
+
+#include <gelf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+
+#include "kaddr/error.h"
+
+namespace kaddr {
+
+std::string_view placement_name(Placement p) {
+    switch (p) {
+        case Placement::Exact: return "exact";
+        case Placement::Reconstructed: return "reconstructed";
+        default: return "undetermined";
+    }
+}
+
+namespace {
+
+constexpr std::uint64_t kShfRoAfterInit = 0x00200000;  // SHF_RO_AFTER_INIT, set by the loader
+
+std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
+
+bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// module_init_layout_section(): .init* (and on ARM its unwind tables).
+bool is_init_section(const std::string& name, Arch arch) {
+    if (starts(name, ".init")) return true;
+    return arch == Arch::Arm && (starts(name, ".ARM.extab.init") || starts(name, ".ARM.exidx.init"));
+}
+
+struct WorkSection {
+    PlacedSection placed;
+    std::uint64_t flags = 0, align = 1;
+};
+
+// arm64 module_frob_arch_sections()/count_plts(): one PLT slot per distinct
+// (type, symbol, addend) branch relocation to a symbol in another section.
+std::uint64_t count_plts_arm64(const ElfFile& ko, std::size_t relsec, std::size_t target) {
+    Elf_Scn* scn = elf_getscn(ko.elf(), relsec);
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    GElf_Shdr sh;
+    gelf_getshdr(scn, &sh);
+    const ElfSection* symtab = nullptr;
+    for (const auto& s : ko.sections())
+        if (s.type == SHT_SYMTAB) symtab = &s;
+    if (!d || !symtab) return 0;
+    Elf_Data* symd = elf_getdata(elf_getscn(ko.elf(), symtab->index), nullptr);
+    struct Key {
+        std::uint64_t type, sym;
+        std::int64_t addend;
+        bool operator<(const Key& o) const {
+            return std::tie(type, sym, addend) < std::tie(o.type, o.sym, o.addend);
+        }
+        bool operator==(const Key& o) const { return type == o.type && sym == o.sym && addend == o.addend; }
+    };
+    std::vector<Key> keys;
+    std::uint64_t nonzero = 0;
+    std::size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        GElf_Rela r;
+        if (!gelf_getrela(d, static_cast<int>(i), &r)) continue;
+        auto type = GELF_R_TYPE(r.r_info);
+        if (type != 282 /*R_AARCH64_JUMP26*/ && type != 283 /*R_AARCH64_CALL26*/) continue;
+        GElf_Sym sym;
+        if (!gelf_getsym(symd, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
+        if (sym.st_shndx == target) continue;
+        if (r.r_addend != 0) ++nonzero;
+        else keys.push_back({type, GELF_R_SYM(r.r_info), 0});
+    }
+    std::sort(keys.begin(), keys.end());
+    return nonzero + static_cast<std::uint64_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+}
+
+// 32-bit ARM: the addend is in the instruction; only `-8` (zero addend)
+// branches are deduplicated.
+std::uint64_t count_plts_arm(const ElfFile& ko, std::size_t relsec, std::size_t target) {
+    Elf_Scn* scn = elf_getscn(ko.elf(), relsec);
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    GElf_Shdr sh;
+    gelf_getshdr(scn, &sh);
+    const ElfSection* symtab = nullptr;
+    for (const auto& s : ko.sections())
+        if (s.type == SHT_SYMTAB) symtab = &s;
+    Elf_Data* code = elf_getdata(elf_getscn(ko.elf(), target), nullptr);
+    if (!d || !symtab || !code) return 0;
+    Elf_Data* symd = elf_getdata(elf_getscn(ko.elf(), symtab->index), nullptr);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> keys;
+    std::uint64_t other = 0;
+    std::size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        GElf_Rel r;
+        if (!gelf_getrel(d, static_cast<int>(i), &r)) continue;
+        auto type = GELF_R_TYPE(r.r_info);
+        // R_ARM_PC24, R_ARM_CALL, R_ARM_JUMP24, R_ARM_THM_CALL, R_ARM_THM_JUMP24
+        if (type != 1 && type != 28 && type != 29 && type != 10 && type != 30) continue;
+        GElf_Sym sym;
+        if (!gelf_getsym(symd, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
+        if (sym.st_shndx == target) continue;
+        bool zero_addend = false;
+        if (code->d_buf && r.r_offset + 4 <= code->d_size) {
+            std::uint32_t insn;
+            std::memcpy(&insn, static_cast<char*>(code->d_buf) + r.r_offset, 4);
+            if (type == 10 || type == 30) {  // Thumb: two halfwords, offset -4
+                std::uint16_t upper = insn & 0xffff, lower = insn >> 16;
+                zero_addend = (upper & 0x7ff) == 0x7ff && (lower & 0x2fff) == 0x2ffe;
+            } else {
+                zero_addend = (insn & 0x00ffffff) == 0x00fffffe;
+            }
+        }
+        if (zero_addend) keys.emplace_back(type, GELF_R_SYM(r.r_info));
+        else ++other;
+    }
+    std::sort(keys.begin(), keys.end());
+    return other + static_cast<std::uint64_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+}
+
+// The section headers as the loader sees them after its own rewrites.
+std::vector<WorkSection> loader_view(const ElfFile& ko, const LayoutRules& rules) {
+    const auto& secs = ko.sections();
+    std::vector<WorkSection> out;
+    out.reserve(secs.size());
+    std::uint64_t core_plts = 0, init_plts = 0;
+    const bool has_plts = rules.arch == Arch::Arm64 || rules.arch == Arch::Arm;
+    if (has_plts) {
+        for (const auto& s : secs) {
+            bool rela = rules.arch == Arch::Arm64 ? s.type == SHT_RELA : s.type == SHT_REL;
+            if (!rela || s.flags & SHF_ALLOC) continue;
+            std::size_t target = 0;
+            GElf_Shdr sh;
+            gelf_getshdr(elf_getscn(ko.elf(), s.index), &sh);
+            target = sh.sh_info;
+            if (target >= secs.size() || !(secs[target].flags & SHF_EXECINSTR)) continue;
+            if (rules.arch == Arch::Arm64 && !rules.randomize_base) continue;
+            std::uint64_t n = rules.arch == Arch::Arm64 ? count_plts_arm64(ko, s.index, target)
+                                                       : count_plts_arm(ko, s.index, target);
+            (is_init_section(secs[target].name, rules.arch) ? init_plts : core_plts) += n;
+        }
+    }
+    for (const auto& s : secs) {
+        WorkSection w;
+        w.placed.name = s.name;
+        w.placed.elf_index = s.index;
+        w.placed.size = s.size;
+        w.flags = s.flags;
+        w.align = s.align ? s.align : 1;
+        // rewrite_section_headers(): version and modinfo are not loaded;
+        // layout_and_allocate(): per-cpu data gets its own percpu allocation.
+        if (s.name == "__versions" || s.name == ".modinfo" || s.name == ".data..percpu")
+            w.flags &= ~static_cast<std::uint64_t>(SHF_ALLOC);
+        // layout_and_allocate(): these become read-only after init.
+        if (s.name == ".data..ro_after_init" || s.name == "__jump_table") w.flags |= kShfRoAfterInit;
+        if (has_plts && (s.name == ".plt" || s.name == ".init.plt")) {
+            std::uint64_t n = s.name == ".plt" ? core_plts : init_plts;
+            w.flags = SHF_EXECINSTR | SHF_ALLOC;
+            w.align = 64;  // L1_CACHE_BYTES
+            w.placed.size = rules.arch == Arch::Arm64 ? (n + 1) * 12 : align_up(n * 8, 128);
+        }
+        if (rules.arch == Arch::Arm64 && s.name == ".text.ftrace_trampoline") {
+            w.flags = SHF_EXECINSTR | SHF_ALLOC;
+            w.align = 4;
+            w.placed.size = 12;  // NR_FTRACE_PLTS (1) * sizeof(struct plt_entry)
+        }
+        w.placed.init = is_init_section(s.name, rules.arch);
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRules& rules) {
+    std::vector<PlacedSection> out;
+    for (auto& w : loader_view(ko, rules))
+        if ((w.flags & SHF_ALLOC) && w.placed.size > 0) out.push_back(w.placed);
+    return out;
+}
+
+std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t base, const LayoutRules& rules) {
+    if (ko.type() != ET_REL)
+        throw Error(ko.path(), "not a kernel module (ET_REL)", "give the .ko file, not an executable");
+    auto work = loader_view(ko, rules);
+    // The passes of layout_sections(): flags that must be set, flags that
+    // must be clear. ARCH_SHF_SMALL is 0 on the architectures kaddr knows.
+    const std::uint64_t masks[][2] = {
+        {SHF_EXECINSTR | SHF_ALLOC, 0},
+        {SHF_ALLOC, SHF_WRITE},
+        {kShfRoAfterInit | SHF_ALLOC, 0},
+        {SHF_WRITE | SHF_ALLOC, 0},
+        {SHF_ALLOC, 0},
+    };
+    const bool per_type_allocations = rules.major > 6 || (rules.major == 6 && rules.minor >= 4);
+    std::vector<bool> done(work.size(), false);
+    std::uint64_t core = 0;
+    for (std::size_t m = 0; m < std::size(masks); ++m) {
+        for (std::size_t i = 0; i < work.size(); ++i) {
+            auto& w = work[i];
+            if ((w.flags & masks[m][0]) != masks[m][0] || (w.flags & masks[m][1]) || done[i] || w.placed.init)
+                continue;
+            done[i] = true;
+            std::uint64_t off = align_up(core, w.align);
+            core = off + w.placed.size;
+            if (per_type_allocations && m != 0) {
+                w.placed.placement = Placement::Undetermined;
+                w.placed.why = "kernel " + std::to_string(rules.major) + "." + std::to_string(rules.minor) +
+                               " allocates data/rodata separately from text; /proc/modules gives only the text base";
+            } else {
+                w.placed.addr = base + off;
+                w.placed.placement = Placement::Reconstructed;
+            }
+        }
+        if (per_type_allocations) {
+            if (m == 0) core = 0;  // each memory type starts its own allocation
+            continue;
+        }
+        if (m < 3) core = align_up(core, rules.page_size);  // strict_align() under STRICT_MODULE_RWX
+    }
+    std::vector<PlacedSection> out;
+    for (auto& w : work) {
+        if (!(w.flags & SHF_ALLOC) || w.placed.size == 0) continue;
+        if (w.placed.init) {
+            w.placed.placement = Placement::Undetermined;
+            w.placed.why = "init section: its allocation is not in /proc/modules and is freed after init";
+        }
+        out.push_back(std::move(w.placed));
+    }
+    return out;
+}
+
+}  // namespace kaddr

@@ -1,0 +1,55 @@
+#include "kaddr/snapshot.h"
+
+#include <algorithm>
+
+namespace kaddr {
+
+bool Module::contains(std::uint64_t addr) const {
+    if (section_at(addr)) return true;
+    return proc && addr >= proc->base && addr < proc->base + proc->size;
+}
+
+const PlacedSection* Module::section_at(std::uint64_t addr) const {
+    for (const auto& s : sections)
+        if (s.placement != Placement::Undetermined && addr >= s.addr && addr < s.addr + s.size) return &s;
+    return nullptr;
+}
+
+const Module* Snapshot::module_at(std::uint64_t addr) const {
+    for (const auto& m : modules)
+        if (m->section_at(addr)) return m.get();
+    for (const auto& m : modules)
+        if (m->contains(addr)) return m.get();
+    return nullptr;
+}
+
+const Module* Snapshot::module_named(const std::string& name) const {
+    std::string want = canonical_module_name(name);
+    for (const auto& m : modules)
+        if (m->name == want) return m.get();
+    return nullptr;
+}
+
+std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
+    return runtime - static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
+}
+
+DwarfSource* Snapshot::core_dwarf() const {
+    if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
+    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux); });
+    return core.dwarf.get();
+}
+
+DwarfSource* Snapshot::module_dwarf(const Module& m) const {
+    if (!m.ko || !m.ko->has_dwarf()) return nullptr;
+    std::call_once(m.dwarf_once, [&] {
+        try {
+            m.dwarf = DwarfSource::for_module(m.ko, m.sections);
+        } catch (const std::exception& e) {
+            m.dwarf_error = e.what();
+        }
+    });
+    return m.dwarf.get();
+}
+
+}  // namespace kaddr

@@ -1,0 +1,431 @@
+// load_snapshot(): reads each input once, derives what can be derived
+// (architecture, KASLR offset, module layouts), cross-checks inputs against
+// each other (vmlinux vs kallsyms, .ko vs sysfs), and records every choice
+// and assumption in Snapshot::notes.
+#include <gelf.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "kaddr/error.h"
+#include "kaddr/lexemes.h"
+#include "kaddr/snapshot.h"
+#include "module_finder.h"
+
+namespace kaddr {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class Parser>
+auto parse_file(const std::string& path, Parser parse) {
+    std::ifstream in(path);
+    if (!in) throw Error(path, "cannot read file");
+    return parse(in, path);
+}
+
+std::string existing(const std::string& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) ? p : std::string();
+}
+
+// Fills unset inputs from a captured tree and from an extracted -dbg package.
+SnapshotInputs expand(SnapshotInputs in) {
+    if (!in.snapshot_dir.empty()) {
+        std::error_code ec;
+        if (!fs::is_directory(in.snapshot_dir, ec))
+            throw Error(in.snapshot_dir, "not a directory", "--snapshot takes a captured tree with proc/ and sys/");
+        const fs::path d(in.snapshot_dir);
+        if (in.kallsyms.empty()) in.kallsyms = existing(d / "proc/kallsyms");
+        if (in.proc_modules.empty()) in.proc_modules = existing(d / "proc/modules");
+        if (in.version.empty()) in.version = existing(d / "proc/version");
+        if (in.sections.empty()) in.sections = existing(d / "sys/module");
+    }
+    return in;
+}
+
+struct Listed {
+    std::vector<ListedSymbol> core;
+    std::map<std::string, std::vector<ListedSymbol>> modules;
+};
+
+const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, const std::string& name) {
+    for (const auto& s : v)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+std::optional<std::uint64_t> elf_symbol(const std::vector<ElfSymbol>& syms, const std::string& name) {
+    for (const auto& s : syms)
+        if (s.name == name) return s.value;
+    return std::nullopt;
+}
+
+// Checks that `link` (vmlinux or System.map, name -> link address) and the
+// kallsyms core symbols describe the same build at `offset`.
+void check_same_build(const std::vector<ListedSymbol>& kallsyms, const std::map<std::string, std::uint64_t>& link,
+                      std::int64_t offset, const std::string& link_file, const std::string& kallsyms_file) {
+    std::size_t compared = 0, differ = 0;
+    std::string example;
+    for (std::size_t i = 0; i < kallsyms.size(); i += 97) {
+        const auto& k = kallsyms[i];
+        if (k.type != 'T' && k.type != 't') continue;
+        auto it = link.find(k.name);
+        if (it == link.end()) continue;
+        ++compared;
+        if (it->second + static_cast<std::uint64_t>(offset) != k.addr) {
+            ++differ;
+            if (example.empty())
+                example = k.name + " is at " + hex(k.addr) + " in kallsyms but " +
+                          hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
+        }
+    }
+    if (compared >= 10 && differ * 20 > compared)
+        throw Error(link_file, "is from another build than " + kallsyms_file + ": " + std::to_string(differ) + " of " +
+                                   std::to_string(compared) + " sampled functions differ (" + example + ")",
+                    "give the vmlinux/System.map of the kernel that produced the capture");
+}
+
+void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) {
+    CoreImage& core = snap.core;
+    std::vector<ElfSymbol> elf_syms;
+    std::map<std::string, std::uint64_t> link;  // vmlinux or System.map: name -> link address
+    std::string link_file;
+    if (core.vmlinux) {
+        elf_syms = core.vmlinux->symbols();
+        if (elf_syms.empty()) snap.notes.push_back(in.vmlinux + ": no symbol table (stripped?)");
+        for (const auto& s : elf_syms) link.emplace(s.name, s.value);
+        link_file = in.vmlinux;
+    } else if (!in.system_map.empty()) {
+        for (const auto& s : parse_file(in.system_map, parse_system_map)) link.emplace(s.name, s.addr);
+        link_file = in.system_map;
+    }
+
+    // KASLR offset: kallsyms _text (arm64 has only _stext) minus link-time.
+    if (in.kaslr_offset) {
+        core.kaslr_offset = in.kaslr_offset;
+        core.kaslr_how = in.kaslr_offset_source;
+    }
+    if (!listed.core.empty() && !link.empty()) {
+        for (const char* anchor : {"_text", "_stext"}) {
+            const ListedSymbol* k = find_listed(listed.core, anchor);
+            auto l = link.find(anchor);
+            if (!k || l == link.end()) continue;
+            std::int64_t off = static_cast<std::int64_t>(k->addr - l->second);
+            if (core.kaslr_offset && *core.kaslr_offset != off)
+                snap.notes.push_back("KASLR offset " + hex(static_cast<std::uint64_t>(*core.kaslr_offset)) + " (" +
+                                     core.kaslr_how + ") disagrees with kallsyms " + anchor + " (" +
+                                     hex(static_cast<std::uint64_t>(off)) + "); using kallsyms");
+            core.kaslr_offset = off;
+            core.kaslr_how = std::string("kallsyms ") + anchor + " - " + (core.vmlinux ? "vmlinux " : "System.map ") + anchor;
+            check_same_build(listed.core, link, off, link_file, in.kallsyms);
+            break;
+        }
+    }
+    if (!core.kaslr_offset && !link.empty()) {
+        core.kaslr_how = listed.core.empty() ? "unknown: no kallsyms or Kernel Offset line; addresses are taken as link-time"
+                                             : "unknown: kallsyms has neither _text nor _stext";
+    }
+    const std::uint64_t shift = static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
+
+    if (core.vmlinux && !elf_syms.empty()) {
+        for (const auto& s : elf_syms) {
+            if (s.section == SHN_ABS || s.section >= core.vmlinux->sections().size()) continue;
+            if (!(core.vmlinux->sections()[s.section].flags & SHF_ALLOC)) continue;
+            core.symbols.add({s.value + shift, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name});
+        }
+        core.symbols_from = "vmlinux symtab";
+        std::uint64_t lo = ~0ULL, hi = 0;
+        for (const auto& sec : core.vmlinux->sections())
+            if ((sec.flags & SHF_ALLOC) && sec.addr && sec.size && !(sec.flags & SHF_TLS)) {
+                lo = std::min(lo, sec.addr);
+                hi = std::max(hi, sec.addr + sec.size);
+            }
+        // Per-cpu sections are linked at 0 on x86_64; keep the range to the image.
+        if (auto t = elf_symbol(elf_syms, "_text")) lo = std::max(lo, *t);
+        if (auto e = elf_symbol(elf_syms, "_end")) hi = std::min(hi, *e);
+        core.start = lo + shift;
+        core.end = hi + shift;
+        core.symbols.finalize(core.end);
+    } else if (!listed.core.empty()) {
+        std::uint64_t lo = ~0ULL, hi = 0;
+        for (const auto& s : listed.core) {
+            if (s.type == 'A' || s.type == 'a') continue;  // per-cpu offsets and constants, not addresses
+            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+            lo = std::min(lo, s.addr);
+            hi = std::max(hi, s.addr + 1);
+        }
+        core.symbols_from = "kallsyms";
+        const ListedSymbol* start = find_listed(listed.core, "_text");
+        if (!start) start = find_listed(listed.core, "_stext");
+        const ListedSymbol* end = find_listed(listed.core, "_end");
+        core.start = start ? std::min(start->addr, lo) : lo;
+        core.end = end ? end->addr : hi;
+        core.symbols.finalize(core.end);
+    } else if (!link.empty()) {
+        for (const auto& s : parse_file(in.system_map, parse_system_map))
+            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+        core.symbols_from = "System.map";
+        core.start = core.symbols.all().front().addr;
+        core.end = core.symbols.all().back().addr + 1;
+        core.symbols.finalize(core.end);
+    }
+}
+
+// Picks the module file that matches the loaded module: its layout must
+// reproduce the sysfs addresses (or at least fit in the /proc/modules size);
+// among matching files one with DWARF is preferred.
+std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::vector<std::string>& candidates,
+                                         const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules) {
+    struct Scored {
+        std::shared_ptr<const ElfFile> file;
+        bool matches = false;
+        std::string why;
+    };
+    std::vector<Scored> scored;
+    for (const auto& path : candidates) {
+        Scored s;
+        try {
+            s.file = ElfFile::open(path);
+        } catch (const Error& e) {
+            snap.notes.push_back("module " + m.name + ": skipped " + e.what());
+            continue;
+        }
+        if (s.file->type() != ET_REL) {
+            snap.notes.push_back("module " + m.name + ": skipped " + path + " (not ET_REL)");
+            continue;
+        }
+        if (sysfs && m.proc) {
+            auto layout = reconstruct_layout(*s.file, m.proc->base, rules);
+            std::size_t same = 0, differ = 0;
+            for (const auto& p : layout) {
+                auto it = sysfs->find(p.name);
+                if (p.placement != Placement::Reconstructed || it == sysfs->end()) continue;
+                (it->second == p.addr ? same : differ)++;
+            }
+            s.matches = differ == 0 && same > 0;
+            s.why = s.matches ? "its layout reproduces all " + std::to_string(same) + " sysfs addresses"
+                              : std::to_string(differ) + " section addresses differ from sysfs";
+        } else if (m.proc) {
+            auto layout = reconstruct_layout(*s.file, m.proc->base, rules);
+            std::uint64_t end = m.proc->base;
+            for (const auto& p : layout)
+                if (p.placement == Placement::Reconstructed) end = std::max(end, p.addr + p.size);
+            s.matches = end <= m.proc->base + m.proc->size;
+            s.why = s.matches ? "its sections fit the /proc/modules size" : "its sections exceed the /proc/modules size";
+        } else {
+            s.matches = true;
+            s.why = "no layout to check against";
+        }
+        scored.push_back(std::move(s));
+    }
+    if (scored.empty()) return nullptr;
+    auto best = std::stable_partition(scored.begin(), scored.end(), [](const Scored& s) { return s.matches; });
+    auto pick = scored.begin();
+    for (auto it = scored.begin(); it != best; ++it)
+        if (it->file->has_dwarf()) {
+            pick = it;
+            break;
+        }
+    if (!pick->matches) {
+        snap.notes.push_back("module " + m.name + ": no file matches the loaded module (" + pick->file->path() +
+                             ": " + pick->why + "); not using it");
+        return nullptr;
+    }
+    m.ko_choice = pick->file->path() + " (" + pick->why + (pick->file->has_dwarf() ? ", has DWARF" : ", no DWARF") + ")";
+    if (scored.size() > 1) {
+        std::string others;
+        for (const auto& s : scored)
+            if (&s != &*pick) others += (others.empty() ? "" : ", ") + s.file->path() + " (" + s.why + ")";
+        snap.notes.push_back("module " + m.name + ": chose " + m.ko_choice + " over " + others);
+    }
+    return pick->file;
+}
+
+void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules) {
+    if (m.ko && sysfs) {
+        m.layout = Placement::Exact;
+        for (auto p : loadable_sections(*m.ko, rules)) {
+            auto it = sysfs->find(p.name);
+            if (it != sysfs->end()) {
+                p.addr = it->second;
+                p.placement = Placement::Exact;
+            } else {
+                p.why = "not in the captured sysfs sections";
+            }
+            m.sections.push_back(std::move(p));
+        }
+    } else if (m.ko && m.proc) {
+        m.layout = Placement::Reconstructed;
+        m.sections = reconstruct_layout(*m.ko, m.proc->base, rules);
+    } else if (sysfs) {
+        m.layout = Placement::Exact;
+        for (const auto& [name, addr] : *sysfs) {
+            PlacedSection p;
+            p.name = name;
+            p.addr = addr;
+            p.placement = Placement::Exact;
+            // layout_symtab() puts the module's full symtab in the init allocation.
+            p.init = name.rfind(".init", 0) == 0 || name == ".symtab" || name == ".strtab";
+            m.sections.push_back(std::move(p));
+        }
+    }
+    std::stable_sort(m.sections.begin(), m.sections.end(), [](const PlacedSection& a, const PlacedSection& b) {
+        if ((a.placement == Placement::Undetermined) != (b.placement == Placement::Undetermined))
+            return b.placement == Placement::Undetermined;
+        return a.addr < b.addr;
+    });
+    if (!m.ko) {
+        // sysfs gives addresses only: a core section extends to the next one,
+        // the last to the end of the /proc/modules allocation. Init sections
+        // were freed; their sizes stay unknown.
+        PlacedSection* prev = nullptr;
+        for (auto& s : m.sections) {
+            if (s.init) continue;
+            if (prev) prev->size = s.addr - prev->addr;
+            prev = &s;
+        }
+        if (prev && m.proc && m.proc->base + m.proc->size > prev->addr) prev->size = m.proc->base + m.proc->size - prev->addr;
+    }
+}
+
+void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
+    if (m.ko) {
+        std::map<std::size_t, const PlacedSection*> by_index;
+        for (const auto& s : m.sections)
+            if (s.elf_index && s.placement != Placement::Undetermined) by_index[s.elf_index] = &s;
+        for (const auto& s : m.ko->symbols()) {
+            auto it = by_index.find(s.section);
+            if (it == by_index.end()) continue;
+            m.symbols.add({it->second->addr + s.value, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name});
+        }
+        m.symbols_from = "module symtab";
+    }
+    if (m.symbols.empty() && listed) {
+        for (const auto& s : *listed)
+            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+        m.symbols_from = "kallsyms";
+    }
+    std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
+    m.symbols.finalize(end);
+}
+
+}  // namespace
+
+std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
+    SnapshotInputs in = expand(raw);
+    auto snap = std::make_unique<Snapshot>();
+
+    if (!in.version.empty()) snap->version = parse_file(in.version, parse_proc_version);
+
+    ModuleFiles module_files;
+    for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
+    if (!in.debug_root.empty()) {
+        const fs::path root(in.debug_root);
+        std::string release = snap->version.release;
+        if (release.empty()) {  // no /proc/version: accept a single vmlinux-* in the package
+            std::error_code ec;
+            for (const auto& e : fs::directory_iterator(root / "usr/lib/debug/boot", ec))
+                if (e.path().filename().string().rfind("vmlinux-", 0) == 0) {
+                    if (!release.empty())
+                        throw Error(in.debug_root, "holds several kernels", "give --snapshot or --version to choose the release");
+                    release = e.path().filename().string().substr(8);
+                }
+            if (release.empty())
+                throw Error(in.debug_root, "no usr/lib/debug/boot/vmlinux-* inside", "is this an extracted -dbg package?");
+            snap->version = version_from_release(release);
+        }
+        if (in.vmlinux.empty()) in.vmlinux = existing(root / "usr/lib/debug/boot" / ("vmlinux-" + release));
+        if (in.system_map.empty()) in.system_map = existing(root / "usr/lib/debug/boot" / ("System.map-" + release));
+        if (in.vmlinux.empty())
+            snap->notes.push_back(in.debug_root + ": no vmlinux-" + release + " (release from /proc/version)");
+        fs::path mods = root / "usr/lib/debug/lib/modules" / release;
+        std::error_code ec;
+        if (fs::is_directory(mods, ec)) scan_module_dir(mods.string(), module_files);
+    }
+    for (const auto& f : in.ko_files) {
+        std::string name = module_name_of_file(fs::path(f).filename().string());
+        if (name.empty()) throw Error(f, "not a module file name", "expected NAME.ko, NAME.ko.xz, NAME.ko.zst or NAME.ko.gz");
+        auto& v = module_files[name];
+        v.insert(v.begin(), f);  // explicit files are tried first
+    }
+
+    if (!in.vmlinux.empty()) {
+        snap->core.vmlinux = ElfFile::open(in.vmlinux);
+        if (snap->core.vmlinux->type() == ET_REL)
+            throw Error(in.vmlinux, "is a module (ET_REL), not vmlinux", "pass modules with --ko or --modules");
+        if (!snap->core.vmlinux->has_dwarf())
+            snap->notes.push_back(in.vmlinux + ": no DWARF; core-kernel answers are symbol-only");
+    }
+
+    Listed listed;
+    if (!in.kallsyms.empty()) {
+        for (auto& s : parse_file(in.kallsyms, parse_kallsyms)) {
+            if (s.module.empty()) listed.core.push_back(std::move(s));
+            else listed.modules[s.module].push_back(std::move(s));
+        }
+        snap->has_kallsyms = true;
+    }
+
+    // Architecture: explicit, else vmlinux, else release, else an address.
+    snap->arch = arch_from_name(in.arch);
+    if (!in.arch.empty() && snap->arch == Arch::Unknown)
+        throw Error("--arch", "unknown architecture '" + in.arch + "'", "use x86_64, arm64 or arm");
+    if (snap->arch == Arch::Unknown && snap->core.vmlinux) snap->arch = arch_from_elf_machine(snap->core.vmlinux->machine());
+    if (snap->arch == Arch::Unknown) snap->arch = arch_from_name(snap->version.release);
+    if (snap->arch == Arch::Unknown && !listed.core.empty()) snap->arch = arch_from_kernel_address(listed.core.back().addr);
+
+    build_core(*snap, in, listed);
+
+    std::vector<ProcModule> procs;
+    if (!in.proc_modules.empty()) procs = parse_file(in.proc_modules, parse_proc_modules);
+    SectionAddresses sysfs;
+    if (!in.sections.empty()) {
+        std::error_code ec;
+        sysfs = fs::is_directory(in.sections, ec) ? read_sysfs_sections(in.sections)
+                                                  : parse_file(in.sections, parse_section_list);
+    }
+
+    std::set<std::string> names;
+    for (const auto& p : procs) names.insert(p.name);
+    for (const auto& [n, v] : sysfs) names.insert(n);
+    for (const auto& [n, v] : listed.modules) names.insert(n);
+    for (const auto& f : in.ko_files) names.insert(module_name_of_file(fs::path(f).filename().string()));
+
+    LayoutRules rules;
+    rules.arch = snap->arch;
+    if (snap->version.major) {
+        rules.major = snap->version.major;
+        rules.minor = snap->version.minor;
+    } else if (!names.empty()) {
+        snap->notes.push_back("kernel release unknown: module layouts follow the 6.1 rules (give /proc/version)");
+    }
+    for (const auto& name : names) {
+        auto m = std::make_unique<Module>();
+        m->name = name;
+        for (const auto& p : procs)
+            if (p.name == name) m->proc = p;
+        auto sys = sysfs.find(name);
+        const auto* sysmap = sys == sysfs.end() ? nullptr : &sys->second;
+        // Modules with no sections and no base in the capture (built-in ones
+        // listed in sys/module) are not loaded modules.
+        if (!m->proc && !sysmap && !listed.modules.count(name) &&
+            std::find_if(in.ko_files.begin(), in.ko_files.end(), [&](const std::string& f) {
+                return module_name_of_file(fs::path(f).filename().string()) == name;
+            }) == in.ko_files.end())
+            continue;
+        if (auto it = module_files.find(name); it != module_files.end())
+            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules);
+        place_sections(*m, sysmap, rules);
+        auto lm = listed.modules.find(name);
+        build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
+        snap->modules.push_back(std::move(m));
+    }
+    return snap;
+}
+
+}  // namespace kaddr

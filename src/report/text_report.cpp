@@ -1,0 +1,79 @@
+#include <gelf.h>
+
+#include "kaddr/lexemes.h"
+#include "kaddr/report.h"
+
+namespace kaddr {
+
+void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent) {
+    for (std::size_t i = 0; i < locs.size(); ++i) {
+        const auto& l = locs[i];
+        out << indent << (l.function.empty() ? "??" : l.function) << " at " << (l.file.empty() ? "??" : l.file) << ":"
+            << l.line;
+        if (l.column) out << ":" << l.column;
+        if (i + 1 < locs.size()) out << " (inlined)";
+        out << "\n";
+    }
+}
+
+void print_text(std::ostream& out, const Resolution& r) {
+    out << r.input;
+    if (r.address && r.input != hex(*r.address)) out << " = " << hex(*r.address);
+    out << "\n";
+    if (r.error) {
+        out << "  error: " << *r.error << "\n";
+        if (!r.region.empty()) out << "  region: " << r.region << "\n";
+        for (const auto& n : r.notes) out << "  note: " << n << "\n";
+        return;
+    }
+    if (!r.symbol.empty()) {
+        out << "  " << r.symbol << "+" << hex(r.offset) << "/" << hex(r.size);
+        if (r.module) out << " [" << *r.module << "]";
+        if (!r.section.empty()) out << " in " << r.section;
+        if (!r.aliases.empty()) {
+            out << " (also";
+            for (const auto& a : r.aliases) out << " " << a;
+            out << ")";
+        }
+        out << "\n";
+    }
+    if (!r.region.empty()) out << "  region: " << r.region << "\n";
+    print_locations(out, r.locations, "  ");
+    for (const auto& c : r.candidates)
+        out << "  candidate: " << hex(c.address) << (c.module.empty() ? "" : " [" + c.module + "]") << " size "
+            << hex(c.size) << (c.file.empty() ? "" : " " + c.file + ":" + std::to_string(c.line)) << "\n";
+    out << "  found by: ";
+    for (std::size_t i = 0; i < r.found_by.size(); ++i) out << (i ? ", " : "") << r.found_by[i];
+    out << "; confidence: " << r.confidence << "\n";
+    for (const auto& n : r.notes) out << "  note: " << n << "\n";
+}
+
+void print_gdb_symbols(std::ostream& out, const Module& m) {
+    if (!m.ko) {
+        out << "# " << m.name << ": no .ko file found (give --modules, --ko or --debug-root)\n";
+        return;
+    }
+    const PlacedSection* text = nullptr;
+    for (const auto& s : m.sections)
+        if (s.name == ".text" && s.placement != Placement::Undetermined) text = &s;
+    if (!text) {
+        out << "# " << m.name << ": the address of .text is unknown\n";
+        return;
+    }
+    out << "# " << m.name << ": " << placement_name(m.layout) << " section addresses"
+        << (m.layout == Placement::Exact ? " (sysfs)" : " (reconstructed from the /proc/modules base)") << "\n";
+    std::string skipped;
+    out << "add-symbol-file " << m.ko->path() << " " << hex(text->addr);
+    for (const auto& s : m.sections) {
+        if (&s == text) continue;
+        if (s.placement == Placement::Undetermined) {
+            skipped += " " + s.name;
+            continue;
+        }
+        out << " -s " << s.name << " " << hex(s.addr);
+    }
+    out << "\n";
+    if (!skipped.empty()) out << "# " << m.name << ": left out (address unknown):" << skipped << "\n";
+}
+
+}  // namespace kaddr

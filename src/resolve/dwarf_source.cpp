@@ -1,0 +1,257 @@
+#include "kaddr/dwarf_source.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "kaddr/error.h"
+
+namespace kaddr {
+
+namespace {
+
+// One function instance in a CU: an out-of-line subprogram or an inlined
+// call; `parent` is the instance it is inlined into.
+struct Node {
+    const char* name = nullptr;
+    int parent = -1;
+    bool inlined = false;
+    Dwarf_Word call_file = 0;
+    int call_line = 0, call_column = 0;
+};
+
+struct Segment {
+    Dwarf_Addr start;
+    int node;  // -1: no function covers [start, next start)
+};
+
+struct CuIndex {
+    Dwarf_Die cudie;
+    Dwarf_Files* files = nullptr;
+    std::vector<Node> nodes;
+    std::vector<Segment> segments;
+};
+
+struct Interval {
+    Dwarf_Addr lo, hi;
+    int depth, node;
+};
+
+int attr_int(Dwarf_Die* die, int name) {
+    Dwarf_Attribute a;
+    Dwarf_Word w = 0;
+    if (!dwarf_attr(die, name, &a) || dwarf_formudata(&a, &w) != 0) return 0;
+    return static_cast<int>(w);
+}
+
+void collect(Dwarf_Die* parent_die, int parent, int depth, CuIndex& idx, std::vector<Interval>& out) {
+    Dwarf_Die child;
+    if (dwarf_child(parent_die, &child) != 0) return;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_lexical_block) {
+            collect(&child, parent, depth, idx, out);
+        } else if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+            Dwarf_Addr base, lo, hi;
+            std::ptrdiff_t off = 0;
+            int id = -1;
+            while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                if (id < 0) {
+                    Node n;
+                    n.name = dwarf_diename(&child);  // follows DW_AT_abstract_origin
+                    n.parent = parent;
+                    n.inlined = tag == DW_TAG_inlined_subroutine;
+                    if (n.inlined) {
+                        n.call_file = static_cast<Dwarf_Word>(attr_int(&child, DW_AT_call_file));
+                        n.call_line = attr_int(&child, DW_AT_call_line);
+                        n.call_column = attr_int(&child, DW_AT_call_column);
+                    }
+                    id = static_cast<int>(idx.nodes.size());
+                    idx.nodes.push_back(n);
+                }
+                if (hi > lo) out.push_back({lo, hi, depth, id});
+            }
+            // Abstract instances (no code) have nothing to locate.
+            if (id >= 0) collect(&child, id, depth + 1, idx, out);
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+// Properly nested intervals -> non-overlapping segments naming the deepest
+// instance covering each address.
+std::vector<Segment> flatten(std::vector<Interval> ivs) {
+    std::sort(ivs.begin(), ivs.end(), [](const Interval& a, const Interval& b) {
+        return a.lo != b.lo ? a.lo < b.lo : a.depth < b.depth;
+    });
+    std::vector<Segment> segs;
+    auto emit = [&](Dwarf_Addr at, int node) {
+        if (!segs.empty() && segs.back().start == at) segs.back().node = node;
+        else if (segs.empty() || segs.back().node != node) segs.push_back({at, node});
+    };
+    std::vector<std::pair<Dwarf_Addr, int>> open;  // (hi, node)
+    auto close_until = [&](Dwarf_Addr limit) {
+        while (!open.empty() && open.back().first <= limit) {
+            Dwarf_Addr hi = open.back().first;
+            open.pop_back();
+            while (!open.empty() && open.back().first <= hi) open.pop_back();  // malformed overlap
+            emit(hi, open.empty() ? -1 : open.back().second);
+        }
+    };
+    for (const auto& iv : ivs) {
+        close_until(iv.lo);
+        emit(iv.lo, iv.node);
+        open.emplace_back(iv.hi, iv.node);
+    }
+    close_until(~Dwarf_Addr{0});
+    return segs;
+}
+
+std::string file_name(Dwarf_Files* files, Dwarf_Word idx) {
+    if (!files) return {};
+    const char* f = dwarf_filesrc(files, idx, nullptr, nullptr);
+    return f ? f : "";
+}
+
+int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
+    return -1;  // the DWARF is in the main file or nowhere; never search the system
+}
+
+}  // namespace
+
+struct DwarfSource::Impl {
+    std::shared_ptr<const ElfFile> file;
+    std::vector<PlacedSection> sections;  // modules only
+    std::vector<char> elf_copy;           // a compressed module's bytes, for libdwfl to relocate
+    Dwfl_Callbacks callbacks{};
+    Dwfl* dwfl = nullptr;
+    Dwfl_Module* mod = nullptr;
+    std::mutex mutex;
+    std::unordered_map<Dwarf_Off, std::unique_ptr<CuIndex>> cus;
+
+    ~Impl() {
+        if (dwfl) dwfl_end(dwfl);
+    }
+
+    static Impl* self(void** userdata) { return static_cast<Impl*>(*userdata); }
+
+    static int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
+        Impl* me = self(userdata);
+        *file_name = strdup(me->file->path().c_str());
+        if (!me->file->decompressed().empty()) {
+            me->elf_copy = me->file->decompressed();
+            *elfp = elf_memory(me->elf_copy.data(), me->elf_copy.size());
+            return -1;
+        }
+        return ::open(me->file->path().c_str(), O_RDONLY | O_CLOEXEC);
+    }
+
+    static int section_address(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, const char*,
+                               GElf_Word shndx, const GElf_Shdr*, Dwarf_Addr* addr) {
+        for (const auto& s : self(userdata)->sections)
+            if (s.elf_index == shndx) {
+                *addr = s.placement == Placement::Undetermined ? static_cast<Dwarf_Addr>(-1) : s.addr;
+                return DWARF_CB_OK;
+            }
+        *addr = static_cast<Dwarf_Addr>(-1);  // not loaded
+        return DWARF_CB_OK;
+    }
+
+    CuIndex* index_for(Dwarf_Die* cudie) {
+        Dwarf_Off off = dwarf_dieoffset(cudie);
+        auto& slot = cus[off];
+        if (slot) return slot.get();
+        slot = std::make_unique<CuIndex>();
+        slot->cudie = *cudie;
+        std::size_t nfiles = 0;
+        if (dwarf_getsrcfiles(cudie, &slot->files, &nfiles) != 0) slot->files = nullptr;
+        std::vector<Interval> ivs;
+        collect(cudie, -1, 0, *slot, ivs);
+        slot->segments = flatten(std::move(ivs));
+        return slot.get();
+    }
+};
+
+DwarfSource::DwarfSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DwarfSource::~DwarfSource() = default;
+
+std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image) {
+    auto impl = std::make_unique<Impl>();
+    impl->file = std::move(image);
+    impl->callbacks.find_elf = dwfl_build_id_find_elf;
+    impl->callbacks.find_debuginfo = no_debuginfo;
+    impl->callbacks.section_address = dwfl_offline_section_address;
+    impl->dwfl = dwfl_begin(&impl->callbacks);
+    if (!impl->dwfl) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+    impl->mod = dwfl_report_offline(impl->dwfl, "vmlinux", impl->file->path().c_str(), -1);
+    if (!impl->mod) throw Error(impl->file->path(), std::string("libdwfl cannot load it: ") + dwfl_errmsg(-1));
+    dwfl_report_end(impl->dwfl, nullptr, nullptr);
+    return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
+}
+
+std::unique_ptr<DwarfSource> DwarfSource::for_module(std::shared_ptr<const ElfFile> ko,
+                                                     std::vector<PlacedSection> sections) {
+    auto impl = std::make_unique<Impl>();
+    impl->file = std::move(ko);
+    impl->sections = std::move(sections);
+    impl->callbacks.find_elf = Impl::find_elf;
+    impl->callbacks.find_debuginfo = no_debuginfo;
+    impl->callbacks.section_address = Impl::section_address;
+    impl->dwfl = dwfl_begin(&impl->callbacks);
+    if (!impl->dwfl) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+    Dwarf_Addr lo = ~Dwarf_Addr{0}, hi = 0;
+    for (const auto& s : impl->sections)
+        if (s.placement != Placement::Undetermined) {
+            lo = std::min<Dwarf_Addr>(lo, s.addr);
+            hi = std::max<Dwarf_Addr>(hi, s.addr + s.size);
+        }
+    if (lo >= hi) throw Error(impl->file->path(), "no section of this module has a known address");
+    impl->mod = dwfl_report_module(impl->dwfl, impl->file->path().c_str(), lo, hi);
+    if (!impl->mod) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+    void** userdata = nullptr;
+    dwfl_module_info(impl->mod, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    *userdata = impl.get();
+    dwfl_report_end(impl->dwfl, nullptr, nullptr);
+    return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
+}
+
+std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::vector<SourceLocation> out;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cudie = dwfl_module_addrdie(impl_->mod, addr, &bias);
+    if (!cudie) return out;
+    const Dwarf_Addr a = addr - bias;
+    CuIndex* idx = impl_->index_for(cudie);
+
+    SourceLocation inner;
+    if (Dwarf_Line* line = dwarf_getsrc_die(&idx->cudie, a)) {
+        if (const char* f = dwarf_linesrc(line, nullptr, nullptr)) inner.file = f;
+        dwarf_lineno(line, &inner.line);
+        dwarf_linecol(line, &inner.column);
+    }
+    auto seg = std::upper_bound(idx->segments.begin(), idx->segments.end(), a,
+                                [](Dwarf_Addr x, const Segment& s) { return x < s.start; });
+    int node = seg == idx->segments.begin() ? -1 : std::prev(seg)->node;
+    if (node >= 0 && idx->nodes[node].name) inner.function = idx->nodes[node].name;
+    out.push_back(inner);
+    // Each inlined instance's call site is a location in its parent.
+    while (node >= 0 && idx->nodes[node].inlined) {
+        const Node& n = idx->nodes[node];
+        SourceLocation caller;
+        caller.file = file_name(idx->files, n.call_file);
+        caller.line = n.call_line;
+        caller.column = n.call_column;
+        node = n.parent;
+        if (node >= 0 && idx->nodes[node].name) caller.function = idx->nodes[node].name;
+        out.push_back(std::move(caller));
+    }
+    return out;
+}
+
+}  // namespace kaddr

@@ -1,0 +1,204 @@
+#include "kaddr/resolver.h"
+
+#include <gelf.h>
+
+#include <algorithm>
+
+namespace kaddr {
+
+namespace {
+
+void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
+    const Symbol* s = table.lookup(addr);
+    if (!s) return;
+    r.symbol = s->name;
+    r.offset = addr - s->addr;
+    r.size = s->size;
+    r.size_kind = s->size_known ? "exact" : "inferred";
+    for (const Symbol* a : table.aliases(*s)) r.aliases.push_back(a->name);
+    if (s->size > 0 && r.offset >= s->size) {
+        r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + s->name);
+        r.confidence = "guess";
+    }
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_address_text(std::string_view text) {
+    text = trim(text);
+    bool prefixed = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    // Bare hex only when it cannot be a symbol name: all hex digits and long.
+    if (!prefixed && text.size() < 8) return std::nullopt;
+    return parse_hex(text);
+}
+
+void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const {
+    const CoreImage& core = snap_.core;
+    const std::uint64_t link = snap_.to_link(lookup);
+    if (core.vmlinux) {
+        for (const auto& s : core.vmlinux->sections())
+            if ((s.flags & SHF_ALLOC) && s.size && link >= s.addr && link < s.addr + s.size && !(s.flags & SHF_TLS)) {
+                r.section = s.name;
+                break;
+            }
+    }
+    set_symbol(r, core.symbols, addr);
+    if (!r.symbol.empty()) r.found_by.push_back(core.symbols_from);
+    if (core.vmlinux && !core.kaslr_offset && snap_.has_kallsyms)
+        r.notes.push_back("KASLR offset unknown: " + core.kaslr_how);
+    else if (core.vmlinux && !core.kaslr_offset)
+        r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
+    if (DwarfSource* dw = snap_.core_dwarf()) {
+        r.locations = dw->locate(link);
+        if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
+    } else if (!core.vmlinux) {
+        r.notes.push_back("no vmlinux: no source lines for the core kernel (give --vmlinux or --debug-root)");
+    }
+    if (r.confidence.empty()) r.confidence = r.locations.empty() ? "symbol-only" : "exact";
+}
+
+void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, std::uint64_t lookup) const {
+    r.module = m.name;
+    if (const PlacedSection* s = m.section_at(lookup)) {
+        r.section = s->name;
+        r.found_by.push_back(m.layout == Placement::Exact ? "sysfs sections" : "reconstructed layout");
+    } else if (m.proc) {
+        r.found_by.push_back("/proc/modules");
+    }
+    set_symbol(r, m.symbols, addr);
+    if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
+    if (DwarfSource* dw = snap_.module_dwarf(m)) {
+        r.locations = dw->locate(lookup);
+        if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
+    } else if (!m.ko) {
+        r.notes.push_back("no .ko for module " + m.name + ": symbol only (give --modules, --ko or --debug-root)");
+    } else if (!m.dwarf_error.empty()) {
+        r.notes.push_back(m.dwarf_error);
+    } else {
+        r.notes.push_back(m.ko->path() + " has no DWARF: symbol only");
+    }
+    if (r.confidence.empty()) {
+        if (r.locations.empty()) r.confidence = "symbol-only";
+        else r.confidence = m.layout == Placement::Exact ? "exact" : "reconstructed-layout";
+    }
+}
+
+Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const {
+    Resolution r;
+    r.input = hex(addr);
+    r.address = addr;
+    const std::uint64_t lookup = kind == AddressKind::Return ? addr - return_address_step(snap_.arch) : addr;
+    r.lookup = lookup;
+    const Region region = static_region(snap_.arch, addr, snap_.core.kaslr_offset == 0 && snap_.has_kallsyms);
+    r.region = region.name;
+    r.region_assumption = region.assumption;
+    if (const Module* m = snap_.module_at(lookup)) {
+        r.region = "module " + m->name + " (" + region.name + ")";
+        fill_module(r, *m, addr, lookup);
+    } else if (snap_.in_core(lookup) || (snap_.modules.empty() && snap_.core.end == 0)) {
+        if (snap_.in_core(lookup)) r.region = "kernel image (" + region.name + ")";
+        fill_core(r, addr, lookup);
+    }
+    if (!r.resolved() && !r.error) {
+        if (snap_.core.symbols.empty() && snap_.modules.empty())
+            r.error = "no symbols loaded: give --kallsyms, --vmlinux, --system-map or --snapshot";
+        else if (r.region == "user")
+            r.error = "user-space address: not in the kernel";
+        else
+            r.error = "no symbol at this address: it is outside the kernel image and every known module";
+    }
+    return r;
+}
+
+Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) const {
+    struct Hit {
+        const Module* module;
+        const Symbol* sym;
+    };
+    std::vector<Hit> hits;
+    const Module* only = nullptr;
+    if (!ref.module.empty()) {
+        only = snap_.module_named(ref.module);
+        if (!only) {
+            Resolution r;
+            r.input = ref.name;
+            r.module = canonical_module_name(ref.module);
+            r.error = "module " + ref.module + " is not in this snapshot (give /proc/modules, sysfs sections, kallsyms or its .ko)";
+            return r;
+        }
+        for (const Symbol* s : only->symbols.by_name(ref.name)) hits.push_back({only, s});
+    } else {
+        for (const Symbol* s : snap_.core.symbols.by_name(ref.name)) hits.push_back({nullptr, s});
+        if (hits.empty())
+            for (const auto& m : snap_.modules)
+                for (const Symbol* s : m->symbols.by_name(ref.name)) hits.push_back({m.get(), s});
+    }
+    std::string text = ref.name;
+    if (ref.offset || ref.size) text += "+" + hex(ref.offset);
+    if (ref.size) text += "/" + hex(*ref.size);
+    if (!ref.module.empty()) text += " [" + ref.module + "]";
+    if (hits.empty()) {
+        Resolution r;
+        r.input = text;
+        r.error = "unknown symbol " + ref.name + (only ? " in module " + only->name : std::string());
+        return r;
+    }
+    // Like faddr2line: the printed size (the kallsyms span) narrows same-named symbols.
+    if (ref.size && hits.size() > 1) {
+        std::vector<Hit> sized;
+        for (const auto& h : hits)
+            if (h.sym->span == *ref.size || h.sym->size == *ref.size) sized.push_back(h);
+        if (!sized.empty()) hits = sized;
+    }
+    auto one = [&](const Hit& h) {
+        Resolution r = resolve_address(h.sym->addr + ref.offset, kind);
+        r.symbol = h.sym->name;  // keep the name the user gave among aliases
+        r.offset = ref.offset;
+        r.size = h.sym->size;
+        return r;
+    };
+    Resolution r = one(hits.front());
+    r.input = text;
+    if (ref.size && hits.front().sym->span != *ref.size && hits.front().sym->size != *ref.size)
+        r.notes.push_back("printed size " + hex(*ref.size) + " differs from the symbol's (" + hex(hits.front().sym->span) +
+                          "): different build?");
+    if (hits.size() > 1) {
+        r.notes.push_back(std::to_string(hits.size()) + " symbols are named " + ref.name + "; all are listed");
+        r.confidence = "guess";
+        for (const auto& h : hits) {
+            Resolution c = one(h);
+            Candidate cand;
+            cand.module = h.module ? h.module->name : "";
+            cand.address = h.sym->addr + ref.offset;
+            cand.size = h.sym->size;
+            if (!c.locations.empty()) {
+                cand.file = c.locations.front().file;
+                cand.line = c.locations.front().line;
+            }
+            r.candidates.push_back(std::move(cand));
+        }
+    }
+    return r;
+}
+
+Resolution Resolver::resolve_text(std::string_view text, AddressKind kind) const {
+    std::string_view t = trim(text);
+    if (auto a = parse_address_text(t)) {
+        Resolution r = resolve_address(*a, kind);
+        r.input.assign(t);
+        return r;
+    }
+    std::size_t used = 0;
+    auto ref = parse_symbol_ref(t, &used);
+    if (!ref || used != t.size()) {
+        Resolution r;
+        r.input.assign(t);
+        r.error = "not an address or a symbol reference (expected 0xADDR, ADDR, sym, sym+0xOFF, sym+0xOFF/0xSIZE [mod])";
+        return r;
+    }
+    Resolution r = resolve_symbol(*ref, kind);
+    r.input.assign(t);
+    return r;
+}
+
+}  // namespace kaddr
