@@ -20,6 +20,7 @@ struct ElfSection {
     std::uint64_t addr = 0;
     std::uint64_t size = 0;
     std::uint64_t align = 0;
+    std::uint64_t offset = 0;  // sh_offset: where it is in the file, NOT where it loads
 };
 
 struct ElfSymbol {

@@ -39,6 +39,9 @@ struct LayoutRules {
 // outside the text allocation, come out Undetermined with the reason.
 std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t base, const LayoutRules& rules);
 
+// module_init_layout_section(): .init* (and on 32-bit ARM its unwind tables).
+bool is_init_section(const std::string& name, Arch arch);
+
 // The sections the kernel would list in sysfs (SHF_ALLOC with size > 0),
 // and their size after the kernel's own adjustments (PLTs).
 std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRules& rules);

@@ -57,7 +57,6 @@ struct Module {
     mutable std::unique_ptr<DwarfSource> dwarf;
     mutable std::string dwarf_error;
 
-    bool contains(std::uint64_t addr) const;
     const PlacedSection* section_at(std::uint64_t addr) const;
 };
 

@@ -48,6 +48,9 @@ public:
     // The symbol an address belongs to: the innermost sized symbol that
     // contains it, else the nearest preceding one. nullptr before the first.
     const Symbol* lookup(std::uint64_t addr) const;
+    // The nearest preceding symbol, sized or not: the label the kernel's
+    // kallsyms would print (asm labels inside functions included).
+    const Symbol* nearest(std::uint64_t addr) const;
     // Other names at the same address as `s`.
     std::vector<const Symbol*> aliases(const Symbol& s) const;
     // Every symbol of that name (static functions may share one).

@@ -88,6 +88,7 @@ void ElfFile::load_headers() {
         s.addr = sh.sh_addr;
         s.size = sh.sh_size;
         s.align = sh.sh_addralign;
+        s.offset = sh.sh_offset;
         if (s.name == ".debug_info") has_dwarf_ = true;
         if (sh.sh_type == SHT_NOTE && build_id_.empty()) {
             Elf_Data* d = elf_getdata(scn, nullptr);

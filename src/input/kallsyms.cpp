@@ -1,6 +1,7 @@
 // /proc/kallsyms and System.map share the nm format; kallsyms adds a
 // tab-separated `[module]` column.
 #include <cctype>
+#include <sstream>
 
 #include "kaddr/error.h"
 #include "kaddr/inputs.h"
@@ -65,11 +66,14 @@ std::vector<ListedSymbol> parse_kallsyms(std::istream& in, const std::string& fi
 }
 
 std::vector<ListedSymbol> parse_system_map(std::istream& in, const std::string& file) {
-    auto syms = parse_nm_format(in, file, false, "System.map");
-    if (syms.size() == 1 && syms[0].addr == ~0ULL)
+    std::string first;
+    std::getline(in, first);
+    if (first.rfind("ffffffffffffffff B The real System.map", 0) == 0)
         throw Error(file, "this System.map is a stub",
                     "Debian ships the real one in the linux-image-<release>-dbg package");
-    return syms;
+    std::stringstream all;
+    all << first << "\n" << in.rdbuf();
+    return parse_nm_format(all, file, false, "System.map");
 }
 
 }  // namespace kaddr

@@ -30,11 +30,11 @@ std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return a > 1 ? (v + a
 
 bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// module_init_layout_section(): .init* (and on ARM its unwind tables).
-bool is_init_section(const std::string& name, Arch arch) {
-    if (starts(name, ".init")) return true;
-    return arch == Arch::Arm && (starts(name, ".ARM.extab.init") || starts(name, ".ARM.exidx.init"));
-}
+}  // namespace
+
+bool is_init_section(const std::string& name, Arch arch);
+
+namespace {
 
 struct WorkSection {
     PlacedSection placed;
@@ -175,6 +175,11 @@ std::vector<WorkSection> loader_view(const ElfFile& ko, const LayoutRules& rules
 }
 
 }  // namespace
+
+bool is_init_section(const std::string& name, Arch arch) {
+    if (starts(name, ".init")) return true;
+    return arch == Arch::Arm && (starts(name, ".ARM.extab.init") || starts(name, ".ARM.exidx.init"));
+}
 
 std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRules& rules) {
     std::vector<PlacedSection> out;

@@ -4,22 +4,25 @@
 
 namespace kaddr {
 
-bool Module::contains(std::uint64_t addr) const {
-    if (section_at(addr)) return true;
-    return proc && addr >= proc->base && addr < proc->base + proc->size;
-}
-
 const PlacedSection* Module::section_at(std::uint64_t addr) const {
-    for (const auto& s : sections)
-        if (s.placement != Placement::Undetermined && addr >= s.addr && addr < s.addr + s.size) return &s;
+    for (bool init : {false, true})
+        for (const auto& s : sections)
+            if (s.init == init && s.placement != Placement::Undetermined && addr >= s.addr && addr < s.addr + s.size)
+                return &s;
     return nullptr;
 }
 
 const Module* Snapshot::module_at(std::uint64_t addr) const {
+    // Init allocations are freed after init and their memory reused by later
+    // modules: a core section anywhere beats a (stale) init section.
+    for (bool init : {false, true})
+        for (const auto& m : modules)
+            for (const auto& s : m->sections)
+                if (s.init == init && s.placement != Placement::Undetermined && addr >= s.addr &&
+                    addr < s.addr + s.size)
+                    return m.get();
     for (const auto& m : modules)
-        if (m->section_at(addr)) return m.get();
-    for (const auto& m : modules)
-        if (m->contains(addr)) return m.get();
+        if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size) return m.get();
     return nullptr;
 }
 

@@ -269,8 +269,10 @@ void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs
             p.name = name;
             p.addr = addr;
             p.placement = Placement::Exact;
-            // layout_symtab() puts the module's full symtab in the init allocation.
-            p.init = name.rfind(".init", 0) == 0 || name == ".symtab" || name == ".strtab";
+            // layout_symtab() puts the module's full symtab in the init
+            // allocation; anything outside the core allocation is init too.
+            p.init = is_init_section(name, rules.arch) || name == ".symtab" || name == ".strtab" ||
+                     (m.proc && (addr < m.proc->base || addr >= m.proc->base + m.proc->size));
             m.sections.push_back(std::move(p));
         }
     }

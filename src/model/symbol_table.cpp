@@ -70,6 +70,15 @@ const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
     return &nearest;
 }
 
+const Symbol* SymbolTable::nearest(std::uint64_t addr) const {
+    auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
+                               [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
+    if (it == syms_.begin()) return nullptr;
+    std::size_t idx = static_cast<std::size_t>(it - syms_.begin()) - 1;
+    while (idx > 0 && syms_[idx - 1].addr == syms_[idx].addr) --idx;
+    return &syms_[idx];
+}
+
 std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
     std::vector<const Symbol*> out;
     auto it = std::lower_bound(syms_.begin(), syms_.end(), s.addr,

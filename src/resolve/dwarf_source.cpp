@@ -188,7 +188,9 @@ std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFil
     impl->callbacks.section_address = dwfl_offline_section_address;
     impl->dwfl = dwfl_begin(&impl->callbacks);
     if (!impl->dwfl) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
-    impl->mod = dwfl_report_offline(impl->dwfl, "vmlinux", impl->file->path().c_str(), -1);
+    // Base 0 with p_vaddr added keeps link-time addresses for ET_DYN images
+    // too (arm64); dwfl_report_offline would rebase those.
+    impl->mod = dwfl_report_elf(impl->dwfl, "vmlinux", impl->file->path().c_str(), -1, 0, true);
     if (!impl->mod) throw Error(impl->file->path(), std::string("libdwfl cannot load it: ") + dwfl_errmsg(-1));
     dwfl_report_end(impl->dwfl, nullptr, nullptr);
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));

@@ -8,9 +8,19 @@ namespace kaddr {
 
 namespace {
 
+// Assembly has line tables but no subprogram DIEs: name the function after
+// the nearest symbol label, as addr2line does.
+void name_unnamed(std::vector<SourceLocation>& locs, const SymbolTable& table, std::uint64_t lookup) {
+    if (locs.empty() || !locs.back().function.empty()) return;
+    if (const Symbol* s = table.nearest(lookup)) locs.back().function = s->name;
+}
+
 void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     const Symbol* s = table.lookup(addr);
     if (!s) return;
+    const Symbol* label = table.nearest(addr);
+    if (label && label != s && label->addr > s->addr)
+        r.notes.push_back("inside " + s->name + " after the label " + label->name + "+" + hex(addr - label->addr));
     r.symbol = s->name;
     r.offset = addr - s->addr;
     r.size = s->size;
@@ -50,6 +60,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
     if (DwarfSource* dw = snap_.core_dwarf()) {
         r.locations = dw->locate(link);
+        name_unnamed(r.locations, core.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
     } else if (!core.vmlinux) {
         r.notes.push_back("no vmlinux: no source lines for the core kernel (give --vmlinux or --debug-root)");
@@ -69,6 +80,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
     if (DwarfSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
+        name_unnamed(r.locations, m.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
     } else if (!m.ko) {
         r.notes.push_back("no .ko for module " + m.name + ": symbol only (give --modules, --ko or --debug-root)");
