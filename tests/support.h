@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
+
+#include "kaddr/resolution.h"
 #include "kaddr/snapshot.h"
 
 namespace kt {
@@ -110,6 +113,43 @@ inline std::pair<std::string, int> file_line(const std::string& s) {
 inline std::string base_name(std::string n) {
     auto d = n.find('.');
     return d == std::string::npos ? n : n.substr(0, d);
+}
+
+inline std::unique_ptr<kaddr::Snapshot> load_capture(const std::string& arch_dir, const std::string& cap,
+                                                     const std::string& debug_root) {
+    const std::string d = testdata("captures/" + arch_dir + "/" + cap + "/");
+    kaddr::SnapshotInputs si;
+    si.version = d + "version.txt";
+    si.kallsyms = d + "kallsyms.txt";
+    si.proc_modules = d + "proc_modules.txt";
+    si.sections = d + "sys_module_sections.txt";
+    si.ko_files = {testdata("captures/" + arch_dir + "/ktoops/ktoops.ko")};
+    si.debug_root = debug_root;
+    return kaddr::load_snapshot(si);
+}
+
+// Same inline chain: function names (modulo clone suffixes), files (as path
+// suffixes) and lines. `inner_override` replaces the expected innermost
+// file:line (gdb's answer where binutils misreads DWARF 5 file indexes).
+inline void check_chain(const kaddr::Resolution& r, std::vector<ChainEntry> want, const std::string& what) {
+    INFO(what);
+    REQUIRE_MESSAGE(!r.locations.empty(), "no source location; notes: " << (r.notes.empty() ? "" : r.notes[0]));
+    REQUIRE_MESSAGE(r.locations.size() == want.size(), "inline depth " << r.locations.size() << " want " << want.size()
+                                                                      << " (innermost " << r.locations[0].function << ")");
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const auto& got = r.locations[i];
+        // Without a DWARF subprogram the name comes from the symbol table,
+        // where linker labels share addresses: any alias is the same answer.
+        bool named = base_name(got.function) == base_name(want[i].function);
+        for (const auto& a : r.aliases) named = named || (i + 1 == want.size() && a == want[i].function);
+        CHECK_MESSAGE(named, "frame " << i << ": " << got.function << " want " << want[i].function);
+        if (want[i].file == "??") {  // no line information; kaddr says so with an empty file
+            CHECK(got.file.empty());
+            continue;
+        }
+        CHECK_MESSAGE(same_path(got.file, want[i].file), "frame " << i << ": " << got.file << " want " << want[i].file);
+        CHECK_MESSAGE(got.line == want[i].line, "frame " << i << ": line " << got.line << " want " << want[i].line);
+    }
 }
 
 }  // namespace kt

@@ -15,42 +15,6 @@ using namespace kaddr;
 
 namespace {
 
-std::unique_ptr<Snapshot> load_capture(const std::string& arch_dir, const std::string& cap, const std::string& debug_root) {
-    const std::string d = kt::testdata("captures/" + arch_dir + "/" + cap + "/");
-    SnapshotInputs si;
-    si.version = d + "version.txt";
-    si.kallsyms = d + "kallsyms.txt";
-    si.proc_modules = d + "proc_modules.txt";
-    si.sections = d + "sys_module_sections.txt";
-    si.ko_files = {kt::testdata("captures/" + arch_dir + "/ktoops/ktoops.ko")};
-    si.debug_root = debug_root;
-    return load_snapshot(si);
-}
-
-// Same inline chain: function names (modulo clone suffixes), files (as path
-// suffixes) and lines. `inner_override` replaces the expected innermost
-// file:line (gdb's answer where binutils misreads DWARF 5 file indexes).
-void check_chain(const Resolution& r, std::vector<kt::ChainEntry> want, const std::string& what) {
-    INFO(what);
-    REQUIRE_MESSAGE(!r.locations.empty(), "no source location; notes: " << (r.notes.empty() ? "" : r.notes[0]));
-    REQUIRE_MESSAGE(r.locations.size() == want.size(), "inline depth " << r.locations.size() << " want " << want.size()
-                                                                      << " (innermost " << r.locations[0].function << ")");
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        const auto& got = r.locations[i];
-        // Without a DWARF subprogram the name comes from the symbol table,
-        // where linker labels share addresses: any alias is the same answer.
-        bool named = kt::base_name(got.function) == kt::base_name(want[i].function);
-        for (const auto& a : r.aliases) named = named || (i + 1 == want.size() && a == want[i].function);
-        CHECK_MESSAGE(named, "frame " << i << ": " << got.function << " want " << want[i].function);
-        if (want[i].file == "??") {  // no line information; kaddr says so with an empty file
-            CHECK(got.file.empty());
-            continue;
-        }
-        CHECK_MESSAGE(kt::same_path(got.file, want[i].file), "frame " << i << ": " << got.file << " want " << want[i].file);
-        CHECK_MESSAGE(got.line == want[i].line, "frame " << i << ": line " << got.line << " want " << want[i].line);
-    }
-}
-
 struct Tally {
     int checked = 0, skipped = 0;
 };
@@ -59,7 +23,7 @@ struct Tally {
 Tally check_x86(const std::string& cap, const std::string& debug_root) {
     Tally t;
     const std::string arch_dir = "deb12-6.1.0-56-cloud";
-    auto snap = load_capture(arch_dir, cap, debug_root);
+    auto snap = kt::load_capture(arch_dir, cap, debug_root);
     Resolver res(*snap);
     const std::string gt = kt::testdata("captures/" + arch_dir + "/" + cap + "/groundtruth/");
     for (auto& row : kt::read_tsv(gt + "oops-frames.tsv")) {
@@ -79,7 +43,7 @@ Tally check_x86(const std::string& cap, const std::string& debug_root) {
             chain[0].file = gfile;
             chain[0].line = gline;
         }
-        check_chain(r, chain, cap + " " + row["frame_text"]);
+        kt::check_chain(r, chain, cap + " " + row["frame_text"]);
         ++t.checked;
     }
     for (auto& row : kt::read_tsv(gt + "symbols.tsv")) {
@@ -114,7 +78,7 @@ Tally check_x86(const std::string& cap, const std::string& debug_root) {
 // arm64 / 32-bit ARM: oops-frames.tsv with lookup addresses and llvm-symbolizer chains.
 Tally check_arm(const std::string& arch_dir, const std::string& cap, const std::string& debug_root) {
     Tally t;
-    auto snap = load_capture(arch_dir, cap, debug_root);
+    auto snap = kt::load_capture(arch_dir, cap, debug_root);
     Resolver res(*snap);
     for (auto& row : kt::read_tsv(kt::testdata("captures/" + arch_dir + "/" + cap + "/groundtruth/oops-frames.tsv"))) {
         const bool module = !row["module"].empty();
@@ -124,7 +88,7 @@ Tally check_arm(const std::string& arch_dir, const std::string& cap, const std::
         }
         Resolution r = res.resolve_address(*parse_hex(row["lookup_addr"]));
         CHECK(r.module.has_value() == module);
-        check_chain(r, kt::parse_chain(row["llvm_symbolizer"]), cap + ":" + row["line"] + " " + row["frame_text"]);
+        kt::check_chain(r, kt::parse_chain(row["llvm_symbolizer"]), cap + ":" + row["line"] + " " + row["frame_text"]);
         ++t.checked;
     }
     return t;

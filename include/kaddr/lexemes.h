@@ -16,7 +16,11 @@ std::optional<std::uint64_t> parse_hex(std::string_view s);
 // Parses decimal or 0x-prefixed hex.
 std::optional<std::uint64_t> parse_number(std::string_view s);
 
-std::string hex(std::uint64_t v);  // "0x..." lower case, no padding
+std::string hex(std::uint64_t v);
+
+// An address as users type it: `0xffffffffc037c046`, or bare hex of 8 or
+// more digits (shorter bare hex could be a symbol name such as `add`).
+std::optional<std::uint64_t> parse_address_text(std::string_view text);  // "0x..." lower case, no padding
 
 // `func+0x1d/0x40 [mod]`, `func+0x1d`, `func`, `func+0x1d/0x40 [mod buildid]`.
 struct SymbolRef {

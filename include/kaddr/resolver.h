@@ -27,7 +27,4 @@ private:
     const Snapshot& snap_;
 };
 
-// Parses the address forms `resolve` accepts; nullopt for a symbol reference.
-std::optional<std::uint64_t> parse_address_text(std::string_view text);
-
 }  // namespace kaddr

@@ -16,6 +16,7 @@
 #include "kaddr/dwarf_source.h"
 #include "kaddr/elf_file.h"
 #include "kaddr/inputs.h"
+#include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
 #include "kaddr/symbol_table.h"
 
@@ -31,6 +32,14 @@ struct SnapshotInputs {
     std::string arch;
     std::optional<std::int64_t> kaslr_offset;  // from `Kernel Offset:` or the user
     std::string kaslr_offset_source;
+    // Frames printed with both an address and a core symbol: with a vmlinux
+    // or System.map they give the KASLR offset when nothing else does.
+    struct Anchor {
+        std::uint64_t address;
+        SymbolRef symbol;
+        std::string where;
+    };
+    std::vector<Anchor> anchors;
 };
 
 struct CoreImage {

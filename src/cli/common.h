@@ -21,5 +21,7 @@ bool parse(int argc, char** argv, const char* usage, po::options_description& op
 
 int cmd_resolve(int argc, char** argv);
 int cmd_gdb_symbols(int argc, char** argv);
+int cmd_oops(int argc, char** argv);
+int cmd_batch(int argc, char** argv);
 
 }  // namespace kaddr::cli

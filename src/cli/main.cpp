@@ -13,6 +13,8 @@ const char* kMainUsage =
     "\n"
     "commands:\n"
     "  resolve      explain kernel addresses and sym+off/size [mod] frames\n"
+    "  oops         explain crash reports (oops, WARN, BUG, backtraces) in logs\n"
+    "  batch        explain every report in many files, in parallel, as JSON Lines\n"
     "  gdb-symbols  print gdb add-symbol-file lines for loaded modules\n"
     "\n"
     "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n";
@@ -28,6 +30,8 @@ int main(int argc, char** argv) {
     const std::string cmd = argv[1];
     try {
         if (cmd == "resolve") return cmd_resolve(argc - 1, argv + 1);
+        if (cmd == "oops") return cmd_oops(argc - 1, argv + 1);
+        if (cmd == "batch") return cmd_batch(argc - 1, argv + 1);
         if (cmd == "gdb-symbols") return cmd_gdb_symbols(argc - 1, argv + 1);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::cout << kMainUsage;

@@ -33,6 +33,13 @@ std::string hex(std::uint64_t v) {
     return std::string(buf, p);
 }
 
+std::optional<std::uint64_t> parse_address_text(std::string_view text) {
+    text = trim(text);
+    bool prefixed = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    if (!prefixed && text.size() < 8) return std::nullopt;
+    return parse_hex(text);
+}
+
 bool is_symbol_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$';
 }

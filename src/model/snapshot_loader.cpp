@@ -127,6 +127,16 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         }
     }
     if (!core.kaslr_offset && !link.empty()) {
+        for (const auto& a : in.anchors) {
+            auto l = link.find(a.symbol.name);
+            if (l == link.end()) continue;
+            core.kaslr_offset = static_cast<std::int64_t>(a.address - (l->second + a.symbol.offset));
+            core.kaslr_how = "derived from the frame " + a.symbol.name + "+" + hex(a.symbol.offset) + " printed at " +
+                             hex(a.address) + " (" + a.where + ")";
+            break;
+        }
+    }
+    if (!core.kaslr_offset && !link.empty()) {
         core.kaslr_how = listed.core.empty() ? "unknown: no kallsyms or Kernel Offset line; addresses are taken as link-time"
                                              : "unknown: kallsyms has neither _text nor _stext";
     }

@@ -34,14 +34,6 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
 
 }  // namespace
 
-std::optional<std::uint64_t> parse_address_text(std::string_view text) {
-    text = trim(text);
-    bool prefixed = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-    // Bare hex only when it cannot be a symbol name: all hex digits and long.
-    if (!prefixed && text.size() < 8) return std::nullopt;
-    return parse_hex(text);
-}
-
 void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const {
     const CoreImage& core = snap_.core;
     const std::uint64_t link = snap_.to_link(lookup);

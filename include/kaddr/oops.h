@@ -1,0 +1,71 @@
+// Crash reports found in console text: oops, WARN, BUG, GPF, lockups, hung
+// tasks, RCU stalls, KASAN/KCSAN/UBSAN/KMSAN, lockdep, sysrq and panic
+// backtraces, in every format a kernel prints them (x86_64 old and new,
+// arm64, 32-bit ARM, systemtap print_backtrace, bare address lists), however
+// they arrived (dmesg, dmesg -T, syslog/journal, serial console, pastes).
+// Parsing needs no kernel files; explaining frames is oops_explain.h.
+#pragma once
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kaddr/lexemes.h"
+
+namespace kaddr {
+
+// One console line with its decorations (timestamps, syslog prefix) removed.
+struct LogLine {
+    std::string raw;      // as given (without the line end)
+    std::string text;     // the kernel's message
+    std::size_t number = 0;  // 1-based line number in the source
+    bool timestamped = false;  // carried a printk timestamp (a kernel line for sure)
+};
+LogLine normalize_line(std::string raw, std::size_t number);
+
+enum class FrameKind { Pc, Return };
+
+struct OopsFrame {
+    std::size_t line = 0;      // index into OopsReport::lines
+    std::string stack;         // task, irq, softirq, nmi, #DF, ... as printed ("" before any marker)
+    bool reliable = true;      // false for `?` frames and systemtap's (inexact)
+    FrameKind kind = FrameKind::Return;
+    std::optional<std::uint64_t> address;
+    std::optional<SymbolRef> symbol;
+    bool user = false;         // a user-space pc (RIP: 0033:0x47b7a0)
+};
+// Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.
+std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line = nullptr);
+
+struct TaintFlag {
+    char letter;
+    std::string meaning;
+};
+std::vector<TaintFlag> decode_taint(const std::string& letters);
+
+struct OopsReport {
+    std::string kind;          // null-deref, page-fault, gpf, bug, warning, oops, soft-lockup, ...
+    std::string headline;      // the first line's message
+    std::vector<LogLine> lines;  // the report's lines, as given
+    std::optional<int> cpu, pid;
+    std::string comm, taint, release, hardware;
+    std::optional<std::uint64_t> fault_address;
+    std::string code;          // Code: bytes, faulting byte as printed (<..> or (..))
+    std::vector<std::string> modules;  // Modules linked in
+    std::optional<std::int64_t> kernel_offset;
+    std::string bug_file;      // kernel BUG at / WARNING ... at FILE:LINE
+    int bug_line = 0;
+    std::string warn_function; // the function a WARNING names
+    std::vector<OopsFrame> frames;
+    bool complete = false;     // saw the end marker
+    bool corrupted = false;    // frames or fields that could not be parsed
+
+    std::size_t first_line() const { return lines.empty() ? 0 : lines.front().number; }
+};
+
+// Finds every report in the text. A file with no report yields none.
+std::vector<OopsReport> parse_reports(std::istream& in);
+std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines);
+
+}  // namespace kaddr

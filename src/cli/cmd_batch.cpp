@@ -1,0 +1,137 @@
+// kaddr batch: many saved reports, one snapshot loaded once, N threads.
+// Results are printed in input order; one bad file never stops the others.
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common.h"
+#include "kaddr/error.h"
+#include "kaddr/oops_report.h"
+
+namespace kaddr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct FileResult {
+    std::string lines;  // JSON Lines for this file
+    std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
+    bool unreadable = false;
+    bool done = false;
+};
+
+std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
+    std::vector<std::string> out;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<std::string> found;
+            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+                 it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                if (ec) break;
+                if (it->is_regular_file(ec)) found.push_back(it->path().string());
+            }
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else {
+            out.push_back(p);  // a missing file becomes an error record, not a silent drop
+        }
+    }
+    return out;
+}
+
+void process(const std::string& path, const Resolver& resolver, FileResult& res) {
+    try {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw Error(path, "cannot read file");
+        auto reports = parse_reports(in);
+        if (in.bad()) throw Error(path, "read error");
+        for (auto& r : reports) {
+            ExplainedReport e = explain(std::move(r), resolver);
+            auto j = oops_to_json(e);
+            j["source_file"] = path;
+            j["source_line"] = e.report.first_line();
+            res.lines += j.dump() + "\n";
+            ++res.reports;
+            if (e.kernel_frames == 0 || e.resolved_frames == 0) ++res.failed;
+            else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
+            else ++res.partial;
+        }
+    } catch (const std::exception& ex) {
+        nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
+        res.lines += j.dump() + "\n";
+        res.unreadable = true;
+    }
+}
+
+}  // namespace
+
+int cmd_batch(int argc, char** argv) {
+    SnapshotInputs in;
+    std::vector<std::string> paths;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    po::options_description opts = input_options(in);
+    opts.add_options()
+        ("jobs,j", po::value(&jobs), "worker threads (default: number of CPUs)")
+        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively)");
+    po::positional_options_description pos;
+    pos.add("path", -1);
+    po::variables_map vm;
+    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, pos, vm)) return kOk;
+    if (paths.empty()) throw po::error("no report files or directories given");
+    if (jobs == 0) jobs = 1;
+
+    auto snap = load_snapshot(in);
+    print_notes(*snap);
+    const Resolver resolver(*snap);
+    const auto files = expand_paths(paths);
+    std::vector<FileResult> results(files.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < std::min<std::size_t>(jobs, std::max<std::size_t>(files.size(), 1)); ++t)
+        workers.emplace_back([&] {
+            for (std::size_t i; (i = next++) < files.size();) {
+                FileResult r;
+                process(files[i], resolver, r);
+                std::lock_guard<std::mutex> lock(mu);
+                results[i] = std::move(r);
+                results[i].done = true;
+                cv.notify_one();
+            }
+        });
+    const bool progress = isatty(STDERR_FILENO);
+    FileResult total;
+    std::size_t unreadable = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return results[i].done; });
+        FileResult r = std::move(results[i]);
+        lock.unlock();
+        std::cout << r.lines;
+        total.reports += r.reports;
+        total.resolved += r.resolved;
+        total.partial += r.partial;
+        total.failed += r.failed;
+        unreadable += r.unreadable;
+        if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
+    }
+    for (auto& w : workers) w.join();
+    std::cout.flush();
+    if (progress) std::cerr << "\n";
+    std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
+              << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
+              << " unreadable files\n";
+    return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
+}
+
+}  // namespace kaddr::cli

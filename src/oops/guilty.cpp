@@ -1,0 +1,277 @@
+// Which frame is to blame, and the report's title. Machinery that every
+// report passes through (printing, fault handling, sanitizer runtimes,
+// lockdep, allocators' debug hooks, string helpers) is never guilty.
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include "kaddr/oops_explain.h"
+
+namespace kaddr {
+
+namespace {
+
+// Substrings of function names that are never the culprit: printing the
+// report, trap and fault handling, sanitizer runtimes, lockdep, locking
+// primitives, string/copy helpers, allocator internals, generic device and
+// workqueue teardown that merely calls into the guilty code.
+constexpr const char* kMachinery[] = {
+    "dump_stack", "show_stack", "show_regs", "dump_backtrace", "unwind_backtrace", "show_trace", "printk",
+    "print_address_description", "print_report", "end_report", "panic", "__warn", "warn_slowpath", "warn_alloc",
+    "report_bug", "handle_bug", "fixup_bug", "bug_handler", "do_error", "invalid_op", "_trap", "exc_page_fault",
+    "^asm_exc_", "page_fault_oops", "no_context", "kernelmode_fixup_or_oops", "bad_area", "do_user_addr_fault",
+    "do_kern_addr_fault", "__do_page_fault", "do_page_fault", "^die", "^__die", "^oops_", "do_mem_abort", "__do_kernel_fault",
+    "do_translation_fault", "do_bad_area", "brk_handler", "do_debug_exception", "call_break_hook", "^el1_", "^el1h_", "^el0_",
+    "__sanitizer", "__asan", "kasan", "__msan", "kmsan", "kcsan", "__tsan", "ubsan", "kfence",
+    "check_memory_region", "read_word_at_a_time", "debug_object", "timer_is_static_object",
+    "work_is_static_object", "lockdep", "perf_trace", "lock_acquire", "lock_release", "lock_class",
+    "reacquire_held_locks", "spin_lock", "spin_trylock", "spin_unlock", "raw_read_lock", "raw_write_lock",
+    "raw_read_trylock", "raw_write_trylock", "queued_spin", "queued_read", "queued_write", "do_raw_", "down_read",
+    "down_write", "up_read", "up_write", "mutex_lock", "mutex_trylock", "mutex_unlock", "mutex_remove_waiter",
+    "osq_lock", "osq_unlock", "__wake_up", "refcount_add", "refcount_sub", "refcount_inc", "refcount_dec",
+    "refcount_set", "refcount_read", "refcount_warn", "memcpy", "memcmp", "memset", "memchr", "memmove",
+    "strcmp", "strncmp", "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnstr", "strnlen", "strchr",
+    "copy_to_user", "copy_from_user", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
+    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "string",
+    "pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
+    "dev_err", "dev_alert", "dev_crit", "dev_emerg", "del_timer", "flush_work", "__cancel_work_timer",
+    "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
+    "finish_wait", "kthread_stop", "kobject_del", "kobject_put", "kobject_uevent_env", "add_uevent_var",
+    "get_device_parent", "device_add", "device_del", "device_unregister", "device_destroy",
+    "device_for_each_child", "unregister_netdev", "sysfs_remove", "device_remove_file", "usb_kill_urb",
+    "usb_control_msg", "usb_submit_urb", "should_fail", "fail_dump", "nmi_cpu_backtrace",
+    "nmi_trigger_cpumask_backtrace", "arch_trigger_cpumask_backtrace", "sysrq_handle", "__handle_sysrq",
+    // library data structures and checkers that only report their caller's mistake
+    "^rb_", "^__rb_", "klist_", "ref_tracker", "assertfail", "__check_heap_object", "^skb_put", "^skb_push",
+    "^skb_pull", "skb_over_panic", "skb_under_panic", "__alloc_pages", "i2c_del_adapter", "__unregister_client",
+    "devres_release", "rollback_registered", "warn_bogus_irq_restore", "_atomic_dec_and_lock", "mutex_",
+    "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_kill_anchored_urbs", "dummy_urb_enqueue",
+    "usb_hcd_submit_urb", "hwrng_unregister", "tty_unregister_device",
+};
+
+// Where a dispatcher hands control to the code that loops in a stall: the
+// frame printed just before one of these is the representative one.
+constexpr const char* kStallAnchors[] = {
+    "process_one_work", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
+    "_run_timers", "run_timer_softirq", "run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary",
+    "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write",
+    "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_ioctl", "do_iter_readv_writev", "mmap_region",
+    "do_mmap", "do_dentry_open", "vfs_open", "sock_sendmsg", "sock_recvmsg", "sock_release", "__sys_setsockopt",
+    "sock_common_setsockopt", "__sys_listen", "sk_common_release", "__sys_accept", "sock_do_ioctl", "sock_ioctl",
+    "nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
+    "exit_to_usermode", "invoke_syscall", "el0_svc",
+};
+
+bool contains_any(const std::string& fn, const std::vector<std::string>& words) {
+    for (const auto& w : words)
+        if (fn.find(w) != std::string::npos) return true;
+    return false;
+}
+
+// Entries match anywhere in the name, or with a leading '^' only at its start.
+bool contains_any(const std::string& fn, const char* const* b, const char* const* e) {
+    for (; b != e; ++b) {
+        if (**b == '^' ? fn.rfind(*b + 1, 0) == 0 : fn.find(*b) != std::string::npos) return true;
+    }
+    return false;
+}
+
+bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// Extra skips when a WARNING fires inside a generic checker: blame its caller.
+std::vector<std::string> checker_skips(const OopsReport& r) {
+    const std::string& f = r.bug_file;
+    auto has = [&](const char* x) { return f.find(x) != std::string::npos; };
+    if (has("lib/refcount.c")) return {"refcount", "kobject_"};
+    if (has("lib/debugobjects.c"))
+        return {"debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap",
+                "vfree", "__free_", "kobject_"};
+    if (has("mm/usercopy.c")) return {"usercopy", "__check"};
+    if (has("lib/kobject.c")) return {"kobject_"};
+    if (has("fs/proc/generic.c")) return {"proc_"};
+    if (has("kernel/locking/lockdep.c")) return {"lock_sock", "release_sock"};
+    if (has("lib/list_debug.c")) return {"list_"};
+    if (has("mm/")) return {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "slab", "kmem", "kvmalloc", "kfree"};
+    return {};
+}
+
+// Frames the guilty one may be chosen from, in printed order: reliable kernel
+// frames of the first stack (sanitizers append allocation and free stacks).
+std::vector<std::size_t> eligible_frames(const OopsReport& r) {
+    std::size_t stop = r.lines.size();
+    for (std::size_t i = 0; i < r.lines.size(); ++i) {
+        const std::string& t = r.lines[i].text;
+        if (t.find("Allocated by task") != std::string::npos || t.find("Freed by task") != std::string::npos ||
+            t.find("Uninit was created") != std::string::npos) {
+            stop = i;
+            break;
+        }
+    }
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < r.frames.size(); ++i) {
+        const OopsFrame& f = r.frames[i];
+        if (f.user || !f.symbol || !f.reliable || f.line >= stop) continue;
+        out.push_back(i);
+    }
+    return out;
+}
+
+std::optional<std::size_t> first_not_skipped(const OopsReport& r, const std::vector<std::size_t>& frames,
+                                             const std::vector<std::string>& extra) {
+    for (std::size_t i : frames) {
+        const std::string fn = frame_function(r.frames[i]);
+        if (!is_reporting_machinery(fn) && !contains_any(fn, extra)) return i;
+    }
+    return std::nullopt;
+}
+
+// Lockdep names the contended site on an "at: FUNC+off/size" line after its
+// own marker; that frame is added to the report for blame.
+std::optional<std::size_t> lock_site(OopsReport& r) {
+    static const char* kMarkers[] = {"is trying to acquire", "just changed the state of lock", "takes:",
+                                     "is trying to release lock", "held lock freed", "is freeing memory"};
+    for (std::size_t i = 0; i < r.lines.size(); ++i) {
+        bool marked = false;
+        for (const char* m : kMarkers) marked = marked || r.lines[i].text.find(m) != std::string::npos;
+        if (!marked) continue;
+        for (std::size_t j = i + 1; j < r.lines.size() && j <= i + 15; ++j) {
+            const std::string& t = r.lines[j].text;
+            auto at = t.find("at: ");
+            std::string rest = at == std::string::npos ? std::string(trim(t)) : t.substr(at + 4);
+            while (rest.rfind("[<", 0) == 0) rest = std::string(trim(rest.substr(rest.find(">]") + 2)));
+            std::size_t used = 0;
+            auto ref = parse_symbol_ref(rest, &used);
+            if (!ref || rest.substr(0, used).find('+') == std::string::npos) continue;
+            OopsFrame f;
+            f.line = j;
+            f.symbol = ref;
+            f.kind = FrameKind::Return;
+            for (std::size_t k = 0; k < r.frames.size(); ++k)
+                if (r.frames[k].line == j) return k;
+            r.frames.push_back(f);
+            return r.frames.size() - 1;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string strip_syscall_prefix(std::string fn) {
+    for (const char* p : {"__x64_", "__ia32_", "__arm64_", "SYSC_", "SyS_", "compat_SYSC_", "compat_SyS_", "__se_",
+                          "__do_"})
+        if (starts(fn, p)) fn = fn.substr(std::string(p).size());
+    return fn;
+}
+
+}  // namespace
+
+bool is_reporting_machinery(const std::string& fn) {
+    return contains_any(fn, std::begin(kMachinery), std::end(kMachinery));
+}
+
+std::string frame_function(const OopsFrame& f) { return f.symbol ? f.symbol->name : std::string(); }
+
+Blame blame(OopsReport& r) {
+    Blame b;
+    auto frames = eligible_frames(r);
+    const std::string& k = r.kind;
+    if (k == "lockdep") {
+        if (auto i = lock_site(r)) {
+            b.frame = i;
+            b.function = frame_function(r.frames[*i]);
+            return b;
+        }
+    }
+    if (k == "soft-lockup" || k == "rcu-stall" ||
+        (k == "panic" && r.headline.find("corrupted stack end") != std::string::npos)) {
+        // Start after the timer interrupt that caught the stall, if printed.
+        std::size_t from = 0;
+        for (std::size_t n = 0; n < frames.size(); ++n)
+            if (frame_function(r.frames[frames[n]]).find("apic_timer_interrupt") != std::string::npos) from = n + 1;
+        for (std::size_t n = from + 1; n < frames.size(); ++n) {
+            const std::string fn = frame_function(r.frames[frames[n]]);
+            if (contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors))) {
+                b.frame = frames[n - 1];
+                b.function = strip_syscall_prefix(frame_function(r.frames[frames[n - 1]]));
+                return b;
+            }
+        }
+    }
+    if (k == "hung-task") {
+        for (std::size_t i : frames) {
+            const std::string fn = frame_function(r.frames[i]);
+            for (const char* a : {"rtnl_lock", "synchronize_rcu", "synchronize_srcu", "synchronize_net",
+                                  "synchronize_sched"})
+                if (starts(fn, a)) {
+                    b.frame = i;
+                    b.function = starts(a, "synchronize_") ? "synchronize_rcu" : a;
+                    return b;
+                }
+        }
+        static const std::vector<std::string> kWaiting = {"sched", "_lock", "_slowlock", "down", "completion",
+                                                          "kthread", "wait", "synchronize", "context_switch",
+                                                          "__switch_to", "cancel_delayed_work"};
+        b.frame = first_not_skipped(r, frames, kWaiting);
+    }
+    std::vector<std::string> extra = checker_skips(r);
+    if (!b.frame && (k == "kasan" || k == "kmsan" || k == "kfence" || k == "ubsan")) {
+        // The sanitizer names the accessing function on its headline.
+        auto in = r.headline.find(" in ");
+        if (in != std::string::npos) {
+            std::size_t used = 0;
+            auto ref = parse_symbol_ref(r.headline.substr(in + 4), &used);
+            if (ref && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
+                b.function = ref->name;
+                for (std::size_t i : frames)
+                    if (frame_function(r.frames[i]) == ref->name) b.frame = i;
+                return b;
+            }
+        }
+    }
+    if (!b.frame) b.frame = first_not_skipped(r, frames, extra);
+    if (!b.frame && !frames.empty()) b.frame = frames.front();
+    if (b.frame) b.function = frame_function(r.frames[*b.frame]);
+    return b;
+}
+
+std::string report_title(const OopsReport& r, const std::string& fn) {
+    static const std::pair<const char*, const char*> kTitles[] = {
+        {"null-deref", "BUG: kernel NULL pointer dereference"},
+        {"page-fault", "BUG: unable to handle page fault"},
+        {"gpf", "general protection fault"},
+        {"bug", "kernel BUG"},
+        {"warning", "WARNING"},
+        {"soft-lockup", "BUG: soft lockup"},
+        {"hard-lockup", "hard LOCKUP"},
+        {"hung-task", "INFO: task hung"},
+        {"rcu-stall", "INFO: rcu detected stall"},
+        {"oops", "Oops"},
+        {"panic", "kernel panic"},
+        {"sysrq", "sysrq backtrace"},
+        {"backtrace", "backtrace"},
+        {"memory-leak", "memory leak"},
+        {"double-fault", "PANIC: double fault"},
+    };
+    std::string base;
+    for (const auto& [k, t] : kTitles)
+        if (r.kind == k) base = t;
+    if (base.empty()) {
+        // Sanitizers and lockdep say what they found on the headline:
+        // "BUG: KASAN: use-after-free in f+0x..": keep "KASAN: use-after-free".
+        std::string h = r.headline;
+        if (h.rfind("BUG: ", 0) == 0 && (r.kind == "kasan" || r.kind == "kcsan" || r.kind == "kmsan" || r.kind == "kfence"))
+            h = h.substr(5);
+        if (h.rfind("WARNING: ", 0) == 0 && r.kind == "lockdep") h = h.substr(9);
+        for (const char* cut : {" in ", " at ", ",", " ("})
+            if (auto p = h.find(cut); p != std::string::npos) h = h.substr(0, p);
+        base = h;
+    }
+    if (r.kind == "bug" && r.headline.rfind("BUG: ", 0) == 0) {
+        std::string h = r.headline;
+        for (const char* cut : {" in ", ":", ","})
+            if (auto p = h.find(cut, 5); p != std::string::npos) h = h.substr(0, p);
+        base = h;
+    }
+    return fn.empty() ? base : base + " in " + fn;
+}
+
+}  // namespace kaddr

@@ -1,0 +1,430 @@
+// Splits console text into reports and reads each report's fields. A report
+// starts at a headline (BUG:, WARNING:, Oops, ...; a preceding "cut here"
+// line belongs to it) and ends at its end marker, at the next headline, or
+// when the log has gone on for a while with nothing report-like.
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "kaddr/oops.h"
+
+namespace kaddr {
+
+namespace {
+
+bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool has(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+
+// The kind of report a headline starts; "" when the line is no headline.
+// `strong` headlines start a new report even while one is open.
+std::string headline_kind(std::string_view t, bool& strong) {
+    strong = true;
+    if (starts(t, "BUG: kernel NULL pointer dereference") || starts(t, "BUG: unable to handle kernel NULL pointer") ||
+        starts(t, "Unable to handle kernel NULL pointer dereference"))
+        return "null-deref";
+    if (starts(t, "BUG: unable to handle") || starts(t, "Unable to handle kernel paging request") ||
+        starts(t, "Unable to handle kernel access") || starts(t, "Unable to handle kernel execute") ||
+        starts(t, "Unhandled fault"))
+        return "page-fault";
+    if (starts(t, "general protection fault")) return "gpf";
+    if (starts(t, "kernel BUG at ")) return "bug";
+    if (starts(t, "BUG: KASAN: ")) return "kasan";
+    if (starts(t, "BUG: KCSAN: ")) return "kcsan";
+    if (starts(t, "BUG: KFENCE: ")) return "kfence";
+    if (starts(t, "BUG: KMSAN: ") || starts(t, "KMSAN: ")) return "kmsan";
+    if (starts(t, "UBSAN: ")) return "ubsan";
+    if (starts(t, "BUG: soft lockup") || starts(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
+    if (has(t, "Watchdog detected hard LOCKUP")) return "hard-lockup";
+    if (starts(t, "INFO: task ") && has(t, "blocked for more than")) return "hung-task";
+    if ((starts(t, "INFO: rcu") || starts(t, "rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
+    if (starts(t, "WARNING: CPU: ") || starts(t, "WARNING: at ")) return "warning";
+    if (starts(t, "WARNING: ")) return "lockdep";
+    if (starts(t, "BUG: ")) return "bug";
+    if (starts(t, "unreferenced object ")) return "memory-leak";
+    if (starts(t, "PANIC: double fault")) return "double-fault";
+    if (starts(t, "divide error: ") || starts(t, "invalid opcode: ") || starts(t, "stack segment: ") ||
+        starts(t, "Internal error: "))
+        return "oops";
+    strong = false;
+    if (starts(t, "Oops: ") || starts(t, "Oops - ")) return "oops";
+    if (starts(t, "Kernel panic - not syncing")) return "panic";
+    if (starts(t, "sysrq: Show backtrace") || starts(t, "sysrq: Show Blocked") || starts(t, "sysrq: Show State") ||
+        starts(t, "SysRq : Show"))
+        return "sysrq";
+    if (starts(t, "NMI backtrace for cpu")) return "backtrace";
+    return "";
+}
+
+bool is_end_marker(std::string_view t) { return starts(t, "---[ end trace") || starts(t, "---[ end Kernel panic"); }
+
+const char* stack_marker(std::string_view t, bool& is_marker) {
+    static const std::pair<const char*, const char*> kMarkers[] = {
+        {"<TASK>", "task"}, {"</TASK>", ""},     {"<IRQ>", "irq"},       {"</IRQ>", "task"}, {"<EOI>", "task"},
+        {"<NMI>", "nmi"},   {"</NMI>", "task"},  {"<SOFTIRQ>", "softirq"}, {"</SOFTIRQ>", "task"},
+        {"<#DF>", "#DF"},   {"</#DF>", "task"},
+    };
+    for (const auto& [m, name] : kMarkers)
+        if (t == m) {
+            is_marker = true;
+            return name;
+        }
+    is_marker = false;
+    return nullptr;
+}
+
+// Lines a report is made of besides frames: fields, registers, dumps.
+bool report_like(std::string_view t) {
+    static const char* kPrefixes[] = {"CPU:", "Hardware name:", "Modules linked in:", "Call Trace:", "Call trace:",
+                                      "Code:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:",
+                                      "DR0:", "DR3:", "PKRU:", "sp :", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5",
+                                      "x4", "x3", "pstate:", "Kernel Offset:", "Exception stack", "Backtrace:",
+                                      "#PF:", "PGD ", "Mem abort info:", "Data abort info:", "ESR =", "EC =",
+                                      "SET =", "EA =", "FSC =", "ISV =", "CM =", "Dumping ftrace", "task:", "Stack:",
+                                      "Read of size", "Write of size", "The buggy address", "Allocated by", "Freed by",
+                                      "Memory state", "Not tainted", "Tainted:", "irq event stamp", "hardirqs",
+                                      "softirqs", "other info", "stack backtrace:", "the existing dependency",
+                                      "Possible unsafe", "*** DEADLOCK", "#0:", "#1:", "#2:", "#3:", "-> #",
+                                      "CPU0", "----", "lock(", "rcu:", "NMI backtrace", "Sending NMI", "INFO: lockdep",
+                                      "Showing", "showing", "psr:", "pc :", "lr :", "sp :", "ip :", "fp :", "r10",
+                                      "r9 ", "r7 ", "r6 ", "r3 ", "Flags:", "Control:", "Process ", "Register ",
+                                      "Internal error", "Oops", "PC is at", "LR is at", "echo 0 >", "watchdog:",
+                                      "Kernel panic", "Shutting down", "Rebooting", "Dumping", "kasan:", "KASAN:",
+                                      "page:", "raw:", "page dumped", "page_owner", "flags:", "Disabling lock",
+                                      "Workqueue:", "Preemption disabled", "in_atomic()", "1 lock held", "no locks held",
+                                      "INFO: ", "ODEBUG", "refcount_t", "list_", "Uninit was", "Local variable",
+                                      "Bytes ", "ffff", "Memory", "index ", "shift exponent", "UBSAN", "=====", "-----"};
+    for (const char* p : kPrefixes)
+        if (starts(t, p)) return true;
+    // register dumps and hex dumps: "XYZ: 0123456789abcdef"
+    std::size_t colon = t.find(": ");
+    if (colon != std::string_view::npos && colon <= 12) {
+        std::string_view v = t.substr(colon + 2, 8);
+        if (v.size() == 8 && std::all_of(v.begin(), v.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+            return true;
+    }
+    return false;
+}
+
+void read_fields(OopsReport& r, const std::string& t) {
+    std::string_view v(t);
+    if (starts(v, "CPU: ") && (has(v, " PID: ") || has(v, " Comm: "))) {
+        std::istringstream w(t);
+        std::string tok;
+        while (w >> tok) {
+            if (tok == "CPU:" && w >> tok) r.cpu = std::atoi(tok.c_str());
+            else if (tok == "PID:" && w >> tok) r.pid = std::atoi(tok.c_str());
+            else if (tok == "Comm:" && w >> tok) r.comm = tok;
+            else if (tok == "Tainted:" || tok == "tainted") {
+                std::string rest;
+                std::getline(w, rest);
+                // Taint letters sit in fixed columns; the release follows them.
+                std::istringstream rw(rest);
+                std::string word, letters;
+                while (rw >> word) {
+                    bool all_flags = std::all_of(word.begin(), word.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }) &&
+                                     word.size() <= 20;
+                    if (tok == "Tainted:" && all_flags) {
+                        for (char c : word)
+                            if (c != 'G') letters += c;  // G only says "no proprietary module"
+                        continue;
+                    }
+                    r.release = word;
+                    break;
+                }
+                if (tok == "Tainted:") r.taint = letters;
+                break;
+            }
+        }
+    } else if (starts(v, "Hardware name: ")) {
+        r.hardware = t.substr(15);
+    } else if (starts(v, "Modules linked in:")) {
+        std::istringstream w(t.substr(18));
+        std::string m;
+        while (w >> m) r.modules.push_back(m);
+    } else if (starts(v, "Code: ") && r.code.empty()) {
+        r.code = std::string(trim(v.substr(6)));
+    } else if (starts(v, "Kernel Offset: ")) {
+        std::string_view o = v.substr(15);
+        if (auto off = parse_hex(o.substr(0, o.find(' ')))) r.kernel_offset = static_cast<std::int64_t>(*off);
+        else if (starts(o, "disabled")) r.kernel_offset = 0;
+    } else if (starts(v, "kernel BUG at ")) {
+        std::string_view loc = v.substr(14);
+        if (auto bang = loc.rfind('!'); bang != std::string_view::npos) loc = loc.substr(0, bang);
+        if (auto c = loc.rfind(':'); c != std::string_view::npos) {
+            r.bug_file = std::string(loc.substr(0, c));
+            r.bug_line = std::atoi(std::string(loc.substr(c + 1)).c_str());
+        }
+    } else if (starts(v, "CR2: ") && !r.fault_address &&
+               (r.kind == "null-deref" || r.kind == "page-fault" || r.kind == "oops")) {
+        r.fault_address = parse_hex(v.substr(5, 16));
+    } else if ((starts(v, "Read of size") || starts(v, "Write of size")) && !r.fault_address) {
+        if (auto a = v.find(" at addr "); a != std::string_view::npos) {
+            std::string_view h = v.substr(a + 9);
+            r.fault_address = parse_hex(h.substr(0, h.find(' ')));
+        }
+    }
+    // Fault addresses named by the headline.
+    const bool fault_kind = r.kind == "null-deref" || r.kind == "page-fault";
+    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x"}) {
+        if (!fault_kind) break;
+        auto a = v.find(key);
+        if (a == std::string_view::npos || r.fault_address) continue;
+        std::string_view h = v.substr(a + key.size());
+        r.fault_address = parse_hex(h.substr(0, h.find_first_of(" ,")));
+    }
+}
+
+// WARNING: CPU: 0 PID: 1 at ktoops/ktoops.c:96 ktoops_do_warn+0x5/0x10 [ktoops]
+void read_warning(OopsReport& r, const std::string& t) {
+    auto at = t.find(" at ");
+    if (at == std::string::npos) return;
+    std::string rest = t.substr(at + 4);
+    auto sp = rest.find(' ');
+    std::string loc = rest.substr(0, sp);
+    if (auto c = loc.rfind(':'); c != std::string::npos) {
+        r.bug_file = loc.substr(0, c);
+        r.bug_line = std::atoi(loc.c_str() + c + 1);
+    }
+    if (sp == std::string::npos) return;
+    bool pc = false;
+    if (auto f = parse_frame_text(rest.substr(sp + 1), &pc)) {
+        r.warn_function = f->symbol ? f->symbol->name : "";
+        f->kind = FrameKind::Pc;
+        f->line = r.lines.size() - 1;
+        r.frames.push_back(*f);
+    }
+}
+
+class Segmenter {
+public:
+    std::vector<OopsReport> reports;
+
+    void feed(const LogLine& line) {
+        const std::string& t = line.text;
+        std::string_view tv = trim(t);
+        bool strong = false;
+        std::string kind = headline_kind(tv, strong);
+        if (starts(tv, "------------[ cut here ]------------")) {
+            close();
+            cut_here_ = line;
+            has_cut_ = true;
+            return;
+        }
+        if (!kind.empty() && (!open_ || strong) && !(open_ && continues(kind))) {
+            if (kind == "panic" && !open_ && !reports.empty() && line.number - last_end_ <= 3) {
+                reopen();  // "Kernel panic - not syncing: Fatal exception" closes the oops above
+            } else {
+                start(kind, line);
+                return;
+            }
+        }
+        if (!open_) {
+            stray(line);
+            return;
+        }
+        // In a timestamped report, a line without a timestamp is another
+        // writer's output interleaved on the console: not part of it.
+        if (timestamped_ && !line.timestamped) return;
+        add(line, tv);
+    }
+
+    void finish() {
+        close();
+        flush_addresses();
+    }
+
+private:
+    bool continues(const std::string& kind) const {
+        // Body lines that look like headlines: the oops line after BUG:,
+        // per-CPU backtraces inside sysrq/stall reports.
+        const std::string& cur = reports.back().kind;
+        if (kind == "oops" || kind == "panic") return true;
+        if (kind == "backtrace") return true;
+        return cur == "sysrq" && kind == "sysrq";
+    }
+
+    void start(const std::string& kind, const LogLine& line) {
+        close();
+        flush_addresses();
+        OopsReport r;
+        r.kind = kind;
+        timestamped_ = line.timestamped;
+        r.headline = std::string(trim(line.text));
+        if (has_cut_) r.lines.push_back(cut_here_);
+        has_cut_ = false;
+        reports.push_back(std::move(r));
+        open_ = true;
+        quiet_ = 0;
+        last_kept_ = 0;
+        stack_.clear();
+        after_trace_ = false;
+        add(line, trim(line.text));
+        kept();
+    }
+
+    void reopen() {
+        open_ = true;
+        quiet_ = 0;
+    }
+
+    void close() {
+        if (!open_) return;
+        OopsReport& r = reports.back();
+        // Trailing lines that were not report-like are not part of it.
+        r.lines.resize(std::min(r.lines.size(), last_kept_ + 1));
+        last_end_ = r.lines.empty() ? 0 : r.lines.back().number;
+        open_ = false;
+    }
+
+    void add(const LogLine& line, std::string_view tv) {
+        OopsReport& r = reports.back();
+        r.lines.push_back(line);
+        const std::string t(tv);
+        if (is_end_marker(tv)) {
+            r.complete = true;
+            kept();
+            close();
+            return;
+        }
+        read_fields(r, t);
+        if (r.lines.size() == 1 || (r.lines.size() == 2 && has_cut_line(r))) {
+            if (r.kind == "warning") read_warning(r, t);
+        }
+        bool marker = false;
+        const char* stack = stack_marker(tv, marker);
+        if (marker) {
+            stack_ = stack;
+            kept();
+            return;
+        }
+        if (starts(tv, "Call Trace:") || starts(tv, "Call trace:") || starts(tv, "Backtrace:")) {
+            after_trace_ = true;
+            first_in_trace_ = true;
+            kept();
+            return;
+        }
+        bool pc = false;
+        if (r.lines.size() > 1 || r.kind == "backtrace") {
+            if (auto f = parse_frame_text(t, &pc)) {
+                f->line = r.lines.size() - 1;
+                f->stack = stack_;
+                classify(r, *f, pc);
+                r.frames.push_back(*f);
+                kept();
+                return;
+            }
+        }
+        if (report_like(tv)) kept();
+        else if (!tv.empty() && ++quiet_ > 12) close();
+    }
+
+    // The current line belongs to the report for sure.
+    void kept() {
+        quiet_ = 0;
+        last_kept_ = reports.back().lines.size() - 1;
+    }
+
+    static bool has_cut_line(const OopsReport& r) { return starts(trim(r.lines.front().text), "------------[ cut here"); }
+
+    // Which frames are the interrupted pc rather than a return address.
+    void classify(const OopsReport& r, OopsFrame& f, bool pc_line) {
+        if (pc_line) return;  // RIP:/pc :/PC is at: already Pc; lr : is Return
+        const OopsFrame* prev = r.frames.empty() ? nullptr : &r.frames.back();
+        if (first_in_trace_) {
+            first_in_trace_ = false;
+            // arm64 repeats the pc as the first Call trace frame.
+            for (auto it = r.frames.rbegin(); it != r.frames.rend(); ++it)
+                if (it->kind == FrameKind::Pc && it->symbol && f.symbol && it->symbol->name == f.symbol->name &&
+                    it->symbol->offset == f.symbol->offset) {
+                    f.kind = FrameKind::Pc;
+                    return;
+                }
+        }
+        // The frame after an exception entry is the pc saved in pt_regs.
+        if (prev && prev->symbol) {
+            const std::string& n = prev->symbol->name;
+            if (n == "el1h_64_irq" || n == "el1h_64_sync" || n == "el1h_64_fiq" || n == "el1h_64_error" ||
+                n == "__irq_svc" || n == "__dabt_svc" || n == "__pabt_svc" || n == "__und_svc")
+                f.kind = FrameKind::Pc;
+        }
+    }
+
+    // Lines outside any report: bare address lists and systemtap backtraces
+    // form an implicit "backtrace" report.
+    void stray(const LogLine& line) {
+        std::string_view tv = trim(line.text);
+        std::optional<OopsFrame> f;
+        if (auto a = parse_address_text(tv); a && tv.size() >= 8) {
+            f = OopsFrame{};
+            f->address = a;
+        } else if (starts(tv, "0x") && has(tv, " : ")) {
+            f = parse_frame_text(std::string(tv));
+        }
+        if (!f) {
+            if (!pending_.lines.empty() && ++pending_quiet_ > 3) flush_addresses();
+            return;
+        }
+        if (pending_.lines.empty()) {
+            pending_.kind = "backtrace";
+            pending_.headline = std::string(tv);
+        }
+        pending_quiet_ = 0;
+        pending_.lines.push_back(line);
+        f->line = pending_.lines.size() - 1;
+        if (pending_.frames.empty()) f->kind = FrameKind::Pc;  // a backtrace starts at the pc
+        pending_.frames.push_back(*f);
+    }
+
+    void flush_addresses() {
+        if (!pending_.frames.empty()) {
+            pending_.complete = true;
+            reports.push_back(std::move(pending_));
+        }
+        pending_ = OopsReport{};
+        pending_quiet_ = 0;
+    }
+
+    bool open_ = false, has_cut_ = false, timestamped_ = false, after_trace_ = false, first_in_trace_ = false;
+    LogLine cut_here_;
+    int quiet_ = 0, pending_quiet_ = 0;
+    std::size_t last_kept_ = 0;
+    std::size_t last_end_ = 0;
+    std::string stack_;
+    OopsReport pending_;
+};
+
+}  // namespace
+
+std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
+    Segmenter seg;
+    for (const auto& l : lines) seg.feed(l);
+    seg.finish();
+    // "WARNING: something" without any frame is a plain message (fbcon,
+    // mount options, even user space), not a lockdep/debug splat.
+    std::erase_if(seg.reports, [](const OopsReport& r) { return r.kind == "lockdep" && r.frames.empty(); });
+    for (auto& r : seg.reports) {
+        bool trace_seen = false;
+        for (const auto& l : r.lines) {
+            std::string_view t = trim(l.text);
+            trace_seen = trace_seen || starts(t, "Call Trace:") || starts(t, "Call trace:");
+        }
+        // Only reports that print an end marker can be cut off.
+        static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep",
+                                             "kasan", "kcsan", "kmsan", "kfence", "ubsan", "soft-lockup"};
+        for (const char* k : kNoEndMarker)
+            if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
+        // A report whose trace announced frames that never came, or with none at all.
+        r.corrupted = r.frames.empty() && (trace_seen || r.kind != "panic");
+    }
+    return seg.reports;
+}
+
+std::vector<OopsReport> parse_reports(std::istream& in) {
+    std::vector<LogLine> lines;
+    std::string raw;
+    std::size_t n = 0;
+    while (std::getline(in, raw)) lines.push_back(normalize_line(std::move(raw), ++n));
+    return parse_reports(lines);
+}
+
+}  // namespace kaddr

@@ -1,0 +1,65 @@
+#include "kaddr/oops_report.h"
+#include "kaddr/report.h"
+
+namespace kaddr {
+
+using nlohmann::json;
+
+namespace {
+
+json opt(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+template <class T>
+json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
+
+}  // namespace
+
+json oops_to_json(const ExplainedReport& e) {
+    const OopsReport& r = e.report;
+    json j;
+    j["kind"] = r.kind;
+    j["title"] = e.title;
+    j["headline"] = r.headline;
+    j["cpu"] = opt(r.cpu);
+    j["pid"] = opt(r.pid);
+    j["comm"] = opt(r.comm);
+    j["release"] = opt(r.release);
+    j["hardware"] = opt(r.hardware);
+    json taint = json::array();
+    for (const auto& t : decode_taint(r.taint)) taint.push_back({{"letter", std::string(1, t.letter)}, {"meaning", t.meaning}});
+    j["taint"] = std::move(taint);
+    j["fault_address"] = e.fault ? to_json(*e.fault) : json(nullptr);
+    j["code"] = opt(r.code);
+    j["reported_at"] = r.bug_file.empty() ? json(nullptr) : json({{"file", r.bug_file}, {"line", r.bug_line}});
+    if (e.guilty) {
+        const ExplainedFrame& g = e.frames[*e.guilty];
+        const auto& locs = g.resolution.locations;
+        j["guilty"] = {{"function", e.guilty_function},
+                       {"module", g.resolution.module ? json(*g.resolution.module) : json(nullptr)},
+                       {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
+                       {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
+                       {"frame", *e.guilty}};
+    } else {
+        j["guilty"] = nullptr;
+    }
+    j["modules"] = r.modules;
+    j["kernel_offset"] = r.kernel_offset ? json(hex(static_cast<std::uint64_t>(*r.kernel_offset))) : json(nullptr);
+    j["complete"] = r.complete;
+    j["corrupted"] = r.corrupted;
+    json frames = json::array();
+    for (const auto& f : e.frames) {
+        json fj = to_json(f.resolution);
+        fj["raw"] = r.lines[f.frame.line].raw;
+        fj["stack"] = f.frame.stack;
+        fj["reliable"] = f.frame.reliable;
+        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
+        frames.push_back(std::move(fj));
+    }
+    j["frames"] = std::move(frames);
+    j["kernel_frames"] = e.kernel_frames;
+    j["resolved_frames"] = e.resolved_frames;
+    return j;
+}
+
+}  // namespace kaddr

@@ -1,0 +1,120 @@
+// The kaddr command end to end: exit codes, JSON Lines, batch totals and
+// error records. Runs the built binary like a user would.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string out;
+};
+
+Run run(const std::string& args) {
+    Run r;
+    std::string cmd = std::string(KADDR_BINARY) + " " + args + " 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::array<char, 65536> buf;
+    std::size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::vector<nlohmann::json> lines(const std::string& out) {
+    std::vector<nlohmann::json> v;
+    std::istringstream in(out);
+    for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
+    return v;
+}
+
+const std::string kCap = kt::testdata("captures/deb12-6.1.0-56-cloud/");
+
+}  // namespace
+
+TEST_CASE("resolve --json: one record per input, errors included, exit 1 when some fail") {
+    Run r = run("resolve --json --snapshot " + kCap + "capture-1/snapshot --modules " + kCap +
+                "ktoops 'ktoops_deref+0x6/0x30 [ktoops]' 0x47b7a0 nonsense+zz");
+    CHECK(r.status == 1);
+    auto recs = lines(r.out);
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[0]["address"] == "0xffffffffc0569046");
+    CHECK(recs[0]["module"] == "ktoops");
+    CHECK(recs[0]["section"] == ".text");
+    CHECK(recs[0]["symbol"] == "ktoops_deref");
+    CHECK(recs[0]["offset"] == 6);
+    CHECK(recs[0]["locations"][0]["line"] == 70);
+    CHECK(recs[0]["confidence"] == "exact");
+    CHECK(recs[0]["error"].is_null());
+    CHECK(recs[1]["region"] == "user");
+    CHECK(!recs[1]["error"].is_null());
+    CHECK(!recs[2]["error"].is_null());
+}
+
+TEST_CASE("usage and unreadable inputs exit 2") {
+    CHECK(run("resolve --no-such-option").status == 2);
+    CHECK(run("resolve --kallsyms /nonexistent/kallsyms 0xffffffff81000000").status == 2);
+    CHECK(run("frobnicate").status == 2);
+}
+
+TEST_CASE("gdb-symbols: exact and reconstructed lines") {
+    Run exact = run("gdb-symbols --snapshot " + kCap + "capture-1/snapshot --ko " + kCap + "ktoops/ktoops.ko ktoops");
+    CHECK(exact.status == 0);
+    CHECK(exact.out.find("exact section addresses") != std::string::npos);
+    CHECK(exact.out.find("add-symbol-file " + kCap + "ktoops/ktoops.ko 0xffffffffc0569000") != std::string::npos);
+    CHECK(exact.out.find("-s .data 0xffffffffc056b020") != std::string::npos);
+    Run rec = run("gdb-symbols --proc-modules " + kCap + "capture-1/proc_modules.txt --version " + kCap +
+                  "capture-1/version.txt --ko " + kCap + "ktoops/ktoops.ko ktoops");
+    CHECK(rec.out.find("reconstructed") != std::string::npos);
+    CHECK(rec.out.find("-s .data 0xffffffffc056b020") != std::string::npos);
+    CHECK(rec.out.find("left out (address unknown): .init.text .init.data") != std::string::npos);
+}
+
+TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files become error records") {
+    auto dir = fs::temp_directory_path() / ("kaddr-batch-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "nested");
+    int expected = 0;
+    for (const char* cap : {"capture-1", "capture-2"})
+        for (const auto& e : fs::directory_iterator(kCap + cap + "/oops")) {
+            for (int copy = 0; copy < 40; ++copy) {
+                fs::copy_file(e.path(), dir / "nested" / (std::string(cap) + "-" + std::to_string(copy) + "-" +
+                                                          e.path().filename().string()));
+                ++expected;
+            }
+        }
+    std::ofstream(dir / "no-report.txt") << "just a log line\n";
+    fs::create_directories(dir / "unreadable.txt");  // a directory named like a file is skipped by the walk...
+    const std::string missing = (dir / "missing.log").string();  // ...a missing path given directly is an error record
+    Run r = run("batch --jobs 2 --snapshot " + kCap + "capture-1/snapshot --modules " + kCap + "ktoops " +
+                dir.string() + " " + missing);
+    auto recs = lines(r.out);
+    int reports = 0, errors = 0;
+    for (const auto& j : recs) {
+        if (j.contains("error") && !j.contains("kind")) {
+            ++errors;
+            CHECK(j["source_file"] == missing);
+        } else {
+            ++reports;
+            CHECK(j.contains("source_line"));
+            CHECK(j["frames"].size() > 0);
+        }
+    }
+    CHECK(reports == expected);
+    CHECK(errors == 1);
+    CHECK(r.status == 1);  // one unreadable input
+    fs::remove_all(dir);
+}

@@ -1,0 +1,280 @@
+// Report parsing and explanation on the real captures (every ground-truth
+// frame found, with the right kind and lookup address), the same reports in
+// other transports' formats, and the syzkaller corpus.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "kaddr/oops_explain.h"
+#include "support.h"
+
+using namespace kaddr;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::vector<OopsReport> parse_text(const std::string& text) {
+    std::istringstream in(text);
+    return parse_reports(in);
+}
+
+// Frames as "name+off [mod] pc|ret ?" strings: what a rewrite must keep.
+std::vector<std::string> frame_keys(const std::vector<OopsReport>& reports) {
+    std::vector<std::string> out;
+    for (const auto& r : reports)
+        for (const auto& f : r.frames) {
+            std::string k = r.kind + ": ";
+            if (f.symbol) k += f.symbol->name + "+" + hex(f.symbol->offset) + " [" + f.symbol->module + "]";
+            else if (f.address) k += hex(*f.address);
+            k += f.kind == FrameKind::Pc ? " pc" : " ret";
+            if (!f.reliable) k += " ?";
+            out.push_back(k);
+        }
+    return out;
+}
+
+struct Arch {
+    const char* dir;
+    std::vector<const char*> captures;
+};
+const Arch kArchs[] = {
+    {"deb12-6.1.0-56-cloud", {"capture-1", "capture-2"}},
+    {"deb12-6.1.0-56-arm64", {"capture-1", "capture-2", "capture-3"}},
+    {"deb12-6.1.0-50-armmp", {"capture-1", "capture-2"}},
+};
+
+// Each ground-truth frame must be found in its excerpt, with the kind and
+// lookup address the ground truth used; with `debug_root`, its source too.
+void check_excerpt_frames(const std::string& arch_dir, const std::string& cap, const std::string& debug_root) {
+    auto snap = kt::load_capture(arch_dir, cap, debug_root);
+    Resolver resolver(*snap);
+    const std::string base = kt::testdata("captures/" + arch_dir + "/" + cap + "/");
+    const bool x86 = arch_dir.find("cloud") != std::string::npos;
+    std::map<std::string, std::vector<ExplainedReport>> explained;
+    int checked = 0;
+    for (auto& row : kt::read_tsv(base + "groundtruth/oops-frames.tsv")) {
+        std::string excerpt = x86 ? "oops/" + row["excerpt"] : row["excerpt"];
+        auto& reports = explained[excerpt];
+        if (reports.empty())
+            for (auto& r : parse_text(slurp(base + excerpt))) reports.push_back(explain(std::move(r), resolver));
+        INFO(cap << " " << excerpt << ": " << row["frame_text"]);
+        const ExplainedFrame* found = nullptr;
+        for (const auto& e : reports)
+            for (const auto& f : e.frames) {
+                const LogLine& l = e.report.lines[f.frame.line];
+                bool same = x86 ? l.raw == row["frame_text"] : std::to_string(l.number) == row["line"];
+                if (same && (!found || f.frame.kind == FrameKind::Pc)) found = &f;
+            }
+        REQUIRE_MESSAGE(found, "frame not found by the parser");
+        const bool pc = x86 ? row["kind"] == "RIP" : (row["kind"] == "pc" || row["kind"] == "exc-pc");
+        CHECK_MESSAGE((found->frame.kind == FrameKind::Pc) == pc, "frame kind");
+        if (x86) CHECK(found->frame.reliable == (row["kind"] != "unreliable(?)"));
+        REQUIRE_MESSAGE(found->resolution.lookup, (found->resolution.error ? *found->resolution.error : ""));
+        const std::uint64_t want = x86 ? *parse_hex(row["runtime_addr"]) - (pc ? 0 : 1) : *parse_hex(row["lookup_addr"]);
+        CHECK_MESSAGE(*found->resolution.lookup == want, hex(*found->resolution.lookup) << " want " << hex(want));
+        if (row["module"] == "ktoops" || !debug_root.empty()) CHECK_MESSAGE(!found->resolution.locations.empty(), "no source line");
+        ++checked;
+    }
+    CHECK(checked > 10);
+}
+
+}  // namespace
+
+TEST_CASE("every ground-truth frame of every excerpt: found, right kind, right lookup address") {
+    for (const auto& a : kArchs)
+        for (const char* cap : a.captures) check_excerpt_frames(a.dir, cap, "");
+}
+
+TEST_CASE("oops on the captures' dmesg: each report explained, module frames with file:line") {
+    for (const auto& a : kArchs) {
+        auto snap = kt::load_capture(a.dir, "capture-1", "");
+        Resolver resolver(*snap);
+        auto reports = parse_text(slurp(kt::testdata(std::string("captures/") + a.dir + "/capture-1/dmesg.txt")));
+        REQUIRE(reports.size() >= 4);
+        std::set<std::string> titles;
+        for (auto& r : reports) {
+            ExplainedReport e = explain(std::move(r), resolver);
+            titles.insert(e.title);
+            CHECK(e.resolved_frames == e.kernel_frames);
+            for (const auto& f : e.frames)
+                if (f.resolution.module == std::optional<std::string>("ktoops")) {
+                    INFO(f.resolution.input);
+                    CHECK(!f.resolution.locations.empty());
+                }
+        }
+        INFO(std::string(a.dir));
+        CHECK(titles.count("WARNING in ktoops_do_warn"));
+        CHECK(titles.count("kernel BUG in ktoops_do_bug"));
+        bool null_deref = titles.count("BUG: kernel NULL pointer dereference in ktoops_deref") ||
+                          titles.count("BUG: unable to handle page fault in ktoops_deref");
+        CHECK(null_deref);
+    }
+}
+
+TEST_CASE("NULL deref report fields (x86_64)") {
+    auto reports = parse_text(slurp(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/oops/02-bug-null.txt")));
+    REQUIRE(reports.size() == 1);
+    const OopsReport& r = reports[0];
+    CHECK(r.kind == "null-deref");
+    CHECK(r.cpu == 1);
+    CHECK(r.pid == 643);
+    CHECK(r.comm == "init");
+    CHECK(r.taint == "WOE");
+    CHECK(r.release == "6.1.0-56-cloud-amd64");
+    CHECK(r.fault_address == 4);
+    CHECK(r.code.find("<8b>") != std::string::npos);
+    CHECK(r.modules.front() == "ktoops(OE)");
+    CHECK(r.complete);
+    REQUIRE(!r.frames.empty());
+    CHECK(r.frames[0].kind == FrameKind::Pc);
+    CHECK(r.frames[1].stack == "task");
+    std::vector<TaintFlag> t = decode_taint(r.taint);
+    REQUIRE(t.size() == 3);
+    CHECK(t[0].letter == 'W');
+}
+
+TEST_CASE("the same reports in other transports' formats decode to the same frames") {
+    const std::string original = slurp(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/dmesg.txt"));
+    const auto want = frame_keys(parse_text(original));
+    REQUIRE(want.size() > 50);
+    std::regex ts(R"(^\[ *[0-9]+\.[0-9]+\] ?)");
+    auto rewrite = [&](auto f) {
+        std::istringstream in(original);
+        std::string line, out;
+        int n = 0;
+        while (std::getline(in, line)) out += f(std::regex_replace(line, ts, ""), line, n++) + "\n";
+        return out;
+    };
+    std::map<std::string, std::string> variants = {
+        {"timestamps stripped", rewrite([](const std::string& m, const std::string&, int) { return m; })},
+        {"syslog", rewrite([](const std::string& m, const std::string&, int) { return "Nov 23 13:14:35 qemu kernel: " + m; })},
+        {"journal ISO", rewrite([](const std::string& m, const std::string&, int) {
+             return "2026-11-23T13:14:35.123456+00:00 qemu kernel: " + m;
+         })},
+        {"dmesg -T", rewrite([](const std::string& m, const std::string&, int) { return "[Mon Nov 23 13:14:35 2026] " + m; })},
+        {"caller ids", rewrite([](const std::string& m, const std::string& l, int) {
+             return l.substr(0, l.find(']') + 1) + "[  T643] " + m;
+         })},
+        {"indentation lost", rewrite([](const std::string& m, const std::string&, int) { return std::string(trim(m)); })},
+        {"CRLF serial", rewrite([](const std::string&, const std::string& l, int) { return l + "\r"; })},
+    };
+    for (const auto& [name, text] : variants) {
+        INFO(name);
+        CHECK(frame_keys(parse_text(text)) == want);
+    }
+}
+
+TEST_CASE("systemtap print_backtrace and bare address lists") {
+    const std::string stap =
+        " 0xffffffffc0569046 : ktoops_deref+0x6/0x30 [ktoops]\n"
+        " 0xffffffffc056907d : ktoops_level2+0xd/0x30 [ktoops]\n"
+        " 0xffffffff995eacb6 : proc_reg_write+0x56/0xa0 [kernel] (inexact)\n";
+    auto reports = parse_text("some log line\n" + stap + "another line\n");
+    REQUIRE(reports.size() == 1);
+    const auto& f = reports[0].frames;
+    REQUIRE(f.size() == 3);
+    CHECK(f[0].kind == FrameKind::Pc);
+    CHECK(f[1].kind == FrameKind::Return);
+    CHECK(f[2].symbol->module.empty());  // [kernel] is the core image
+    CHECK_FALSE(f[2].reliable);
+
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-1", "");
+    Resolver resolver(*snap);
+    ExplainedReport e = explain(reports[0], resolver);
+    REQUIRE(e.frames[1].resolution.lookup);
+    CHECK(*e.frames[1].resolution.lookup == 0xffffffffc056907cULL);
+    CHECK(e.frames[0].resolution.locations.at(0).line == 70);
+
+    auto bare = parse_text("0xffffffffc0569046\nffffffffc056907d\n");
+    REQUIRE(bare.size() == 1);
+    CHECK(bare[0].frames.size() == 2);
+}
+
+TEST_CASE("a report cut off half-way is still parsed and marked incomplete") {
+    std::string text = slurp(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/oops/02-bug-null.txt"));
+    text = text.substr(0, text.find("proc_reg_write"));
+    auto reports = parse_text(text);
+    REQUIRE(reports.size() == 1);
+    CHECK_FALSE(reports[0].complete);
+    CHECK(reports[0].frames.size() == 5);
+}
+
+TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreement") {
+    const fs::path dir = fs::path(KADDR_TESTDATA) / "../../shared/corpora/syzkaller-linux/report";
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        MESSAGE("SKIPPED: " << dir.string() << " is not present");
+        return;
+    }
+    Snapshot empty;
+    Resolver resolver(empty);
+    int files = 0, crash_free = 0, false_reports = 0, titled = 0, agree = 0;
+    std::ofstream misses(fs::temp_directory_path() / "kaddr-corpus-disagreements.tsv");
+    std::regex title_re("^TITLE: (.*)$");
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string raw = slurp(entry.path().string());
+        ++files;
+        const bool no_crash = raw.rfind("\n", 0) == 0;
+        std::string header = no_crash ? "" : raw.substr(0, raw.find("\n\n"));
+        std::string body = no_crash ? raw.substr(1) : raw.substr(std::min(raw.size(), raw.find("\n\n") + 2));
+        if (auto rep = body.find("\nREPORT:\n"); rep != std::string::npos) body.resize(rep + 1);
+        auto reports = parse_text(body);  // must not crash on any file
+        if (no_crash) {
+            ++crash_free;
+            if (!reports.empty()) ++false_reports;
+            continue;
+        }
+        std::smatch m;
+        std::istringstream hs(header);
+        std::string title;
+        for (std::string l; std::getline(hs, l);)
+            if (std::regex_match(l, m, title_re)) title = m[1];
+        const bool x86 = (body.find("RIP: 0010") != std::string::npos || body.find("entry_SYSCALL_64") != std::string::npos) &&
+                         body.find("pc : ") == std::string::npos;
+        auto in = title.rfind(" in ");
+        if (!x86 || in == std::string::npos || title.ends_with(" in corrupted")) continue;
+        std::string want = title.substr(in + 4);
+        want = want.substr(0, want.find('/'));  // "WARNING in f/usb_submit_urb"
+        ++titled;
+        std::string got;
+        if (!reports.empty()) {
+            ExplainedReport e = explain(reports.front(), resolver);
+            got = e.guilty_function;
+        }
+        if (kt::base_name(got) == kt::base_name(want)) ++agree;
+        else misses << entry.path().filename().string() << "\t" << title << "\t" << got << "\n";
+    }
+    MESSAGE("corpus: " << files << " files; " << crash_free << " crash-free with " << false_reports
+                       << " false reports; guilty agreement " << agree << "/" << titled);
+    CHECK(files == 747);
+    CHECK(false_reports == 0);
+    CHECK(titled > 300);
+    // Measured 2026-11-23: 61%. The target is 90% (issue 4); this floor keeps
+    // what was reached from regressing. Disagreements are written to
+    // $TMPDIR/kaddr-corpus-disagreements.tsv for study.
+    CHECK(agree * 100 >= titled * 60);
+}
+
+TEST_CASE("x86_64 excerpts with the debug package: every frame has source" * doctest::test_suite("vmlinux-x86_64")) {
+    for (const char* cap : {"capture-1", "capture-2"})
+        check_excerpt_frames("deb12-6.1.0-56-cloud", cap, kt::env("KADDR_DEBUG_ROOT_X86_64"));
+}
+
+TEST_CASE("arm64 excerpts with the debug package: every frame has source" * doctest::test_suite("vmlinux-arm64")) {
+    for (const char* cap : {"capture-1", "capture-2", "capture-3"})
+        check_excerpt_frames("deb12-6.1.0-56-arm64", cap, kt::env("KADDR_DEBUG_ROOT_ARM64"));
+}
+
+TEST_CASE("32-bit ARM excerpts with the debug package: every frame has source" * doctest::test_suite("vmlinux-armhf")) {
+    for (const char* cap : {"capture-1", "capture-2"})
+        check_excerpt_frames("deb12-6.1.0-50-armmp", cap, kt::env("KADDR_DEBUG_ROOT_ARMHF"));
+}
