@@ -7,10 +7,14 @@
 // flattens its subprogram / inlined-subroutine ranges into sorted segments;
 // every later lookup in the CU is a binary search plus a line-table lookup.
 // Nothing is re-parsed per address (the eu-addr2line mistake).
+//
+// Threads: libdw is not thread-safe within one session, so a DwarfSource
+// keeps a small pool of independent sessions over the same file (up to the
+// number of CPUs, or $KADDR_DWARF_SESSIONS), created as concurrent callers
+// need them.
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kaddr {
@@ -24,7 +25,7 @@ struct ElfSection {
 };
 
 struct ElfSymbol {
-    std::string name;
+    std::string_view name;    // into the mapped string table: valid while the ElfFile lives
     std::uint64_t value = 0;  // st_value: an address (ET_EXEC/DYN) or a section offset (ET_REL)
     std::uint64_t size = 0;
     unsigned char type = 0;   // STT_*

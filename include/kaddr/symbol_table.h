@@ -3,8 +3,15 @@
 // System.map symbol only has the distance to the next symbol, the size the
 // kernel itself prints after the slash in `func+0x1d/0x40`, and is labelled
 // `inferred`.
+//
+// Speed: names are views. ELF names point into the mapped file's string
+// table (the ElfFile must outlive the table); text-capture names are copied
+// into an arena. The name index is built on the first name look-up only.
 #pragma once
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,30 +23,32 @@ struct Symbol {
     std::uint64_t addr = 0;
     std::uint64_t size = 0;       // st_size when known, else the span
     std::uint64_t span = 0;       // distance to the next higher symbol (what the kernel prints)
+    std::string_view name;
     bool size_known = false;      // true: st_size from an ELF symbol table
     bool is_function = false;
     int rank = 0;                 // higher wins among aliases: sized, function, global
-    std::string name;
 };
 
 class SymbolTable {
 public:
-    SymbolTable() = default;
-    // The name index points into the symbols: move, never copy.
-    SymbolTable(SymbolTable&&) = default;
-    SymbolTable& operator=(SymbolTable&&) = default;
-    SymbolTable(const SymbolTable&) = delete;
-    SymbolTable& operator=(const SymbolTable&) = delete;
-
     struct Entry {
         std::uint64_t addr;
         std::uint64_t size;
         bool size_known;
         bool is_function;
         bool global;
-        std::string name;
+        std::string_view name;
+        bool copy_name;  // false: the name outlives the table (mapped ELF strings)
     };
-    void add(Entry e);
+    SymbolTable();
+    ~SymbolTable();
+    SymbolTable(SymbolTable&&) noexcept;
+    SymbolTable& operator=(SymbolTable&&) noexcept;
+    SymbolTable(const SymbolTable&) = delete;
+    SymbolTable& operator=(const SymbolTable&) = delete;
+
+    void reserve(std::size_t n) { syms_.reserve(n); }
+    void add(const Entry& e);
     // Sorts and computes spans. `end` bounds the span of the last symbol.
     void finalize(std::uint64_t end = 0);
     bool empty() const { return syms_.empty(); }
@@ -53,14 +62,15 @@ public:
     const Symbol* nearest(std::uint64_t addr) const;
     // Other names at the same address as `s`.
     std::vector<const Symbol*> aliases(const Symbol& s) const;
-    // Every symbol of that name (static functions may share one).
+    // Every symbol of that name (static functions may share one). Thread-safe.
     std::vector<const Symbol*> by_name(std::string_view name) const;
     const std::vector<Symbol>& all() const { return syms_; }
 
 private:
+    struct NameIndex;
     std::vector<Symbol> syms_;
-    std::unordered_multimap<std::string_view, std::size_t> names_;
-    bool finalized_ = false;
+    std::deque<std::string> arena_;
+    std::unique_ptr<NameIndex> names_;
 };
 
 // ARM mapping symbols ($x, $d, $a, $t) and assembler locals mark code/data,

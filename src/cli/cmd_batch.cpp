@@ -2,18 +2,16 @@
 // Results are printed in input order; one bad file never stops the others.
 #include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common.h"
 #include "kaddr/error.h"
 #include "kaddr/oops_report.h"
+#include "ordered_parallel.h"
 
 namespace kaddr::cli {
 
@@ -25,7 +23,6 @@ struct FileResult {
     std::string lines;  // JSON Lines for this file
     std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
     bool unreadable = false;
-    bool done = false;
 };
 
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
@@ -93,39 +90,25 @@ int cmd_batch(int argc, char** argv) {
     print_notes(*snap);
     const Resolver resolver(*snap);
     const auto files = expand_paths(paths);
-    std::vector<FileResult> results(files.size());
-    std::atomic<std::size_t> next{0};
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::thread> workers;
-    for (unsigned t = 0; t < std::min<std::size_t>(jobs, std::max<std::size_t>(files.size(), 1)); ++t)
-        workers.emplace_back([&] {
-            for (std::size_t i; (i = next++) < files.size();) {
-                FileResult r;
-                process(files[i], resolver, r);
-                std::lock_guard<std::mutex> lock(mu);
-                results[i] = std::move(r);
-                results[i].done = true;
-                cv.notify_one();
-            }
-        });
     const bool progress = isatty(STDERR_FILENO);
     FileResult total;
     std::size_t unreadable = 0;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return results[i].done; });
-        FileResult r = std::move(results[i]);
-        lock.unlock();
-        std::cout << r.lines;
-        total.reports += r.reports;
-        total.resolved += r.resolved;
-        total.partial += r.partial;
-        total.failed += r.failed;
-        unreadable += r.unreadable;
-        if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
-    }
-    for (auto& w : workers) w.join();
+    ordered_parallel<FileResult>(
+        files.size(), jobs,
+        [&](std::size_t i) {
+            FileResult r;
+            process(files[i], resolver, r);
+            return r;
+        },
+        [&](std::size_t i, FileResult r) {
+            std::cout << r.lines;
+            total.reports += r.reports;
+            total.resolved += r.resolved;
+            total.partial += r.partial;
+            total.failed += r.failed;
+            unreadable += r.unreadable;
+            if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
+        });
     std::cout.flush();
     if (progress) std::cerr << "\n";
     std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved

@@ -1,4 +1,9 @@
+#include <algorithm>
 #include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "ordered_parallel.h"
 
 #include "common.h"
 #include "kaddr/report.h"
@@ -10,10 +15,12 @@ int cmd_resolve(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> inputs;
     bool json = false, ret = false;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
     po::options_description opts = input_options(in);
     opts.add_options()
         ("json", po::bool_switch(&json), "one JSON object per input (JSON Lines)")
         ("return-address", po::bool_switch(&ret), "inputs are return addresses: look up the call instruction")
+        ("jobs,j", po::value(&jobs), "worker threads (default: number of CPUs)")
         ("input", po::value(&inputs)->composing(), "addresses or symbols (else read from stdin)");
     po::positional_options_description pos;
     pos.add("input", -1);
@@ -22,22 +29,44 @@ int cmd_resolve(int argc, char** argv) {
 
     auto snap = load_snapshot(in);
     print_notes(*snap);
-    Resolver resolver(*snap);
+    const Resolver resolver(*snap);
     const AddressKind kind = ret ? AddressKind::Return : AddressKind::Precise;
-    bool all = true;
-    auto one = [&](const std::string& text) {
-        Resolution r = resolver.resolve_text(text, kind);
-        all = all && r.resolved();
-        if (json) std::cout << to_json(r).dump() << "\n";
-        else print_text(std::cout, r);
-    };
-    if (inputs.empty()) {
-        std::string line;
-        while (std::getline(std::cin, line))
-            if (!trim(line).empty()) one(line);
-    } else {
-        for (const auto& t : inputs) one(t);
+    if (inputs.empty())
+        for (std::string line; std::getline(std::cin, line);)
+            if (!trim(line).empty()) inputs.push_back(line);
+    // Threads take contiguous slices of the inputs sorted by address, so
+    // each thread's DWARF session parses its own compile units; output
+    // keeps the input order.
+    std::vector<std::size_t> order(inputs.size());
+    std::vector<std::uint64_t> key(inputs.size(), 0);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        order[i] = i;
+        if (auto a = parse_address_text(inputs[i])) key[i] = *a;
     }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
+    std::vector<std::string> text(inputs.size());
+    std::vector<char> ok(inputs.size(), 0);
+    // Contiguous chunks, handed out in order: a compile unit rarely spans two.
+    const std::size_t chunk = std::max<std::size_t>(64, inputs.size() / (std::size_t{jobs} * 16 + 1));
+    const std::size_t chunks = (inputs.size() + chunk - 1) / chunk;
+    ordered_parallel<int>(chunks, jobs, [&](std::size_t c) {
+        for (std::size_t k = c * chunk; k < std::min(inputs.size(), (c + 1) * chunk); ++k) {
+            const std::size_t i = order[k];
+            Resolution r = resolver.resolve_text(inputs[i], kind);
+            std::ostringstream out;
+            if (json) out << to_json(r).dump() << "\n";
+            else print_text(out, r);
+            text[i] = out.str();
+            ok[i] = r.resolved();
+        }
+        return 0;
+    }, [](std::size_t, int) {});
+    bool all = true;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        std::cout << text[i];
+        all = all && ok[i];
+    }
+    release_at_exit(std::move(snap));
     return all ? kOk : kUnresolved;
 }
 

@@ -25,6 +25,8 @@ void print_notes(const Snapshot& snap) {
     for (const auto& n : snap.notes) std::cerr << "kaddr: note: " << n << "\n";
 }
 
+void release_at_exit(std::unique_ptr<Snapshot> snap) { (void)snap.release(); }
+
 bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
            po::positional_options_description& pos, po::variables_map& vm) {
     opts.add_options()("help,h", "show this help");

@@ -23,6 +23,7 @@ const char* kMainUsage =
 
 int main(int argc, char** argv) {
     using namespace kaddr::cli;
+    std::ios::sync_with_stdio(false);
     if (argc < 2) {
         std::cerr << kMainUsage;
         return kUsage;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "kaddr/error.h"
 #include "kaddr/lexemes.h"
@@ -59,28 +60,34 @@ const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, const std::s
     return nullptr;
 }
 
-std::optional<std::uint64_t> elf_symbol(const std::vector<ElfSymbol>& syms, const std::string& name) {
+std::optional<std::uint64_t> elf_symbol(const std::vector<ElfSymbol>& syms, std::string_view name) {
     for (const auto& s : syms)
         if (s.name == name) return s.value;
     return std::nullopt;
 }
 
-// Checks that `link` (vmlinux or System.map, name -> link address) and the
-// kallsyms core symbols describe the same build at `offset`.
-void check_same_build(const std::vector<ListedSymbol>& kallsyms, const std::map<std::string, std::uint64_t>& link,
-                      std::int64_t offset, const std::string& link_file, const std::string& kallsyms_file) {
+// The kallsyms functions compared against vmlinux/System.map to prove they
+// come from the same build: every 97th text symbol.
+std::vector<const ListedSymbol*> build_sample(const std::vector<ListedSymbol>& kallsyms) {
+    std::vector<const ListedSymbol*> out;
+    for (std::size_t i = 0; i < kallsyms.size(); i += 97)
+        if (kallsyms[i].type == 'T' || kallsyms[i].type == 't') out.push_back(&kallsyms[i]);
+    return out;
+}
+
+void check_same_build(const std::vector<const ListedSymbol*>& sample,
+                      const std::unordered_map<std::string_view, std::uint64_t>& link, std::int64_t offset,
+                      const std::string& link_file, const std::string& kallsyms_file) {
     std::size_t compared = 0, differ = 0;
     std::string example;
-    for (std::size_t i = 0; i < kallsyms.size(); i += 97) {
-        const auto& k = kallsyms[i];
-        if (k.type != 'T' && k.type != 't') continue;
-        auto it = link.find(k.name);
+    for (const ListedSymbol* k : sample) {
+        auto it = link.find(k->name);
         if (it == link.end()) continue;
         ++compared;
-        if (it->second + static_cast<std::uint64_t>(offset) != k.addr) {
+        if (it->second + static_cast<std::uint64_t>(offset) != k->addr) {
             ++differ;
             if (example.empty())
-                example = k.name + " is at " + hex(k.addr) + " in kallsyms but " +
+                example = k->name + " is at " + hex(k->addr) + " in kallsyms but " +
                           hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
         }
     }
@@ -93,24 +100,38 @@ void check_same_build(const std::vector<ListedSymbol>& kallsyms, const std::map<
 void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) {
     CoreImage& core = snap.core;
     std::vector<ElfSymbol> elf_syms;
-    std::map<std::string, std::uint64_t> link;  // vmlinux or System.map: name -> link address
+    std::vector<ListedSymbol> map_syms;
     std::string link_file;
     if (core.vmlinux) {
         elf_syms = core.vmlinux->symbols();
         if (elf_syms.empty()) snap.notes.push_back(in.vmlinux + ": no symbol table (stripped?)");
-        for (const auto& s : elf_syms) link.emplace(s.name, s.value);
         link_file = in.vmlinux;
     } else if (!in.system_map.empty()) {
-        for (const auto& s : parse_file(in.system_map, parse_system_map)) link.emplace(s.name, s.addr);
+        map_syms = parse_file(in.system_map, parse_system_map);
         link_file = in.system_map;
     }
+    const bool have_link = !elf_syms.empty() || !map_syms.empty();
+
+    // Link-time addresses of only the names needed: the KASLR anchors, the
+    // same-build sample, and frames printed with an address.
+    const auto sample = build_sample(listed.core);
+    std::unordered_map<std::string_view, std::uint64_t> link;
+    for (const char* n : {"_text", "_stext"}) link.emplace(n, 0);
+    for (const ListedSymbol* k : sample) link.emplace(k->name, 0);
+    for (const auto& a : in.anchors) link.emplace(a.symbol.name, 0);
+    std::unordered_map<std::string_view, std::uint64_t> found;
+    for (const auto& e : elf_syms)
+        if (link.count(e.name)) found.emplace(e.name, e.value);
+    for (const auto& m : map_syms)
+        if (link.count(m.name)) found.emplace(m.name, m.addr);
+    link = std::move(found);
 
     // KASLR offset: kallsyms _text (arm64 has only _stext) minus link-time.
     if (in.kaslr_offset) {
         core.kaslr_offset = in.kaslr_offset;
         core.kaslr_how = in.kaslr_offset_source;
     }
-    if (!listed.core.empty() && !link.empty()) {
+    if (!listed.core.empty() && have_link) {
         for (const char* anchor : {"_text", "_stext"}) {
             const ListedSymbol* k = find_listed(listed.core, anchor);
             auto l = link.find(anchor);
@@ -122,11 +143,11 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
                                      hex(static_cast<std::uint64_t>(off)) + "); using kallsyms");
             core.kaslr_offset = off;
             core.kaslr_how = std::string("kallsyms ") + anchor + " - " + (core.vmlinux ? "vmlinux " : "System.map ") + anchor;
-            check_same_build(listed.core, link, off, link_file, in.kallsyms);
+            check_same_build(sample, link, off, link_file, in.kallsyms);
             break;
         }
     }
-    if (!core.kaslr_offset && !link.empty()) {
+    if (!core.kaslr_offset && have_link) {
         for (const auto& a : in.anchors) {
             auto l = link.find(a.symbol.name);
             if (l == link.end()) continue;
@@ -136,21 +157,22 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
             break;
         }
     }
-    if (!core.kaslr_offset && !link.empty()) {
+    if (!core.kaslr_offset && have_link) {
         core.kaslr_how = listed.core.empty() ? "unknown: no kallsyms or Kernel Offset line; addresses are taken as link-time"
                                              : "unknown: kallsyms has neither _text nor _stext";
     }
     const std::uint64_t shift = static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
 
-    if (core.vmlinux && !elf_syms.empty()) {
+    if (!elf_syms.empty()) {
+        const auto& secs = core.vmlinux->sections();
+        core.symbols.reserve(elf_syms.size());
         for (const auto& s : elf_syms) {
-            if (s.section == SHN_ABS || s.section >= core.vmlinux->sections().size()) continue;
-            if (!(core.vmlinux->sections()[s.section].flags & SHF_ALLOC)) continue;
-            core.symbols.add({s.value + shift, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name});
+            if (s.section == SHN_ABS || s.section >= secs.size() || !(secs[s.section].flags & SHF_ALLOC)) continue;
+            core.symbols.add({s.value + shift, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name, false});
         }
         core.symbols_from = "vmlinux symtab";
         std::uint64_t lo = ~0ULL, hi = 0;
-        for (const auto& sec : core.vmlinux->sections())
+        for (const auto& sec : secs)
             if ((sec.flags & SHF_ALLOC) && sec.addr && sec.size && !(sec.flags & SHF_TLS)) {
                 lo = std::min(lo, sec.addr);
                 hi = std::max(hi, sec.addr + sec.size);
@@ -163,9 +185,10 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.symbols.finalize(core.end);
     } else if (!listed.core.empty()) {
         std::uint64_t lo = ~0ULL, hi = 0;
+        core.symbols.reserve(listed.core.size());
         for (const auto& s : listed.core) {
             if (s.type == 'A' || s.type == 'a') continue;  // per-cpu offsets and constants, not addresses
-            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
             lo = std::min(lo, s.addr);
             hi = std::max(hi, s.addr + 1);
         }
@@ -176,12 +199,12 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.start = start ? std::min(start->addr, lo) : lo;
         core.end = end ? end->addr : hi;
         core.symbols.finalize(core.end);
-    } else if (!link.empty()) {
-        for (const auto& s : parse_file(in.system_map, parse_system_map))
-            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+    } else if (!map_syms.empty()) {
+        for (const auto& s : map_syms)
+            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
         core.symbols_from = "System.map";
-        core.start = core.symbols.all().front().addr;
-        core.end = core.symbols.all().back().addr + 1;
+        core.start = core.symbols.all().empty() ? 0 : map_syms.front().addr + shift;
+        core.end = map_syms.back().addr + shift + 1;
         core.symbols.finalize(core.end);
     }
 }
@@ -313,13 +336,13 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
         for (const auto& s : m.ko->symbols()) {
             auto it = by_index.find(s.section);
             if (it == by_index.end()) continue;
-            m.symbols.add({it->second->addr + s.value, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name});
+            m.symbols.add({it->second->addr + s.value, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name, false});
         }
         m.symbols_from = "module symtab";
     }
     if (m.symbols.empty() && listed) {
         for (const auto& s : *listed)
-            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name});
+            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
         m.symbols_from = "kallsyms";
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;

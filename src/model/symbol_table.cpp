@@ -4,13 +4,23 @@
 
 namespace kaddr {
 
+struct SymbolTable::NameIndex {
+    std::once_flag once;
+    std::unordered_multimap<std::string_view, std::size_t> map;
+};
+
+SymbolTable::SymbolTable() : names_(std::make_unique<NameIndex>()) {}
+SymbolTable::~SymbolTable() = default;
+SymbolTable::SymbolTable(SymbolTable&&) noexcept = default;
+SymbolTable& SymbolTable::operator=(SymbolTable&&) noexcept = default;
+
 bool is_mapping_symbol(std::string_view n) {
     if (n.size() >= 2 && n[0] == '$' && (n[1] == 'a' || n[1] == 'd' || n[1] == 't' || n[1] == 'x'))
         return n.size() == 2 || n[2] == '.';
     return n.substr(0, 2) == ".L";
 }
 
-void SymbolTable::add(Entry e) {
+void SymbolTable::add(const Entry& e) {
     if (is_mapping_symbol(e.name)) return;
     Symbol s;
     s.addr = e.addr;
@@ -18,15 +28,17 @@ void SymbolTable::add(Entry e) {
     s.size_known = e.size_known;
     s.is_function = e.is_function;
     s.rank = (e.size_known && e.size ? 4 : 0) + (e.is_function ? 2 : 0) + (e.global ? 1 : 0);
-    s.name = std::move(e.name);
-    syms_.push_back(std::move(s));
-    finalized_ = false;
+    s.name = e.copy_name ? std::string_view(arena_.emplace_back(e.name)) : e.name;
+    syms_.push_back(s);
 }
 
 void SymbolTable::finalize(std::uint64_t end) {
-    // Best alias first at each address, so lookup() lands on it.
-    std::stable_sort(syms_.begin(), syms_.end(), [](const Symbol& a, const Symbol& b) {
-        return a.addr != b.addr ? a.addr < b.addr : a.rank > b.rank;
+    // Best alias first at each address, so lookup() lands on it; names
+    // break ties so the order does not depend on the input's.
+    std::sort(syms_.begin(), syms_.end(), [](const Symbol& a, const Symbol& b) {
+        if (a.addr != b.addr) return a.addr < b.addr;
+        if (a.rank != b.rank) return a.rank > b.rank;
+        return a.name < b.name;
     });
     for (std::size_t i = 0; i < syms_.size();) {
         std::size_t j = i;
@@ -38,21 +50,22 @@ void SymbolTable::finalize(std::uint64_t end) {
         }
         i = j;
     }
-    names_.clear();
-    names_.reserve(syms_.size());
-    for (std::size_t i = 0; i < syms_.size(); ++i) names_.emplace(syms_[i].name, i);
-    finalized_ = true;
 }
 
-const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
+const Symbol* SymbolTable::nearest(std::uint64_t addr) const {
     auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
                                [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
     if (it == syms_.begin()) return nullptr;
     std::size_t idx = static_cast<std::size_t>(it - syms_.begin()) - 1;
-    // Step to the first (best) alias at that address.
     while (idx > 0 && syms_[idx - 1].addr == syms_[idx].addr) --idx;
-    const Symbol& nearest = syms_[idx];
-    if (nearest.size_known && nearest.size > 0 && addr >= nearest.addr + nearest.size) {
+    return &syms_[idx];
+}
+
+const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
+    const Symbol* nearest_sym = nearest(addr);
+    if (!nearest_sym) return nullptr;
+    std::size_t idx = static_cast<std::size_t>(nearest_sym - syms_.data());
+    if (nearest_sym->size_known && nearest_sym->size > 0 && addr >= nearest_sym->addr + nearest_sym->size) {
         // Past the end of the nearest sized symbol: an enclosing sized symbol
         // (asm labels inside a function) may still contain it. Look back a
         // bounded distance rather than scanning the whole table.
@@ -65,18 +78,9 @@ const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
         }
     }
     // Among aliases prefer one that is sized and contains the address.
-    for (std::size_t k = idx; k < syms_.size() && syms_[k].addr == nearest.addr; ++k)
+    for (std::size_t k = idx; k < syms_.size() && syms_[k].addr == nearest_sym->addr; ++k)
         if (syms_[k].size_known && addr < syms_[k].addr + syms_[k].size) return &syms_[k];
-    return &nearest;
-}
-
-const Symbol* SymbolTable::nearest(std::uint64_t addr) const {
-    auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
-                               [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
-    if (it == syms_.begin()) return nullptr;
-    std::size_t idx = static_cast<std::size_t>(it - syms_.begin()) - 1;
-    while (idx > 0 && syms_[idx - 1].addr == syms_[idx].addr) --idx;
-    return &syms_[idx];
+    return nearest_sym;
 }
 
 std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
@@ -89,8 +93,12 @@ std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
 }
 
 std::vector<const Symbol*> SymbolTable::by_name(std::string_view name) const {
+    std::call_once(names_->once, [&] {
+        names_->map.reserve(syms_.size());
+        for (std::size_t i = 0; i < syms_.size(); ++i) names_->map.emplace(syms_[i].name, i);
+    });
     std::vector<const Symbol*> out;
-    auto [b, e] = names_.equal_range(name);
+    auto [b, e] = names_->map.equal_range(name);
     for (auto it = b; it != e; ++it) out.push_back(&syms_[it->second]);
     std::sort(out.begin(), out.end(), [](const Symbol* a, const Symbol* b) { return a->addr < b->addr; });
     return out;

@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <unordered_map>
 
@@ -124,42 +128,19 @@ int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, con
 
 }  // namespace
 
-struct DwarfSource::Impl {
-    std::shared_ptr<const ElfFile> file;
-    std::vector<PlacedSection> sections;  // modules only
-    std::vector<char> elf_copy;           // a compressed module's bytes, for libdwfl to relocate
+// One libdwfl session with its own CU index. libdw is not thread-safe
+// within a session, so each session has a lock; several sessions over the
+// same file let threads resolve in parallel.
+struct Session {
     Dwfl_Callbacks callbacks{};
     Dwfl* dwfl = nullptr;
     Dwfl_Module* mod = nullptr;
+    std::vector<char> elf_copy;  // a compressed module's bytes, for libdwfl to relocate
     std::mutex mutex;
     std::unordered_map<Dwarf_Off, std::unique_ptr<CuIndex>> cus;
 
-    ~Impl() {
+    ~Session() {
         if (dwfl) dwfl_end(dwfl);
-    }
-
-    static Impl* self(void** userdata) { return static_cast<Impl*>(*userdata); }
-
-    static int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
-        Impl* me = self(userdata);
-        *file_name = strdup(me->file->path().c_str());
-        if (!me->file->decompressed().empty()) {
-            me->elf_copy = me->file->decompressed();
-            *elfp = elf_memory(me->elf_copy.data(), me->elf_copy.size());
-            return -1;
-        }
-        return ::open(me->file->path().c_str(), O_RDONLY | O_CLOEXEC);
-    }
-
-    static int section_address(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, const char*,
-                               GElf_Word shndx, const GElf_Shdr*, Dwarf_Addr* addr) {
-        for (const auto& s : self(userdata)->sections)
-            if (s.elf_index == shndx) {
-                *addr = s.placement == Placement::Undetermined ? static_cast<Dwarf_Addr>(-1) : s.addr;
-                return DWARF_CB_OK;
-            }
-        *addr = static_cast<Dwarf_Addr>(-1);  // not loaded
-        return DWARF_CB_OK;
     }
 
     CuIndex* index_for(Dwarf_Die* cudie) {
@@ -177,22 +158,111 @@ struct DwarfSource::Impl {
     }
 };
 
+struct DwarfSource::Impl {
+    std::shared_ptr<const ElfFile> file;
+    bool is_module = false;
+    std::vector<PlacedSection> sections;  // modules only
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<Session>> sessions;
+    std::size_t max_sessions = 1;
+
+    static Impl* self(void** userdata) { return static_cast<Impl*>(*userdata); }
+    // libdwfl's per-module user data points at this struct; the session's
+    // own copy of a compressed file is found through the Dwfl it belongs to.
+    struct ModuleUserData {
+        Impl* impl;
+        Session* session;
+    };
+
+    static int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
+        auto* ud = static_cast<ModuleUserData*>(*userdata);
+        Impl* me = ud->impl;
+        *file_name = strdup(me->file->path().c_str());
+        if (!me->file->decompressed().empty()) {
+            ud->session->elf_copy = me->file->decompressed();
+            *elfp = elf_memory(ud->session->elf_copy.data(), ud->session->elf_copy.size());
+            return -1;
+        }
+        return ::open(me->file->path().c_str(), O_RDONLY | O_CLOEXEC);
+    }
+
+    static int section_address(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, const char*,
+                               GElf_Word shndx, const GElf_Shdr*, Dwarf_Addr* addr) {
+        for (const auto& s : static_cast<ModuleUserData*>(*userdata)->impl->sections)
+            if (s.elf_index == shndx) {
+                *addr = s.placement == Placement::Undetermined ? static_cast<Dwarf_Addr>(-1) : s.addr;
+                return DWARF_CB_OK;
+            }
+        *addr = static_cast<Dwarf_Addr>(-1);  // not loaded
+        return DWARF_CB_OK;
+    }
+
+    std::vector<std::unique_ptr<ModuleUserData>> userdata;
+
+    std::unique_ptr<Session> open_session() {
+        auto s = std::make_unique<Session>();
+        s->callbacks.find_debuginfo = no_debuginfo;
+        if (!is_module) {
+            s->callbacks.find_elf = dwfl_build_id_find_elf;
+            s->callbacks.section_address = dwfl_offline_section_address;
+            s->dwfl = dwfl_begin(&s->callbacks);
+            if (!s->dwfl) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+            // Base 0 with p_vaddr added keeps link-time addresses for ET_DYN
+            // images too (arm64); dwfl_report_offline would rebase those.
+            s->mod = dwfl_report_elf(s->dwfl, "vmlinux", file->path().c_str(), -1, 0, true);
+            if (!s->mod) throw Error(file->path(), std::string("libdwfl cannot load it: ") + dwfl_errmsg(-1));
+        } else {
+            s->callbacks.find_elf = find_elf;
+            s->callbacks.section_address = section_address;
+            s->dwfl = dwfl_begin(&s->callbacks);
+            if (!s->dwfl) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+            Dwarf_Addr lo = ~Dwarf_Addr{0}, hi = 0;
+            for (const auto& sec : sections)
+                if (sec.placement != Placement::Undetermined) {
+                    lo = std::min<Dwarf_Addr>(lo, sec.addr);
+                    hi = std::max<Dwarf_Addr>(hi, sec.addr + sec.size);
+                }
+            if (lo >= hi) throw Error(file->path(), "no section of this module has a known address");
+            s->mod = dwfl_report_module(s->dwfl, file->path().c_str(), lo, hi);
+            if (!s->mod) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
+            void** slot = nullptr;
+            dwfl_module_info(s->mod, &slot, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+            userdata.push_back(std::make_unique<ModuleUserData>(ModuleUserData{this, s.get()}));
+            *slot = userdata.back().get();
+        }
+        dwfl_report_end(s->dwfl, nullptr, nullptr);
+        return s;
+    }
+
+    // Each thread keeps to one session (CU indexes are per session, so a
+    // thread that resolves nearby addresses reuses what it parsed).
+    std::unique_lock<std::mutex> acquire(Session*& out) {
+        static std::atomic<unsigned> threads{0};
+        thread_local const unsigned slot = threads++;
+        std::unique_lock<std::mutex> pool(pool_mutex);
+        const std::size_t want = slot % max_sessions;
+        while (sessions.size() <= want) sessions.push_back(open_session());
+        out = sessions[want].get();
+        pool.unlock();
+        return std::unique_lock<std::mutex>(out->mutex);
+    }
+};
+
 DwarfSource::DwarfSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DwarfSource::~DwarfSource() = default;
+
+namespace {
+std::size_t default_sessions() {
+    if (const char* v = std::getenv("KADDR_DWARF_SESSIONS")) return std::max(1, std::atoi(v));
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+}  // namespace
 
 std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image) {
     auto impl = std::make_unique<Impl>();
     impl->file = std::move(image);
-    impl->callbacks.find_elf = dwfl_build_id_find_elf;
-    impl->callbacks.find_debuginfo = no_debuginfo;
-    impl->callbacks.section_address = dwfl_offline_section_address;
-    impl->dwfl = dwfl_begin(&impl->callbacks);
-    if (!impl->dwfl) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
-    // Base 0 with p_vaddr added keeps link-time addresses for ET_DYN images
-    // too (arm64); dwfl_report_offline would rebase those.
-    impl->mod = dwfl_report_elf(impl->dwfl, "vmlinux", impl->file->path().c_str(), -1, 0, true);
-    if (!impl->mod) throw Error(impl->file->path(), std::string("libdwfl cannot load it: ") + dwfl_errmsg(-1));
-    dwfl_report_end(impl->dwfl, nullptr, nullptr);
+    impl->max_sessions = default_sessions();
+    impl->sessions.push_back(impl->open_session());  // fail early on a bad file
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
 }
 
@@ -200,36 +270,22 @@ std::unique_ptr<DwarfSource> DwarfSource::for_module(std::shared_ptr<const ElfFi
                                                      std::vector<PlacedSection> sections) {
     auto impl = std::make_unique<Impl>();
     impl->file = std::move(ko);
+    impl->is_module = true;
     impl->sections = std::move(sections);
-    impl->callbacks.find_elf = Impl::find_elf;
-    impl->callbacks.find_debuginfo = no_debuginfo;
-    impl->callbacks.section_address = Impl::section_address;
-    impl->dwfl = dwfl_begin(&impl->callbacks);
-    if (!impl->dwfl) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
-    Dwarf_Addr lo = ~Dwarf_Addr{0}, hi = 0;
-    for (const auto& s : impl->sections)
-        if (s.placement != Placement::Undetermined) {
-            lo = std::min<Dwarf_Addr>(lo, s.addr);
-            hi = std::max<Dwarf_Addr>(hi, s.addr + s.size);
-        }
-    if (lo >= hi) throw Error(impl->file->path(), "no section of this module has a known address");
-    impl->mod = dwfl_report_module(impl->dwfl, impl->file->path().c_str(), lo, hi);
-    if (!impl->mod) throw Error(impl->file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
-    void** userdata = nullptr;
-    dwfl_module_info(impl->mod, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    *userdata = impl.get();
-    dwfl_report_end(impl->dwfl, nullptr, nullptr);
+    impl->max_sessions = default_sessions();
+    impl->sessions.push_back(impl->open_session());
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
 }
 
 std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
+    Session* session = nullptr;
+    auto lock = impl_->acquire(session);
     std::vector<SourceLocation> out;
     Dwarf_Addr bias = 0;
-    Dwarf_Die* cudie = dwfl_module_addrdie(impl_->mod, addr, &bias);
+    Dwarf_Die* cudie = dwfl_module_addrdie(session->mod, addr, &bias);
     if (!cudie) return out;
     const Dwarf_Addr a = addr - bias;
-    CuIndex* idx = impl_->index_for(cudie);
+    CuIndex* idx = session->index_for(cudie);
 
     SourceLocation inner;
     if (Dwarf_Line* line = dwarf_getsrc_die(&idx->cudie, a)) {

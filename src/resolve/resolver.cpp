@@ -20,14 +20,15 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     if (!s) return;
     const Symbol* label = table.nearest(addr);
     if (label && label != s && label->addr > s->addr)
-        r.notes.push_back("inside " + s->name + " after the label " + label->name + "+" + hex(addr - label->addr));
+        r.notes.push_back("inside " + std::string(s->name) + " after the label " + std::string(label->name) + "+" +
+                          hex(addr - label->addr));
     r.symbol = s->name;
     r.offset = addr - s->addr;
     r.size = s->size;
     r.size_kind = s->size_known ? "exact" : "inferred";
-    for (const Symbol* a : table.aliases(*s)) r.aliases.push_back(a->name);
+    for (const Symbol* a : table.aliases(*s)) r.aliases.emplace_back(a->name);
     if (s->size > 0 && r.offset >= s->size) {
-        r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + s->name);
+        r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + std::string(s->name));
         r.confidence = "guess";
     }
 }
