@@ -36,7 +36,8 @@ std::string write_temp(const std::string& name, const std::string& content) {
 
 TEST_CASE("kallsyms capture: core and module symbols") {
     std::ifstream in(kt::testdata(kX86 + "kallsyms.txt"));
-    auto syms = parse_kallsyms(in, "kallsyms.txt");
+    const SymbolList list = parse_kallsyms(in, "kallsyms.txt");  // names are views into list.text
+    const auto& syms = list.symbols;
     CHECK(syms.size() == 103809);
     bool found = false;
     for (const auto& s : syms)

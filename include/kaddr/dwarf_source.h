@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kaddr/elf_file.h"
+#include "kaddr/image_index.h"
 #include "kaddr/module_layout.h"
 
 namespace kaddr {
@@ -33,7 +34,9 @@ struct SourceLocation {
 class DwarfSource {
 public:
     // vmlinux (ET_EXEC or ET_DYN): look-ups take link-time addresses.
-    static std::unique_ptr<DwarfSource> for_image(std::shared_ptr<const ElfFile> image);
+    // `cus`, from a persisted index, replaces libdwfl's .debug_aranges load.
+    static std::unique_ptr<DwarfSource> for_image(std::shared_ptr<const ElfFile> image,
+                                                  std::vector<CuRange> cus = {});
     // A module: look-ups take runtime addresses, given the placed sections.
     static std::unique_ptr<DwarfSource> for_module(std::shared_ptr<const ElfFile> ko,
                                                    std::vector<PlacedSection> sections);

@@ -53,6 +53,12 @@ public:
     bool has_dwarf() const { return has_dwarf_; }
     // Defined function/object/notype symbols of .symtab (no section/file symbols).
     std::vector<ElfSymbol> symbols() const;
+    // The string section .symtab's names live in (0: no symbol table).
+    std::size_t symbol_strings() const;
+    // A section's bytes as mapped (empty for NOBITS or on error).
+    std::string_view section_bytes(std::size_t index) const;
+    std::uint64_t file_size() const { return map_size_; }
+    std::int64_t mtime() const { return mtime_; }
     // The decompressed bytes when the file was compressed (libdwfl then gets
     // its own copy); empty for a plain file, which libdwfl maps itself.
     const std::vector<char>& decompressed() const { return decompressed_; }
@@ -65,6 +71,7 @@ private:
     int fd_ = -1;
     void* map_ = nullptr;
     std::size_t map_size_ = 0;
+    std::int64_t mtime_ = 0;
     std::vector<char> decompressed_;
     Elf* elf_ = nullptr;
     unsigned machine_ = 0, type_ = 0;

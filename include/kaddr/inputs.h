@@ -7,27 +7,46 @@
 #include <cstdint>
 #include <istream>
 #include <map>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
 namespace kaddr {
 
-// One symbol as listed by kallsyms or System.map.
+// One symbol as listed by kallsyms or System.map. Names are views into the
+// SymbolList's text.
 struct ListedSymbol {
     std::uint64_t addr = 0;
-    char type = '?';      // nm letter: T t D d B b R r W w A a V v U ...
-    std::string name;
-    std::string module;   // kallsyms `[mod]` column; empty for the core kernel
+    char type = '?';          // nm letter: T t D d B b R r W w A a V v U ...
+    std::string_view name;
+    std::string_view module;  // kallsyms `[mod]` column; empty for the core kernel
 };
+
+// A parsed symbol listing and the text its names point into.
+struct SymbolList {
+    std::shared_ptr<const void> storage;  // keeps the text alive (a string or a file mapping)
+    std::vector<ListedSymbol> symbols;
+};
+
+// A whole text file, mapped when it is a regular file (a kallsyms capture
+// is 4.5 MB and read on every run), else read.
+struct TextFile {
+    std::shared_ptr<const void> storage;
+    std::string_view text;
+};
+TextFile read_text_file(const std::string& path);
 
 // Module names: the kernel uses '_' where file names may use '-'.
 std::string canonical_module_name(std::string name);
 
 // /proc/kallsyms. Refuses a capture whose addresses are all zero (an
 // unprivileged reader under kptr_restrict).
-std::vector<ListedSymbol> parse_kallsyms(std::istream& in, const std::string& file);
+SymbolList parse_kallsyms(TextFile text, const std::string& file);
+SymbolList parse_kallsyms(std::istream& in, const std::string& file);
 // System.map (`nm -n vmlinux` format); refuses Debian's one-line stub.
-std::vector<ListedSymbol> parse_system_map(std::istream& in, const std::string& file);
+SymbolList parse_system_map(TextFile text, const std::string& file);
+SymbolList parse_system_map(std::istream& in, const std::string& file);
 
 // /proc/modules: `name size refcount deps state base [taint]`.
 struct ProcModule {

@@ -15,6 +15,7 @@
 #include "kaddr/arch.h"
 #include "kaddr/dwarf_source.h"
 #include "kaddr/elf_file.h"
+#include "kaddr/image_index.h"
 #include "kaddr/inputs.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
@@ -40,6 +41,8 @@ struct SnapshotInputs {
         std::string where;
     };
     std::vector<Anchor> anchors;
+    bool use_index = true;      // the persisted vmlinux index (see image_index.h)
+    std::string index_dir;      // default: default_index_dir()
 };
 
 struct CoreImage {
@@ -49,6 +52,7 @@ struct CoreImage {
     std::optional<std::int64_t> kaslr_offset;
     std::string kaslr_how;        // how the offset was derived, or why it is unknown
     std::uint64_t start = 0, end = 0;  // runtime range of the image
+    std::vector<CuRange> cu_ranges;    // from the persisted index; empty: libdwfl finds CUs itself
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
 };
@@ -77,6 +81,7 @@ public:
     std::vector<std::unique_ptr<Module>> modules;
     std::vector<std::string> notes;  // what was chosen or assumed, and what is missing
     bool has_kallsyms = false;
+    std::vector<std::shared_ptr<const void>> owned_text;  // capture text the symbol names point into
 
     const Module* module_at(std::uint64_t addr) const;
     const Module* module_named(const std::string& name) const;

@@ -51,6 +51,9 @@ public:
     void add(const Entry& e);
     // Sorts and computes spans. `end` bounds the span of the last symbol.
     void finalize(std::uint64_t end = 0);
+    // Adopts symbols already sorted and finalized (from a persisted index),
+    // with a permutation of them sorted by name (then address) when known.
+    void assign_sorted(std::vector<Symbol> syms, std::vector<std::uint32_t> by_name = {});
     bool empty() const { return syms_.empty(); }
     std::size_t size() const { return syms_.size(); }
 
@@ -69,6 +72,7 @@ public:
 private:
     struct NameIndex;
     std::vector<Symbol> syms_;
+    std::vector<std::uint32_t> sorted_names_;  // optional: binary search by name
     std::deque<std::string> arena_;
     std::unique_ptr<NameIndex> names_;
 };

@@ -34,6 +34,7 @@ std::shared_ptr<const ElfFile> ElfFile::open(const std::string& path) {
     if (fstat(f->fd_, &st) != 0 || !S_ISREG(st.st_mode)) throw Error(path, "not a regular file");
     if (st.st_size < 16) throw Error(path, "file too short to be ELF (" + std::to_string(st.st_size) + " bytes)");
     f->map_size_ = static_cast<std::size_t>(st.st_size);
+    f->mtime_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     f->map_ = mmap(nullptr, f->map_size_, PROT_READ, MAP_PRIVATE, f->fd_, 0);
     if (f->map_ == MAP_FAILED) {
         f->map_ = nullptr;
@@ -115,6 +116,22 @@ const ElfSection* ElfFile::section(const std::string& name) const {
     for (const auto& s : sections_)
         if (s.name == name) return &s;
     return nullptr;
+}
+
+std::size_t ElfFile::symbol_strings() const {
+    for (const auto& s : sections_)
+        if (s.type == SHT_SYMTAB) {
+            GElf_Shdr sh;
+            if (gelf_getshdr(elf_getscn(elf_, s.index), &sh)) return sh.sh_link;
+        }
+    return 0;
+}
+
+std::string_view ElfFile::section_bytes(std::size_t index) const {
+    Elf_Scn* scn = elf_getscn(elf_, index);
+    Elf_Data* d = scn ? elf_rawdata(scn, nullptr) : nullptr;
+    if (!d || !d->d_buf) return {};
+    return std::string_view(static_cast<const char*>(d->d_buf), d->d_size);
 }
 
 std::vector<ElfSymbol> ElfFile::symbols() const {

@@ -1,6 +1,9 @@
 // /proc/kallsyms and System.map share the nm format; kallsyms adds a
-// tab-separated `[module]` column.
+// tab-separated `[module]` column. One pass over the whole text with views
+// into it: a kallsyms capture has 100,000 lines and is read on every run.
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <sstream>
 
 #include "kaddr/error.h"
@@ -17,63 +20,92 @@ std::string canonical_module_name(std::string name) {
 
 namespace {
 
-std::vector<ListedSymbol> parse_nm_format(std::istream& in, const std::string& file,
-                                          bool allow_module, const char* what) {
-    std::vector<ListedSymbol> out;
-    LineReader reader(in, file);
-    std::string line;
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+SymbolList parse_nm_format(TextFile text, const std::string& file, bool allow_module, const char* what) {
+    SymbolList out;
+    const char* p = text.text.data();
+    const char* const end = p + text.text.size();
+    out.symbols.reserve(text.text.size() / 32);
     bool any_nonzero = false;
-    while (reader.next(line)) {
-        std::string_view v = trim(line);
-        if (v.empty()) continue;
+    for (std::size_t line_no = 1; p < end; ++line_no) {
+        const char* eol = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (!eol) eol = end;
+        const char* q = p;
+        const char* const line_start = p;
+        p = eol + 1;
+        while (q < eol && blank(*q)) ++q;
+        if (q == eol) continue;
+        auto bad = [&](const std::string& problem) {
+            std::string_view v = trim(std::string_view(line_start, static_cast<std::size_t>(eol - line_start)));
+            return Error(at(file, line_no), problem + ": '" + std::string(v.substr(0, 80)) + "'",
+                         "expected 'ADDRESS TYPE NAME'");
+        };
         ListedSymbol sym;
-        std::size_t sp1 = v.find_first_of(" \t");
-        auto addr = sp1 == std::string_view::npos ? std::nullopt : parse_hex(v.substr(0, sp1));
-        std::string_view rest = sp1 == std::string_view::npos ? std::string_view{} : trim(v.substr(sp1));
-        if (!addr || rest.size() < 3 || !std::isalpha(static_cast<unsigned char>(rest[0])) ||
-            (rest[1] != ' ' && rest[1] != '\t'))
-            throw Error(reader.where(), std::string("not a ") + what + " line: '" + std::string(v.substr(0, 80)) + "'",
-                        "expected 'ADDRESS TYPE NAME'");
-        sym.addr = *addr;
-        sym.type = rest[0];
-        std::string_view name = trim(rest.substr(2));
-        std::size_t tab = name.find_first_of(" \t");
-        if (tab != std::string_view::npos) {
-            std::string_view modcol = trim(name.substr(tab));
-            name = name.substr(0, tab);
-            if (!allow_module || modcol.size() < 3 || modcol.front() != '[' || modcol.back() != ']')
-                throw Error(reader.where(), std::string("unexpected text after the symbol name in ") + what + ": '" +
-                                                std::string(modcol) + "'");
-            sym.module = canonical_module_name(std::string(modcol.substr(1, modcol.size() - 2)));
+        const char* digits = q;
+        for (int d; q < eol && (d = hex_digit(*q)) >= 0; ++q) sym.addr = sym.addr << 4 | static_cast<unsigned>(d);
+        if (q == digits || q - digits > 16 || q == eol || !blank(*q)) throw bad(std::string("not a ") + what + " line");
+        while (q < eol && blank(*q)) ++q;
+        if (eol - q < 3 || !std::isalpha(static_cast<unsigned char>(*q)) || !blank(q[1]))
+            throw bad(std::string("not a ") + what + " line");
+        sym.type = *q;
+        q += 2;
+        while (q < eol && blank(*q)) ++q;
+        const char* name = q;
+        while (q < eol && !blank(*q)) ++q;
+        sym.name = std::string_view(name, static_cast<std::size_t>(q - name));
+        if (sym.name.empty()) throw bad(std::string("missing symbol name in ") + what);
+        while (q < eol && blank(*q)) ++q;
+        if (q < eol) {
+            const char* m = q;
+            const char* m_end = eol;
+            while (m_end > m && blank(m_end[-1])) --m_end;
+            if (!allow_module || m_end - m < 3 || *m != '[' || m_end[-1] != ']')
+                throw bad(std::string("unexpected text after the symbol name in ") + what);
+            sym.module = std::string_view(m + 1, static_cast<std::size_t>(m_end - m - 2));
         }
-        if (name.empty()) throw Error(reader.where(), std::string("missing symbol name in ") + what);
-        sym.name.assign(name);
-        if (sym.addr != 0) any_nonzero = true;
-        out.push_back(std::move(sym));
+        any_nonzero = any_nonzero || sym.addr != 0;
+        out.symbols.push_back(sym);
     }
-    if (out.empty()) throw Error(file, std::string("no symbols in ") + what, "is this the right file?");
+    if (out.symbols.empty()) throw Error(file, std::string("no symbols in ") + what, "is this the right file?");
     if (!any_nonzero)
         throw Error(file, std::string("every address in this ") + what + " is zero",
                     "it was read without privilege (kptr_restrict); capture it as root with "
                     "/proc/sys/kernel/kptr_restrict set to 0");
+    out.storage = std::move(text.storage);
     return out;
+}
+
+TextFile from_string(std::string s) {
+    auto owned = std::make_shared<std::string>(std::move(s));
+    return {owned, *owned};
+}
+
+TextFile slurp(std::istream& in) {
+    std::ostringstream all;
+    all << in.rdbuf();  // one bulk copy, not a character at a time
+    return from_string(std::move(all).str());
 }
 
 }  // namespace
 
-std::vector<ListedSymbol> parse_kallsyms(std::istream& in, const std::string& file) {
-    return parse_nm_format(in, file, true, "kallsyms");
+SymbolList parse_kallsyms(TextFile text, const std::string& file) {
+    return parse_nm_format(std::move(text), file, true, "kallsyms");
 }
+SymbolList parse_kallsyms(std::istream& in, const std::string& file) { return parse_kallsyms(slurp(in), file); }
 
-std::vector<ListedSymbol> parse_system_map(std::istream& in, const std::string& file) {
-    std::string first;
-    std::getline(in, first);
-    if (first.rfind("ffffffffffffffff B The real System.map", 0) == 0)
-        throw Error(file, "this System.map is a stub",
-                    "Debian ships the real one in the linux-image-<release>-dbg package");
-    std::stringstream all;
-    all << first << "\n" << in.rdbuf();
-    return parse_nm_format(all, file, false, "System.map");
+SymbolList parse_system_map(TextFile text, const std::string& file) {
+    if (text.text.substr(0, 38) == "ffffffffffffffff B The real System.map")
+        throw Error(file, "this System.map is a stub", "Debian ships the real one in the linux-image-<release>-dbg package");
+    return parse_nm_format(std::move(text), file, false, "System.map");
 }
+SymbolList parse_system_map(std::istream& in, const std::string& file) { return parse_system_map(slurp(in), file); }
 
 }  // namespace kaddr

@@ -14,6 +14,7 @@
 #include "kaddr/error.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/snapshot.h"
+#include "core_image.h"
 #include "module_finder.h"
 
 namespace kaddr {
@@ -54,17 +55,12 @@ struct Listed {
     std::map<std::string, std::vector<ListedSymbol>> modules;
 };
 
-const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, const std::string& name) {
+const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_view name) {
     for (const auto& s : v)
         if (s.name == name) return &s;
     return nullptr;
 }
 
-std::optional<std::uint64_t> elf_symbol(const std::vector<ElfSymbol>& syms, std::string_view name) {
-    for (const auto& s : syms)
-        if (s.name == name) return s.value;
-    return std::nullopt;
-}
 
 // The kallsyms functions compared against vmlinux/System.map to prove they
 // come from the same build: every 97th text symbol.
@@ -87,7 +83,7 @@ void check_same_build(const std::vector<const ListedSymbol*>& sample,
         if (it->second + static_cast<std::uint64_t>(offset) != k->addr) {
             ++differ;
             if (example.empty())
-                example = k->name + " is at " + hex(k->addr) + " in kallsyms but " +
+                example = std::string(k->name) + " is at " + hex(k->addr) + " in kallsyms but " +
                           hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
         }
     }
@@ -99,32 +95,51 @@ void check_same_build(const std::vector<const ListedSymbol*>& sample,
 
 void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) {
     CoreImage& core = snap.core;
+    std::optional<ImageIndex> index;
+    std::string_view strtab;
     std::vector<ElfSymbol> elf_syms;
     std::vector<ListedSymbol> map_syms;
     std::string link_file;
     if (core.vmlinux) {
-        elf_syms = core.vmlinux->symbols();
-        if (elf_syms.empty()) snap.notes.push_back(in.vmlinux + ": no symbol table (stripped?)");
+        if (in.use_index) index = image_index(*core.vmlinux, in.index_dir.empty() ? default_index_dir() : in.index_dir);
+        if (index) strtab = core.vmlinux->section_bytes(index->strtab_section);
+        else elf_syms = core.vmlinux->symbols();
+        if (elf_syms.empty() && (!index || index->symbols.empty()))
+            snap.notes.push_back(in.vmlinux + ": no symbol table (stripped?)");
         link_file = in.vmlinux;
     } else if (!in.system_map.empty()) {
-        map_syms = parse_file(in.system_map, parse_system_map);
+        SymbolList list = parse_system_map(read_text_file(in.system_map), in.system_map);
+        snap.owned_text.push_back(list.storage);
+        map_syms = std::move(list.symbols);
         link_file = in.system_map;
     }
-    const bool have_link = !elf_syms.empty() || !map_syms.empty();
+    auto indexed_name = [&](const IndexedSymbol& r) { return strtab.substr(r.name_off, r.name_len); };
+    const bool have_link = !elf_syms.empty() || !map_syms.empty() || (index && !index->symbols.empty());
 
-    // Link-time addresses of only the names needed: the KASLR anchors, the
-    // same-build sample, and frames printed with an address.
+    // Link-time addresses of only the names needed: the image bounds, the
+    // KASLR anchors, the same-build sample, and frames printed with an address.
     const auto sample = build_sample(listed.core);
     std::unordered_map<std::string_view, std::uint64_t> link;
-    for (const char* n : {"_text", "_stext"}) link.emplace(n, 0);
+    for (const char* n : {"_text", "_stext", "_end"}) link.emplace(n, 0);
     for (const ListedSymbol* k : sample) link.emplace(k->name, 0);
     for (const auto& a : in.anchors) link.emplace(a.symbol.name, 0);
     std::unordered_map<std::string_view, std::uint64_t> found;
     for (const auto& e : elf_syms)
         if (link.count(e.name)) found.emplace(e.name, e.value);
+    if (index)
+        for (const auto& [name, unused] : link) {  // binary search in the name order
+            (void)unused;
+            auto it = std::lower_bound(index->by_name.begin(), index->by_name.end(), name,
+                                       [&](std::uint32_t i, std::string_view n) { return indexed_name(index->symbols[i]) < n; });
+            if (it != index->by_name.end() && indexed_name(index->symbols[*it]) == name) found.emplace(name, index->symbols[*it].addr);
+        }
     for (const auto& m : map_syms)
         if (link.count(m.name)) found.emplace(m.name, m.addr);
     link = std::move(found);
+    auto link_of = [&](std::string_view n) -> std::optional<std::uint64_t> {
+        auto it = link.find(n);
+        return it == link.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+    };
 
     // KASLR offset: kallsyms _text (arm64 has only _stext) minus link-time.
     if (in.kaslr_offset) {
@@ -163,32 +178,36 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     }
     const std::uint64_t shift = static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
 
-    if (!elf_syms.empty()) {
-        const auto& secs = core.vmlinux->sections();
-        core.symbols.reserve(elf_syms.size());
-        for (const auto& s : elf_syms) {
-            if (s.section == SHN_ABS || s.section >= secs.size() || !(secs[s.section].flags & SHF_ALLOC)) continue;
-            core.symbols.add({s.value + shift, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name, false});
-        }
-        core.symbols_from = "vmlinux symtab";
-        std::uint64_t lo = ~0ULL, hi = 0;
-        for (const auto& sec : secs)
-            if ((sec.flags & SHF_ALLOC) && sec.addr && sec.size && !(sec.flags & SHF_TLS)) {
-                lo = std::min(lo, sec.addr);
-                hi = std::max(hi, sec.addr + sec.size);
-            }
-        // Per-cpu sections are linked at 0 on x86_64; keep the range to the image.
-        if (auto t = elf_symbol(elf_syms, "_text")) lo = std::max(lo, *t);
-        if (auto e = elf_symbol(elf_syms, "_end")) hi = std::min(hi, *e);
+    if (core.vmlinux && have_link) {
+        const auto [lo, hi] = image_range(*core.vmlinux, link_of("_text"), link_of("_end"));
         core.start = lo + shift;
         core.end = hi + shift;
-        core.symbols.finalize(core.end);
+        if (index) {
+            // Already sorted and finalized at link time; KASLR moves it whole.
+            std::vector<Symbol> v(index->symbols.size());
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                const IndexedSymbol& r = index->symbols[i];
+                v[i].addr = r.addr + shift;
+                v[i].size = r.size;
+                v[i].span = r.span;
+                v[i].name = indexed_name(r);
+                v[i].size_known = r.size_known;
+                v[i].is_function = r.is_function;
+                v[i].rank = r.rank;
+            }
+            core.symbols.assign_sorted(std::move(v), {index->by_name.begin(), index->by_name.end()});
+            core.cu_ranges.assign(index->cus.begin(), index->cus.end());
+        } else {
+            add_image_symbols(core.symbols, *core.vmlinux, elf_syms, shift);
+            core.symbols.finalize(core.end);
+        }
+        core.symbols_from = "vmlinux symtab";
     } else if (!listed.core.empty()) {
         std::uint64_t lo = ~0ULL, hi = 0;
         core.symbols.reserve(listed.core.size());
         for (const auto& s : listed.core) {
             if (s.type == 'A' || s.type == 'a') continue;  // per-cpu offsets and constants, not addresses
-            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
+            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
             lo = std::min(lo, s.addr);
             hi = std::max(hi, s.addr + 1);
         }
@@ -201,7 +220,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.symbols.finalize(core.end);
     } else if (!map_syms.empty()) {
         for (const auto& s : map_syms)
-            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
+            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
         core.symbols_from = "System.map";
         core.start = core.symbols.all().empty() ? 0 : map_syms.front().addr + shift;
         core.end = map_syms.back().addr + shift + 1;
@@ -342,7 +361,7 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
     }
     if (m.symbols.empty() && listed) {
         for (const auto& s : *listed)
-            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, true});
+            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
         m.symbols_from = "kallsyms";
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
@@ -399,9 +418,12 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
 
     Listed listed;
     if (!in.kallsyms.empty()) {
-        for (auto& s : parse_file(in.kallsyms, parse_kallsyms)) {
-            if (s.module.empty()) listed.core.push_back(std::move(s));
-            else listed.modules[s.module].push_back(std::move(s));
+        SymbolList list = parse_kallsyms(read_text_file(in.kallsyms), in.kallsyms);
+        snap->owned_text.push_back(list.storage);  // the symbol tables point into it
+        listed.core.reserve(list.symbols.size());
+        for (const auto& s : list.symbols) {
+            if (s.module.empty()) listed.core.push_back(s);
+            else listed.modules[canonical_module_name(std::string(s.module))].push_back(s);
         }
         snap->has_kallsyms = true;
     }

@@ -1,10 +1,14 @@
 #include "kaddr/symbol_table.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace kaddr {
 
+constexpr unsigned kScanLookups = 64;
+
 struct SymbolTable::NameIndex {
+    std::atomic<unsigned> lookups{0};
     std::once_flag once;
     std::unordered_multimap<std::string_view, std::size_t> map;
 };
@@ -92,12 +96,30 @@ std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
     return out;
 }
 
+void SymbolTable::assign_sorted(std::vector<Symbol> syms, std::vector<std::uint32_t> by_name) {
+    syms_ = std::move(syms);
+    sorted_names_ = std::move(by_name);
+}
+
 std::vector<const Symbol*> SymbolTable::by_name(std::string_view name) const {
+    std::vector<const Symbol*> out;
+    if (!sorted_names_.empty()) {
+        auto it = std::lower_bound(sorted_names_.begin(), sorted_names_.end(), name,
+                                   [&](std::uint32_t i, std::string_view n) { return syms_[i].name < n; });
+        for (; it != sorted_names_.end() && syms_[*it].name == name; ++it) out.push_back(&syms_[*it]);
+        return out;  // ties are in address order
+    }
+    // A crash report asks for a few dozen names: scanning is cheaper than
+    // hashing 150,000. Batches of lookups switch to the hash index.
+    if (names_->lookups.fetch_add(1) < kScanLookups) {
+        for (const auto& s : syms_)
+            if (s.name == name) out.push_back(&s);
+        return out;  // already in address order
+    }
     std::call_once(names_->once, [&] {
         names_->map.reserve(syms_.size());
         for (std::size_t i = 0; i < syms_.size(); ++i) names_->map.emplace(syms_[i].name, i);
     });
-    std::vector<const Symbol*> out;
     auto [b, e] = names_->map.equal_range(name);
     for (auto it = b; it != e; ++it) out.push_back(&syms_[it->second]);
     std::sort(out.begin(), out.end(), [](const Symbol* a, const Symbol* b) { return a->addr < b->addr; });

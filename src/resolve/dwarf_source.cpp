@@ -35,16 +35,30 @@ struct Segment {
     int node;  // -1: no function covers [start, next start)
 };
 
-struct CuIndex {
-    Dwarf_Die cudie;
-    Dwarf_Files* files = nullptr;
-    std::vector<Node> nodes;
-    std::vector<Segment> segments;
-};
-
 struct Interval {
     Dwarf_Addr lo, hi;
     int depth, node;
+};
+
+// One top-level function's inline tree, built the first time an address
+// lands in it: a crash report needs a function or two per CU, not all.
+struct FunctionIndex {
+    Dwarf_Die die;
+    bool built = false;
+    std::vector<Node> nodes;  // node 0 is the function itself
+    std::vector<Segment> segments;
+};
+
+struct TopRange {
+    Dwarf_Addr lo, hi;
+    std::size_t function;
+};
+
+struct CuIndex {
+    Dwarf_Die cudie;
+    Dwarf_Files* files = nullptr;
+    std::vector<FunctionIndex> functions;
+    std::vector<TopRange> ranges;  // sorted by lo
 };
 
 int attr_int(Dwarf_Die* die, int name) {
@@ -54,35 +68,39 @@ int attr_int(Dwarf_Die* die, int name) {
     return static_cast<int>(w);
 }
 
-void collect(Dwarf_Die* parent_die, int parent, int depth, CuIndex& idx, std::vector<Interval>& out) {
+Node make_node(Dwarf_Die* die, int parent, bool inlined) {
+    Node n;
+    n.name = dwarf_diename(die);  // follows DW_AT_abstract_origin
+    n.parent = parent;
+    n.inlined = inlined;
+    if (inlined) {
+        n.call_file = static_cast<Dwarf_Word>(attr_int(die, DW_AT_call_file));
+        n.call_line = attr_int(die, DW_AT_call_line);
+        n.call_column = attr_int(die, DW_AT_call_column);
+    }
+    return n;
+}
+
+void collect(Dwarf_Die* parent_die, int parent, int depth, std::vector<Node>& nodes, std::vector<Interval>& out) {
     Dwarf_Die child;
     if (dwarf_child(parent_die, &child) != 0) return;
     do {
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_lexical_block) {
-            collect(&child, parent, depth, idx, out);
+            collect(&child, parent, depth, nodes, out);
         } else if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
             Dwarf_Addr base, lo, hi;
             std::ptrdiff_t off = 0;
             int id = -1;
             while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
                 if (id < 0) {
-                    Node n;
-                    n.name = dwarf_diename(&child);  // follows DW_AT_abstract_origin
-                    n.parent = parent;
-                    n.inlined = tag == DW_TAG_inlined_subroutine;
-                    if (n.inlined) {
-                        n.call_file = static_cast<Dwarf_Word>(attr_int(&child, DW_AT_call_file));
-                        n.call_line = attr_int(&child, DW_AT_call_line);
-                        n.call_column = attr_int(&child, DW_AT_call_column);
-                    }
-                    id = static_cast<int>(idx.nodes.size());
-                    idx.nodes.push_back(n);
+                    id = static_cast<int>(nodes.size());
+                    nodes.push_back(make_node(&child, parent, tag == DW_TAG_inlined_subroutine));
                 }
                 if (hi > lo) out.push_back({lo, hi, depth, id});
             }
             // Abstract instances (no code) have nothing to locate.
-            if (id >= 0) collect(&child, id, depth + 1, idx, out);
+            if (id >= 0) collect(&child, id, depth + 1, nodes, out);
         }
     } while (dwarf_siblingof(&child, &child) == 0);
 }
@@ -116,10 +134,19 @@ std::vector<Segment> flatten(std::vector<Interval> ivs) {
     return segs;
 }
 
+// libdw joins the include directory and the file name with a '/', even
+// when the directory already ends in one ("asm/trace/" + "fpu.h").
+std::string clean_path(const char* p) {
+    std::string out;
+    if (!p) return out;
+    for (; *p; ++p)
+        if (!(*p == '/' && !out.empty() && out.back() == '/')) out += *p;
+    return out;
+}
+
 std::string file_name(Dwarf_Files* files, Dwarf_Word idx) {
     if (!files) return {};
-    const char* f = dwarf_filesrc(files, idx, nullptr, nullptr);
-    return f ? f : "";
+    return clean_path(dwarf_filesrc(files, idx, nullptr, nullptr));
 }
 
 int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
@@ -135,6 +162,8 @@ struct Session {
     Dwfl_Callbacks callbacks{};
     Dwfl* dwfl = nullptr;
     Dwfl_Module* mod = nullptr;
+    Dwarf* dwarf = nullptr;      // for CU look-ups through the persisted index
+    bool dwarf_checked = false;
     std::vector<char> elf_copy;  // a compressed module's bytes, for libdwfl to relocate
     std::mutex mutex;
     std::unordered_map<Dwarf_Off, std::unique_ptr<CuIndex>> cus;
@@ -148,18 +177,50 @@ struct Session {
         auto& slot = cus[off];
         if (slot) return slot.get();
         slot = std::make_unique<CuIndex>();
-        slot->cudie = *cudie;
+        CuIndex& cu = *slot;
+        cu.cudie = *cudie;
         std::size_t nfiles = 0;
-        if (dwarf_getsrcfiles(cudie, &slot->files, &nfiles) != 0) slot->files = nullptr;
-        std::vector<Interval> ivs;
-        collect(cudie, -1, 0, *slot, ivs);
-        slot->segments = flatten(std::move(ivs));
+        if (dwarf_getsrcfiles(cudie, &cu.files, &nfiles) != 0) cu.files = nullptr;
+        // Only the top level now: each function's ranges.
+        Dwarf_Die child;
+        if (dwarf_child(&cu.cudie, &child) == 0) do {
+            if (dwarf_tag(&child) != DW_TAG_subprogram) continue;
+            Dwarf_Addr base, lo, hi;
+            std::ptrdiff_t r = 0;
+            bool any = false;
+            while ((r = dwarf_ranges(&child, r, &base, &lo, &hi)) > 0)
+                if (hi > lo) {
+                    cu.ranges.push_back({lo, hi, cu.functions.size()});
+                    any = true;
+                }
+            if (any) cu.functions.push_back(FunctionIndex{child});
+        } while (dwarf_siblingof(&child, &child) == 0);
+        std::sort(cu.ranges.begin(), cu.ranges.end(), [](const TopRange& a, const TopRange& b) { return a.lo < b.lo; });
         return slot.get();
+    }
+
+    // The function containing `a`, its inline tree built on first use.
+    static FunctionIndex* function_at(CuIndex& cu, Dwarf_Addr a) {
+        auto it = std::upper_bound(cu.ranges.begin(), cu.ranges.end(), a,
+                                   [](Dwarf_Addr x, const TopRange& r) { return x < r.lo; });
+        if (it == cu.ranges.begin() || a >= std::prev(it)->hi) return nullptr;
+        FunctionIndex& f = cu.functions[std::prev(it)->function];
+        if (!f.built) {
+            f.built = true;
+            f.nodes.push_back(make_node(&f.die, -1, false));
+            std::vector<Interval> ivs;
+            for (const auto& r : cu.ranges)
+                if (&cu.functions[r.function] == &f) ivs.push_back({r.lo, r.hi, 0, 0});
+            collect(&f.die, 0, 1, f.nodes, ivs);
+            f.segments = flatten(std::move(ivs));
+        }
+        return &f;
     }
 };
 
 struct DwarfSource::Impl {
     std::shared_ptr<const ElfFile> file;
+    std::vector<CuRange> cus;  // sorted; empty: ask libdwfl
     bool is_module = false;
     std::vector<PlacedSection> sections;  // modules only
     std::mutex pool_mutex;
@@ -258,9 +319,10 @@ std::size_t default_sessions() {
 }
 }  // namespace
 
-std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image) {
+std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image, std::vector<CuRange> cus) {
     auto impl = std::make_unique<Impl>();
     impl->file = std::move(image);
+    impl->cus = std::move(cus);
     impl->max_sessions = default_sessions();
     impl->sessions.push_back(impl->open_session());  // fail early on a bad file
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
@@ -282,31 +344,54 @@ std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
     auto lock = impl_->acquire(session);
     std::vector<SourceLocation> out;
     Dwarf_Addr bias = 0;
-    Dwarf_Die* cudie = dwfl_module_addrdie(session->mod, addr, &bias);
+    Dwarf_Die die;
+    Dwarf_Die* cudie = nullptr;
+    if (!impl_->cus.empty() && !session->dwarf_checked) {
+        session->dwarf_checked = true;
+        Dwarf_Addr b = 0;
+        session->dwarf = dwfl_module_getdwarf(session->mod, &b);
+        if (b != 0) session->dwarf = nullptr;  // the index holds link-time ranges
+    }
+    if (session->dwarf) {
+        // libdwfl's rule, on the indexed ranges: the range with the greatest
+        // start <= addr; past the last range only up to its end.
+        const auto& cus = impl_->cus;
+        auto it = std::upper_bound(cus.begin(), cus.end(), addr, [](std::uint64_t a, const CuRange& c) { return a < c.lo; });
+        if (it == cus.begin()) return out;
+        --it;
+        if (std::next(it) == cus.end() && addr > it->hi) return out;
+        cudie = dwarf_offdie(session->dwarf, it->cu_offset, &die);
+    } else {
+        cudie = dwfl_module_addrdie(session->mod, addr, &bias);
+    }
     if (!cudie) return out;
     const Dwarf_Addr a = addr - bias;
     CuIndex* idx = session->index_for(cudie);
 
     SourceLocation inner;
     if (Dwarf_Line* line = dwarf_getsrc_die(&idx->cudie, a)) {
-        if (const char* f = dwarf_linesrc(line, nullptr, nullptr)) inner.file = f;
+        inner.file = clean_path(dwarf_linesrc(line, nullptr, nullptr));
         dwarf_lineno(line, &inner.line);
         dwarf_linecol(line, &inner.column);
     }
-    auto seg = std::upper_bound(idx->segments.begin(), idx->segments.end(), a,
-                                [](Dwarf_Addr x, const Segment& s) { return x < s.start; });
-    int node = seg == idx->segments.begin() ? -1 : std::prev(seg)->node;
-    if (node >= 0 && idx->nodes[node].name) inner.function = idx->nodes[node].name;
+    FunctionIndex* fn = Session::function_at(*idx, a);
+    int node = -1;
+    if (fn) {
+        auto seg = std::upper_bound(fn->segments.begin(), fn->segments.end(), a,
+                                    [](Dwarf_Addr x, const Segment& s) { return x < s.start; });
+        node = seg == fn->segments.begin() ? -1 : std::prev(seg)->node;
+    }
+    if (node >= 0 && fn->nodes[node].name) inner.function = fn->nodes[node].name;
     out.push_back(inner);
     // Each inlined instance's call site is a location in its parent.
-    while (node >= 0 && idx->nodes[node].inlined) {
-        const Node& n = idx->nodes[node];
+    while (node >= 0 && fn->nodes[node].inlined) {
+        const Node& n = fn->nodes[node];
         SourceLocation caller;
         caller.file = file_name(idx->files, n.call_file);
         caller.line = n.call_line;
         caller.column = n.call_column;
         node = n.parent;
-        if (node >= 0 && idx->nodes[node].name) caller.function = idx->nodes[node].name;
+        if (node >= 0 && fn->nodes[node].name) caller.function = fn->nodes[node].name;
         out.push_back(std::move(caller));
     }
     return out;

@@ -1,0 +1,58 @@
+// A persisted index of a kernel image (vmlinux), so a second run on the same
+// build skips the work that is the same every time: sorting the ELF symbol
+// table and sorting libdw's .debug_aranges. Keyed by build-id, file size and
+// modification time, stored in the user's cache directory, written
+// atomically (temporary file + rename) so concurrent runs are safe, verified
+// by a checksum on load. It holds only what the image itself determines;
+// answers with and without it are identical (tested).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kaddr/elf_file.h"
+
+namespace kaddr {
+
+struct IndexedSymbol {
+    std::uint64_t addr;      // link-time
+    std::uint64_t size;
+    std::uint64_t span;
+    std::uint32_t name_off;  // into the symbol table's string section
+    std::uint32_t name_len;
+    std::uint8_t size_known;
+    std::uint8_t is_function;
+    std::int8_t rank;
+    std::uint8_t pad = 0;
+};
+
+struct CuRange {
+    std::uint64_t lo, hi;     // link-time [lo, hi)
+    std::uint64_t cu_offset;  // the compile unit's DIE offset in .debug_info
+};
+
+// Views into the mapped index file (or into freshly built arrays).
+struct ImageIndex {
+    std::uint32_t strtab_section = 0;         // which section the names point into
+    std::span<const IndexedSymbol> symbols;   // sorted, spans computed
+    std::span<const std::uint32_t> by_name;   // indexes into symbols, sorted by name then address
+    std::span<const CuRange> cus;             // sorted by lo; empty without DWARF
+    std::shared_ptr<const void> storage;      // keeps what the views point into alive
+};
+
+// The directory indexes live in: $KADDR_CACHE/index, else
+// $XDG_CACHE_HOME/kaddr/index, else ~/.cache/kaddr/index.
+std::string default_index_dir();
+
+// Loads the index for `image` from `dir`, or builds and saves it. Returns
+// nullopt when the image has no build-id (nothing safe to key it by).
+// Index I/O problems are never fatal: the index is rebuilt in memory.
+std::optional<ImageIndex> image_index(const ElfFile& image, const std::string& dir);
+
+// Builds the index from the image alone (used on a miss, and by tests).
+ImageIndex build_image_index(const ElfFile& image);
+
+}  // namespace kaddr
