@@ -12,7 +12,7 @@ top=$(cd "$here/.." && pwd)
 kaddr=${KADDR:-$top/build/kaddr}
 runs=${RUNS:-5}
 [ -x "$kaddr" ] || { echo "bench: build kaddr first (cmake --build build)" >&2; exit 2; }
-for t in hyperfine addr2line eu-addr2line llvm-symbolizer-14 python3 /usr/bin/time; do
+for t in hyperfine addr2line eu-addr2line llvm-symbolizer-14 python3 /usr/bin/time awk; do
   command -v "$t" >/dev/null || { echo "bench: needs $t (apt-get install hyperfine binutils elfutils llvm-14 python3 time)" >&2; exit 2; }
 done
 
@@ -41,7 +41,7 @@ multi_cmd() {
   case $1 in
     kaddr) echo "$kaddr resolve --snapshot $cap/snapshot --debug-root $root < $sets/multi/runtime.txt" ;;
     binutils) echo "while IFS=\$'\t' read -r file list sect; do addr2line -f -i -e \$file \${sect:+-j \$sect} < \$list; done < $f" ;;
-    elfutils) echo "while IFS=\$'\t' read -r file list sect; do if [ -n \"\$sect\" ]; then sed 's/^/($sect)/' \$list | eu-addr2line -f -i -e \$file; else eu-addr2line -f -i -e \$file < \$list; fi; done < $f" ;;
+    elfutils) echo "while IFS=\$'\t' read -r file list sect; do eu-addr2line -f -i -e \$file \${sect:+-j \$sect} < \$list; done < $f" ;;
     llvm) echo "while IFS=\$'\t' read -r file list sect; do llvm-symbolizer-14 --inlining --obj=\$file < \$list; done < $f" ;;
   esac
 }
@@ -55,8 +55,7 @@ bench() {  # name runs cmd-generator
     [ "$name" = random-100000 ] && [ "$t" = elfutils ] && continue  # ~3 minutes a run; measured once below
     args+=(-n "$t" "$($gen $t $file)")
   done
-  hyperfine -N --style basic --warmup 1 --runs "$n" --export-json "$results/$name.json" "${args[@]}" >&2 ||
-  hyperfine --style basic --warmup 1 --runs "$n" --export-json "$results/$name.json" "${args[@]}" >&2
+  hyperfine --shell=bash --style basic --warmup 1 --runs "$n" --export-json "$results/$name.json" "${args[@]}" >&2
 }
 echo 0xffffffff81300000 > "$sets/one.txt"
 bench one "$runs" tool_cmd "$sets/one.txt"
@@ -69,10 +68,10 @@ bench random-100000 3 tool_cmd "$sets/random-100000.txt"
 rss() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
 for t in kaddr binutils llvm; do echo "$t $(rss "$(tool_cmd $t "$sets/random-100000.txt")")"; done > "$results/rss.txt"
 start=$(date +%s.%N); bash -c "$(tool_cmd elfutils "$sets/random-100000.txt")" > /dev/null; end=$(date +%s.%N)
-echo "elfutils $(echo "$end - $start" | bc)" > "$results/eu-100000.txt"
+echo "elfutils $(awk "BEGIN { printf \"%.1f\", $end - $start }")" > "$results/eu-100000.txt"
 
 # Persisted index: a second decode of the same oops.
-oops_cmd="$kaddr oops --snapshot $cap/snapshot --debug-root $root $cap/oops/01-warn.txt"
+oops_cmd="$kaddr oops --kallsyms $cap/kallsyms.txt --proc-modules $cap/proc_modules.txt --sections $cap/sys_module_sections.txt --version $cap/version.txt --debug-root $root $cap/oops/01-warn.txt"
 $oops_cmd > /dev/null 2>&1 || true
 hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/oops-second.json" -n "kaddr oops (index warm)" "$oops_cmd" >&2 || true
 hyperfine -N --style basic --runs "$runs" --export-json "$results/oops-noindex.json" -n "kaddr oops --no-index" "$oops_cmd --no-index" >&2 || true

@@ -1,17 +1,11 @@
 #!/usr/bin/env bash
-# kaddr's main job on bundled real data: the frames of a real NULL-pointer
-# oops from a Debian 6.1 x86_64 kernel (testdata/.../oops/02-bug-null.txt),
-# resolved with the captured /proc + /sys snapshot and the module's .ko.
+# kaddr's main job on bundled real data: explain a real NULL-pointer oops from
+# a Debian 6.1 x86_64 kernel (testdata/.../oops/02-bug-null.txt) with the
+# captured /proc + /sys snapshot and the module's .ko. With the Debian debug
+# package extracted (scripts/fetch-debug.sh x86_64), add --debug-root DIR for
+# core-kernel source lines too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cap="$here/testdata/captures/deb12-6.1.0-56-cloud"
 kaddr=${KADDR:-$here/build/kaddr}
-echo "== the oops =="
-grep -E "BUG:|RIP: 0010|ktoops|proc_reg_write|vfs_write" "$cap/capture-1/oops/02-bug-null.txt" | head -8
-echo
-echo "== kaddr resolve =="
-"$kaddr" resolve --snapshot "$cap/capture-1/snapshot" --modules "$cap/ktoops" \
-  'ktoops_deref+0x6/0x30 [ktoops]'
-"$kaddr" resolve --return-address --snapshot "$cap/capture-1/snapshot" --modules "$cap/ktoops" \
-  'ktoops_level2+0xd/0x30 [ktoops]' 'ktoops_level1+0xd/0x30 [ktoops]' \
-  'ktoops_public_entry+0x2a/0xb0 [ktoops]' 'ktoops_write+0x59/0xb0 [ktoops]' 'proc_reg_write+0x56/0xa0'
+"$kaddr" oops --snapshot "$cap/capture-1/snapshot" --modules "$cap/ktoops" "$cap/capture-1/oops/02-bug-null.txt"

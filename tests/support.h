@@ -115,6 +115,16 @@ inline std::string base_name(std::string n) {
     return d == std::string::npos ? n : n.substr(0, d);
 }
 
+// syzkaller names syscall wrappers by the call: __x64_sys_foo, __se_sys_foo
+// and __do_sys_foo are all sys_foo in its titles.
+inline std::string syscall_name(std::string n) {
+    for (const char* p : {"__x64_", "__ia32_", "__arm64_"})
+        if (n.rfind(p, 0) == 0) n = n.substr(std::string(p).size());
+    for (const char* p : {"__se_sys_", "__do_sys_"})
+        if (n.rfind(p, 0) == 0) n = "sys_" + n.substr(std::string(p).size());
+    return n;
+}
+
 inline std::unique_ptr<kaddr::Snapshot> load_capture(const std::string& arch_dir, const std::string& cap,
                                                      const std::string& debug_root) {
     const std::string d = testdata("captures/" + arch_dir + "/" + cap + "/");

@@ -40,7 +40,14 @@ constexpr const char* kMachinery[] = {
     "get_device_parent", "device_add", "device_del", "device_unregister", "device_destroy",
     "device_for_each_child", "unregister_netdev", "sysfs_remove", "device_remove_file", "usb_kill_urb",
     "usb_control_msg", "usb_submit_urb", "should_fail", "fail_dump", "nmi_cpu_backtrace",
-    "nmi_trigger_cpumask_backtrace", "arch_trigger_cpumask_backtrace", "sysrq_handle", "__handle_sysrq",
+    "nmi_trigger_cpumask_backtrace", "arch_trigger_cpumask_backtrace", "__handle_sysrq",
+    "check_preemption_disabled", "debug_smp_processor_id", "__this_cpu_preempt_check", "wait_for_completion",
+    "^kfree_skb", "^__kfree_skb", "^consume_skb", "__stack_chk_fail", "^atomic_", "^atomic64_", "^arch_atomic",
+    "mark_lock", "hlock_class", "mark_usage", "validate_chain", "check_prev_add", "check_noncircular",
+    "print_circular", "print_usage_bug", "valid_state", "mark_held_locks", "lock_is_held", "lock_downgrade",
+    "debug_check_no_locks", "debug_check_no_obj_freed",
+    "test_and_set_bit", "test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
+    "^crc32", "hex_dump", "_copy_to_iter", "_copy_from_iter", "copyout", "copyin", "__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
     "^rb_", "^__rb_", "klist_", "ref_tracker", "assertfail", "__check_heap_object", "^skb_put", "^skb_push",
     "^skb_pull", "skb_over_panic", "skb_under_panic", "__alloc_pages", "i2c_del_adapter", "__unregister_client",
@@ -55,12 +62,27 @@ constexpr const char* kStallAnchors[] = {
     "process_one_work", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
     "_run_timers", "run_timer_softirq", "run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary",
     "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write",
-    "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_ioctl", "do_iter_readv_writev", "mmap_region",
-    "do_mmap", "do_dentry_open", "vfs_open", "sock_sendmsg", "sock_recvmsg", "sock_release", "__sys_setsockopt",
-    "sock_common_setsockopt", "__sys_listen", "sk_common_release", "__sys_accept", "sock_do_ioctl", "sock_ioctl",
-    "nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
+    "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "^call_read_iter",
+    "^call_write_iter", "do_iter_readv_writev", "^call_mmap", "mmap_region", "do_mmap", "do_dentry_open",
+    "vfs_open", "^sock_sendmsg", "^sock_recvmsg", "^sock_release", "^__sock_release", "__sys_setsockopt",
+    "kernel_setsockopt", "sock_common_setsockopt", "__sys_listen", "kernel_listen", "sk_common_release",
+    "^sock_mmap", "__sys_accept", "kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
+    "^nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
     "exit_to_usermode", "invoke_syscall", "el0_svc",
 };
+
+// Syscalls that dispatch to countless handlers count as anchors themselves.
+bool is_dispatching_syscall(const std::string& fn) {
+    std::string n = fn;
+    if (n.rfind("compat_", 0) == 0) n = n.substr(7);
+    for (const char* p : {"SYSC_", "SyS_", "__sys_", "___sys_", "__do_sys_", "__se_sys_", "__x64_sys_", "__ia32_sys_",
+                          "__arm64_sys_"})
+        if (n.rfind(p, 0) == 0) {
+            std::string call = n.substr(std::string(p).size());
+            return call == "ioctl" || call == "connect" || call == "socketpair";
+        }
+    return false;
+}
 
 bool contains_any(const std::string& fn, const std::vector<std::string>& words) {
     for (const auto& w : words)
@@ -78,8 +100,20 @@ bool contains_any(const std::string& fn, const char* const* b, const char* const
 
 bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// Extra skips when a WARNING fires inside a generic checker: blame its caller.
+// Extra skips when a report fires inside a generic checker: blame its caller.
 std::vector<std::string> checker_skips(const OopsReport& r) {
+    const std::string& h = r.headline;
+    auto says = [&](const char* x) { return h.find(x) != std::string::npos; };
+    if (r.kind == "memory-leak")
+        return {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc",
+                "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup",
+                "strndup", "memdup"};
+    if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
+    if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
+    if (says("non-static key")) return {"stack", "lock", "IRQ"};
+    if (says("scheduling while atomic")) return {"schedule"};
+    if (says("spinlock")) return {"spin_"};
+    if (says("stack-protector")) return {"stack_chk"};
     const std::string& f = r.bug_file;
     auto has = [&](const char* x) { return f.find(x) != std::string::npos; };
     if (has("lib/refcount.c")) return {"refcount", "kobject_"};
@@ -91,7 +125,11 @@ std::vector<std::string> checker_skips(const OopsReport& r) {
     if (has("fs/proc/generic.c")) return {"proc_"};
     if (has("kernel/locking/lockdep.c")) return {"lock_sock", "release_sock"};
     if (has("lib/list_debug.c")) return {"list_"};
-    if (has("mm/")) return {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "slab", "kmem", "kvmalloc", "kfree"};
+    if (has("lib/idr.c")) return {"ida_", "idr_"};
+    if (has("kernel/rcu/srcutree.c")) return {"srcu"};
+    if (has("mm/"))
+        return {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "vzalloc", "slab", "kmem", "kvmalloc", "kfree",
+                "alloc_page", "frozen_pages", "get_free_page", "memdup"};
     return {};
 }
 
@@ -142,6 +180,7 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
             std::size_t used = 0;
             auto ref = parse_symbol_ref(rest, &used);
             if (!ref || rest.substr(0, used).find('+') == std::string::npos) continue;
+            if (is_reporting_machinery(ref->name)) continue;  // the next site (the lock holder) is the story
             OopsFrame f;
             f.line = j;
             f.symbol = ref;
@@ -183,13 +222,21 @@ Blame blame(OopsReport& r) {
     }
     if (k == "soft-lockup" || k == "rcu-stall" ||
         (k == "panic" && r.headline.find("corrupted stack end") != std::string::npos)) {
+        // A CPU spinning until others answer an IPI is one kind of stall,
+        // wherever it was called from.
+        for (std::size_t i : frames)
+            if (starts(frame_function(r.frames[i]), "smp_call_function")) {
+                b.frame = i;
+                b.function = "smp_call_function";
+                return b;
+            }
         // Start after the timer interrupt that caught the stall, if printed.
         std::size_t from = 0;
         for (std::size_t n = 0; n < frames.size(); ++n)
             if (frame_function(r.frames[frames[n]]).find("apic_timer_interrupt") != std::string::npos) from = n + 1;
         for (std::size_t n = from + 1; n < frames.size(); ++n) {
             const std::string fn = frame_function(r.frames[frames[n]]);
-            if (contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors))) {
+            if (contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors)) || is_dispatching_syscall(fn)) {
                 b.frame = frames[n - 1];
                 b.function = strip_syscall_prefix(frame_function(r.frames[frames[n - 1]]));
                 return b;
@@ -213,13 +260,18 @@ Blame blame(OopsReport& r) {
         b.frame = first_not_skipped(r, frames, kWaiting);
     }
     std::vector<std::string> extra = checker_skips(r);
-    if (!b.frame && (k == "kasan" || k == "kmsan" || k == "kfence" || k == "ubsan")) {
-        // The sanitizer names the accessing function on its headline.
-        auto in = r.headline.find(" in ");
+    // Sanitizers name the accessing function on the headline; the
+    // stack-protector panic names the function whose canary died.
+    const bool names_function = k == "kasan" || k == "kmsan" || k == "kfence" ||
+                                r.headline.find("stack-protector: Kernel stack is corrupted in: ") != std::string::npos;
+    if (!b.frame && names_function) {
+        auto in = r.headline.find(k == "panic" ? " in: " : " in ");
         if (in != std::string::npos) {
             std::size_t used = 0;
-            auto ref = parse_symbol_ref(r.headline.substr(in + 4), &used);
-            if (ref && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
+            std::string rest = r.headline.substr(in + (k == "panic" ? 5 : 4));
+            auto ref = parse_symbol_ref(rest, &used);
+            const bool frame_like = k == "panic" || (ref && rest.substr(0, used).find('+') != std::string::npos);
+            if (ref && frame_like && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
                 b.function = ref->name;
                 for (std::size_t i : frames)
                     if (frame_function(r.frames[i]) == ref->name) b.frame = i;

@@ -85,6 +85,18 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         s += static_cast<char>(c);
     }
     std::size_t i = 0;
+    // Console noise that can precede a kernel line: a login prompt the
+    // message overwrote, the dropped-messages marker, a syslog level.
+    if (auto login = s.find(" login: ["); login != std::string::npos && login < 60) i = login + 8;
+    if (s.compare(i, 3, "** ") == 0) {
+        auto close = s.find(" ** ", i + 3);
+        if (close != std::string::npos && s.find("printk messages dropped", i) < close) i = close + 4;
+    }
+    if (i < s.size() && s[i] == '<') {
+        std::size_t k = i + 1;
+        while (k < s.size() && is_digit(s[k])) ++k;
+        if (k > i + 1 && k < s.size() && s[k] == '>') i = k + 1;
+    }
     for (int round = 0; round < 3; ++round) {
         std::size_t j = i;
         while (j < s.size() && s[j] == ' ') ++j;

@@ -19,6 +19,12 @@ bool has(std::string_view s, std::string_view p) { return s.find(p) != std::stri
 // `strong` headlines start a new report even while one is open.
 std::string headline_kind(std::string_view t, bool& strong) {
     strong = true;
+    // Old lockdep splats bracket their headline: "[ BUG: bad unlock balance detected! ]".
+    if (starts(t, "[ BUG: ") || starts(t, "[ INFO: ")) return "lockdep";
+    if (starts(t, "BUG: memory leak")) return "memory-leak";
+    if (starts(t, "segment-related general protection fault")) return "gpf";
+    if (starts(t, "divide_error: ")) return "oops";
+    if (starts(t, "INFO: trying to register non-static key")) return "lockdep";
     if (starts(t, "BUG: kernel NULL pointer dereference") || starts(t, "BUG: unable to handle kernel NULL pointer") ||
         starts(t, "Unable to handle kernel NULL pointer dereference"))
         return "null-deref";
@@ -401,7 +407,9 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
     seg.finish();
     // "WARNING: something" without any frame is a plain message (fbcon,
     // mount options, even user space), not a lockdep/debug splat.
-    std::erase_if(seg.reports, [](const OopsReport& r) { return r.kind == "lockdep" && r.frames.empty(); });
+    std::erase_if(seg.reports, [](const OopsReport& r) {
+        return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0;
+    });
     for (auto& r : seg.reports) {
         bool trace_seen = false;
         for (const auto& l : r.lines) {

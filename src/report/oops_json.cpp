@@ -40,6 +40,9 @@ json oops_to_json(const ExplainedReport& e) {
                        {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
                        {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
                        {"frame", *e.guilty}};
+    } else if (!e.guilty_function.empty()) {  // named by the headline, no frame printed
+        j["guilty"] = {{"function", e.guilty_function}, {"module", nullptr}, {"file", nullptr}, {"line", nullptr},
+                       {"frame", nullptr}};
     } else {
         j["guilty"] = nullptr;
     }

@@ -24,6 +24,7 @@ void print_oops_text(std::ostream& out, const ExplainedReport& e) {
         }
     }
     out << "== kaddr: " << e.title << " ==\n";
+    if (!e.guilty && !e.guilty_function.empty()) out << "  guilty: " << e.guilty_function << " (named by the report)\n";
     if (e.guilty) {
         const ExplainedFrame& g = e.frames[*e.guilty];
         const Resolution& res = g.resolution;
