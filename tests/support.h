@@ -115,13 +115,11 @@ inline std::string base_name(std::string n) {
     return d == std::string::npos ? n : n.substr(0, d);
 }
 
-// syzkaller names syscall wrappers by the call: __x64_sys_foo, __se_sys_foo
-// and __do_sys_foo are all sys_foo in its titles.
+// syzkaller's titles drop syscall wrapper prefixes: __x64_sys_foo is
+// sys_foo, __se_sys_foo and __do_sys_foo are foo.
 inline std::string syscall_name(std::string n) {
-    for (const char* p : {"__x64_", "__ia32_", "__arm64_"})
+    for (const char* p : {"__x64_", "__ia32_", "__arm64_", "__se_sys_", "__do_sys_"})
         if (n.rfind(p, 0) == 0) n = n.substr(std::string(p).size());
-    for (const char* p : {"__se_sys_", "__do_sys_"})
-        if (n.rfind(p, 0) == 0) n = "sys_" + n.substr(std::string(p).size());
     return n;
 }
 

@@ -218,6 +218,7 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
     Snapshot empty;
     Resolver resolver(empty);
     int files = 0, crash_free = 0, false_reports = 0, titled = 0, agree = 0;
+    int corrupted = 0, corrupted_marked = 0, clean = 0, clean_marked = 0;
     std::ofstream misses(fs::temp_directory_path() / "kaddr-corpus-disagreements.tsv");
     std::regex title_re("^TITLE: (.*)$");
     for (const auto& entry : fs::directory_iterator(dir)) {
@@ -232,6 +233,12 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
             ++crash_free;
             if (!reports.empty()) ++false_reports;
             continue;
+        }
+        const bool syz_corrupted = header.find("\nCORRUPTED: Y") != std::string::npos ||
+                                   header.rfind("CORRUPTED: Y", 0) == 0;
+        if (!reports.empty()) {
+            (syz_corrupted ? corrupted : clean) += 1;
+            if (reports.front().corrupted) (syz_corrupted ? corrupted_marked : clean_marked) += 1;
         }
         std::smatch m;
         std::istringstream hs(header);
@@ -254,14 +261,19 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
         else misses << entry.path().filename().string() << "\t" << title << "\t" << got << "\n";
     }
     MESSAGE("corpus: " << files << " files; " << crash_free << " crash-free with " << false_reports
-                       << " false reports; guilty agreement " << agree << "/" << titled);
+                       << " false reports; guilty agreement " << agree << "/" << titled << "; corrupted marked "
+                       << corrupted_marked << "/" << corrupted << ", clean marked " << clean_marked << "/" << clean);
     CHECK(files == 747);
     CHECK(false_reports == 0);
     CHECK(titled > 300);
-    // Measured 2026-11-23: 77%. The target is 90% (issue 4); this floor keeps
+    // CORRUPTED: syzkaller also judges interleaving by console context, which
+    // kaddr does not; measured 62/140 found with 9/573 clean reports marked.
+    CHECK(corrupted_marked * 100 >= corrupted * 40);
+    CHECK(clean_marked * 100 <= clean * 3);
+    // Measured 2026-11-23: 80%. The target is 90% (issue 4); this floor keeps
     // what was reached from regressing. Disagreements are written to
     // $TMPDIR/kaddr-corpus-disagreements.tsv for study.
-    CHECK(agree * 100 >= titled * 75);
+    CHECK(agree * 100 >= titled * 78);
 }
 
 TEST_CASE("x86_64 excerpts with the debug package: every frame has source" * doctest::test_suite("vmlinux-x86_64")) {

@@ -120,6 +120,18 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
             if (f.address) return f;
         }
     }
+    // powerpc: `[c000000049a87780] [c000000001385b4c] __schedule+0x3cc/0xed0` (stack pointer, then pc)
+    if (starts(s, "[") && !starts(s, "[<")) {
+        std::size_t c1 = s.find("] [");
+        std::size_t c2 = c1 == std::string_view::npos ? c1 : s.find(']', c1 + 3);
+        if (c2 != std::string_view::npos && parse_hex(s.substr(1, c1 - 1)) && parse_hex(s.substr(c1 + 3, c2 - c1 - 3))) {
+            f.address = parse_hex(s.substr(c1 + 3, c2 - c1 - 3));
+            std::string_view r = skip_space(s.substr(c2 + 1));
+            f.symbol = frame_symbol(r);
+            f.reliable = r.find("(unreliable)") == std::string_view::npos;
+            return f;
+        }
+    }
     // x86 old: ` [<ffffffff8107a4b5>] ? func+0x95/0xe0`
     std::uint64_t a = 0;
     if (std::size_t n = bracket_address(s, a)) {

@@ -46,6 +46,11 @@ constexpr const char* kMachinery[] = {
     "mark_lock", "hlock_class", "mark_usage", "validate_chain", "check_prev_add", "check_noncircular",
     "print_circular", "print_usage_bug", "valid_state", "mark_held_locks", "lock_is_held", "lock_downgrade",
     "debug_check_no_locks", "debug_check_no_obj_freed",
+    // allocation entry points and library helpers
+    "^kmem_cache_alloc", "^__kmem_cache_alloc", "^kmalloc", "^__kmalloc", "^kzalloc", "^kcalloc", "^krealloc",
+    "^kvmalloc", "^__kvmalloc", "^kmemdup", "^kstrdup", "^slab_alloc", "^___slab_alloc", "^__slab_alloc",
+    "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "copy_page_to_iter", "__phys_addr",
+    "post_alloc_hook", "prep_new_page", "get_page_from_freelist", "check_new_page", "might_resched",
     "test_and_set_bit", "test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
     "^crc32", "hex_dump", "_copy_to_iter", "_copy_from_iter", "copyout", "copyin", "__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
@@ -86,7 +91,7 @@ bool is_dispatching_syscall(const std::string& fn) {
 
 bool contains_any(const std::string& fn, const std::vector<std::string>& words) {
     for (const auto& w : words)
-        if (fn.find(w) != std::string::npos) return true;
+        if (!w.empty() && w[0] == '^' ? fn.rfind(w.substr(1), 0) == 0 : fn.find(w) != std::string::npos) return true;
     return false;
 }
 
@@ -194,6 +199,17 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
     return std::nullopt;
 }
 
+// A BUG()/WARN() in shared code (library, memory management, headers)
+// reports its caller's misuse.
+bool is_generic_site(const std::string& f) {
+    for (const char* p : {"lib/", "mm/", "include/", "./include/", "arch/x86/mm/", "arch/arm64/mm/", "kernel/locking/",
+                          "kernel/rcu/", "rust/helpers/", "kernel/workqueue.c", "kernel/time/", "kernel/sched/",
+                          "kernel/softirq.c", "kernel/kthread.c", "fs/inode.c", "fs/dcache.c", "fs/buffer.c",
+                          "drivers/base/", "net/core/dev.c", "net/core/sock.c", "net/core/skbuff.c"})
+        if (f.rfind(p, 0) == 0) return true;
+    return false;
+}
+
 std::string strip_syscall_prefix(std::string fn) {
     for (const char* p : {"__x64_", "__ia32_", "__arm64_", "SYSC_", "SyS_", "compat_SYSC_", "compat_SyS_", "__se_",
                           "__do_"})
@@ -260,6 +276,12 @@ Blame blame(OopsReport& r) {
         b.frame = first_not_skipped(r, frames, kWaiting);
     }
     std::vector<std::string> extra = checker_skips(r);
+    if ((k == "bug" || k == "warning") && is_generic_site(r.bug_file))
+        for (std::size_t i : frames)
+            if (r.frames[i].kind == FrameKind::Pc) {
+                extra.push_back("^" + frame_function(r.frames[i]));
+                break;
+            }
     // Sanitizers name the accessing function on the headline; the
     // stack-protector panic names the function whose canary died.
     const bool names_function = k == "kasan" || k == "kmsan" || k == "kfence" ||
@@ -270,7 +292,9 @@ Blame blame(OopsReport& r) {
             std::size_t used = 0;
             std::string rest = r.headline.substr(in + (k == "panic" ? 5 : 4));
             auto ref = parse_symbol_ref(rest, &used);
-            const bool frame_like = k == "panic" || (ref && rest.substr(0, used).find('+') != std::string::npos);
+            const bool bare_address = ref && parse_address_text(ref->name).has_value();
+            const bool frame_like =
+                !bare_address && (k == "panic" || (ref && rest.substr(0, used).find('+') != std::string::npos));
             if (ref && frame_like && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
                 b.function = ref->name;
                 for (std::size_t i : frames)

@@ -44,6 +44,8 @@ std::string headline_kind(std::string_view t, bool& strong) {
     if (starts(t, "INFO: task ") && has(t, "blocked for more than")) return "hung-task";
     if ((starts(t, "INFO: rcu") || starts(t, "rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
     if (starts(t, "WARNING: CPU: ") || starts(t, "WARNING: at ")) return "warning";
+    // 6.x: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: comm/pid"
+    if (starts(t, "WARNING: ") && has(t, " at ") && has(t, ", CPU#")) return "warning";
     if (starts(t, "WARNING: ")) return "lockdep";
     if (starts(t, "BUG: ")) return "bug";
     if (starts(t, "unreferenced object ")) return "memory-leak";
@@ -181,9 +183,24 @@ void read_fields(OopsReport& r, const std::string& t) {
 }
 
 // WARNING: CPU: 0 PID: 1 at ktoops/ktoops.c:96 ktoops_do_warn+0x5/0x10 [ktoops]
+// WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: syz-executor/600   (6.x)
 void read_warning(OopsReport& r, const std::string& t) {
     auto at = t.find(" at ");
     if (at == std::string::npos) return;
+    if (t.find(", CPU#") != std::string::npos && t.rfind("WARNING: CPU:", 0) != 0) {
+        std::string loc = t.substr(9, at - 9);
+        if (auto c = loc.rfind(':'); c != std::string::npos) {
+            r.bug_file = loc.substr(0, c);
+            r.bug_line = std::atoi(loc.c_str() + c + 1);
+        }
+        if (auto f = parse_frame_text(t.substr(at + 4, t.find(", CPU#") - at - 4))) {
+            r.warn_function = f->symbol ? f->symbol->name : "";
+            f->kind = FrameKind::Pc;
+            f->line = r.lines.size() - 1;
+            r.frames.push_back(*f);
+        }
+        return;
+    }
     std::string rest = t.substr(at + 4);
     auto sp = rest.find(' ');
     std::string loc = rest.substr(0, sp);
@@ -230,7 +247,9 @@ public:
         }
         // In a timestamped report, a line without a timestamp is another
         // writer's output interleaved on the console: not part of it.
-        if (timestamped_ && !line.timestamped) return;
+        // (printk continuation lines carry no timestamp either: keep those
+        // that read as frames or report lines.)
+        if (timestamped_ && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
         add(line, tv);
     }
 
@@ -245,6 +264,8 @@ private:
         // per-CPU backtraces inside sysrq/stall reports.
         const std::string& cur = reports.back().kind;
         if (kind == "oops" || kind == "panic") return true;
+        // "BUG: memory leak" heads the first "unreferenced object" it lists.
+        if (kind == "memory-leak" && cur == "memory-leak") return reports.back().frames.empty();
         if (kind == "backtrace") return true;
         return cur == "sysrq" && kind == "sysrq";
     }
@@ -399,6 +420,51 @@ private:
     OopsReport pending_;
 };
 
+// Reports whose kernel prints no stack by design.
+bool stackless(const OopsReport& r) {
+    static const char* kStackless[] = {"BUG: KCSAN:", "Bad rss-counter", "workqueue lockup", "workqueue leaked",
+                                       "still in use", "lock held when returning", "stack-protector", "non-zero nr_",
+                                       "stack guard page", "Kernel panic - not syncing: Attempted to kill init",
+                                       "Kernel panic - not syncing: Out of memory"};
+    for (const char* k : kStackless)
+        if (r.headline.find(k) != std::string::npos) return true;
+    return false;
+}
+
+// Damaged reports, recognisable from their structure: no frames where the
+// kind always prints some, a stack announced but not printed, another line
+// merged into the headline.
+bool looks_corrupted(const OopsReport& r) {
+    if (stackless(r)) return false;
+    if (r.frames.empty()) return r.kind != "panic" || r.headline.find("Fatal exception") != std::string::npos;
+    // Another line's timestamp inside the headline: two lines were merged.
+    const std::string& h = r.headline;
+    for (std::size_t b = h.find('['); b != std::string::npos; b = h.find('[', b + 1)) {
+        std::size_t k = b + 1;
+        while (k < h.size() && h[k] == ' ') ++k;
+        std::size_t d = k;
+        while (k < h.size() && std::isdigit(static_cast<unsigned char>(h[k]))) ++k;
+        if (k > d && k < h.size() && h[k] == '.') return true;
+    }
+    for (std::size_t i = 0; i < r.lines.size(); ++i) {
+        std::string_view t = trim(r.lines[i].text);
+        const bool keyword = starts(t, "Call Trace:") || starts(t, "Call trace:") || t == "backtrace:" ||
+                             (starts(t, "Allocated by task") || starts(t, "Freed by task"));
+        if (!keyword) continue;
+        std::size_t next = r.lines.size();  // the next stack keyword, if any
+        for (std::size_t j = i + 1; j < r.lines.size() && next == r.lines.size(); ++j) {
+            std::string_view u = trim(r.lines[j].text);
+            if (starts(u, "Call Trace:") || starts(u, "Call trace:") || starts(u, "Allocated by task") ||
+                starts(u, "Freed by task"))
+                next = j;
+        }
+        bool frame = false;
+        for (const auto& f : r.frames) frame = frame || (f.line > i && f.line < next);
+        if (!frame) return true;  // announced, never printed
+    }
+    return false;
+}
+
 }  // namespace
 
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
@@ -411,18 +477,12 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
         return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0;
     });
     for (auto& r : seg.reports) {
-        bool trace_seen = false;
-        for (const auto& l : r.lines) {
-            std::string_view t = trim(l.text);
-            trace_seen = trace_seen || starts(t, "Call Trace:") || starts(t, "Call trace:");
-        }
         // Only reports that print an end marker can be cut off.
         static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep",
                                              "kasan", "kcsan", "kmsan", "kfence", "ubsan", "soft-lockup"};
         for (const char* k : kNoEndMarker)
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
-        // A report whose trace announced frames that never came, or with none at all.
-        r.corrupted = r.frames.empty() && (trace_seen || r.kind != "panic");
+        r.corrupted = looks_corrupted(r);
     }
     return seg.reports;
 }
