@@ -8,4 +8,4 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
   cmake g++ make pkg-config ca-certificates \
   libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev \
   libboost-program-options-dev nlohmann-json3-dev doctest-dev \
-  gcc binutils xz-utils dpkg-dev apt >/dev/null
+  gcc binutils xz-utils zstd gzip dpkg-dev apt >/dev/null

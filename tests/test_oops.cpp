@@ -290,3 +290,59 @@ TEST_CASE("32-bit ARM excerpts with the debug package: every frame has source" *
     for (const char* cap : {"capture-1", "capture-2"})
         check_excerpt_frames("deb12-6.1.0-50-armmp", cap, kt::env("KADDR_DEBUG_ROOT_ARMHF"));
 }
+
+TEST_CASE("the NULL-deref report in systemtap form decodes to the same frames") {
+    const std::string cap = kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/");
+    auto original = parse_text(slurp(cap + "oops/02-bug-null.txt"));
+    REQUIRE(original.size() == 1);
+    // print_backtrace() form of the same frames, addresses from the ground truth.
+    std::map<std::string, std::string> address_of;
+    for (auto& row : kt::read_tsv(cap + "groundtruth/oops-frames.tsv"))
+        if (row["excerpt"] == "02-bug-null.txt") address_of[row["frame_text"]] = row["runtime_addr"];
+    std::string stap;
+    std::vector<std::string> want;
+    for (const auto& f : original[0].frames) {
+        const std::string& raw = original[0].lines[f.line].raw;
+        if (f.user || !f.reliable || !address_of.count(raw)) continue;
+        stap += " " + address_of[raw] + " : " + f.symbol->name + "+" + hex(f.symbol->offset) + "/" + hex(*f.symbol->size) +
+                " [" + (f.symbol->module.empty() ? "kernel" : f.symbol->module) + "]\n";
+        want.push_back(f.symbol->name + "+" + hex(f.symbol->offset) + " [" + f.symbol->module + "]");
+    }
+    REQUIRE(want.size() >= 8);
+    auto rewritten = parse_text(stap);
+    REQUIRE(rewritten.size() == 1);
+    std::vector<std::string> got;
+    for (const auto& f : rewritten[0].frames) got.push_back(f.symbol->name + "+" + hex(f.symbol->offset) + " [" + f.symbol->module + "]");
+    CHECK(got == want);
+    CHECK(rewritten[0].frames[0].kind == FrameKind::Pc);
+}
+
+TEST_CASE("vmlinux without kallsyms: KASLR derived from a frame printed with address and symbol" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE(!root.empty());
+    const std::string cap = kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/");
+    // The old x86 format carries both: " [<ffffffff995eacb6>] proc_reg_write+0x56/0xa0".
+    std::string text = "BUG: kernel NULL pointer dereference, address: 0000000000000004\nCall Trace:\n";
+    for (auto& row : kt::read_tsv(cap + "groundtruth/oops-frames.tsv"))
+        if (row["excerpt"] == "02-bug-null.txt" && row["module"] == "vmlinux" && row["kind"] == "return-addr") {
+            std::string frame = row["frame_text"].substr(row["frame_text"].find("]  ") + 3);
+            text += " [<" + row["runtime_addr"].substr(2) + ">] " + frame + "\n";
+        }
+    std::istringstream in(text);
+    auto reports = parse_reports(in);
+    REQUIRE(reports.size() == 1);
+    SnapshotInputs si;
+    si.vmlinux = root + "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64";
+    for (const auto& f : reports[0].frames)
+        si.anchors.push_back({*f.address, *f.symbol, "test"});
+    auto snap = load_snapshot(si);
+    REQUIRE(snap->core.kaslr_offset == 0x18200000);
+    CHECK(snap->core.kaslr_how.find("derived from the frame") != std::string::npos);
+    ExplainedReport e = explain(reports[0], Resolver(*snap));
+    for (const auto& f : e.frames) {
+        INFO(f.resolution.input);
+        CHECK(!f.resolution.locations.empty());
+        CHECK(f.resolution.address == f.frame.address);
+    }
+}
