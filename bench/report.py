@@ -42,7 +42,9 @@ out.append("## Machine and versions\n")
 out.append("- machine: %s, %s CPUs (%s), %s" % (platform.machine(), os.cpu_count(),
            sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip(),
            sh("free -h | awk '/Mem:/{print $2}'") + " RAM"))
-out.append("- kaddr: %s (git %s)" % (kaddr, sh("git -C %s rev-parse --short HEAD" % os.path.dirname(os.path.abspath(__file__)))))
+rev_file = os.path.join(results, "kaddr-rev.txt")
+rev = open(rev_file).read().strip() if os.path.exists(rev_file) else "?"
+out.append("- kaddr: git %s (the commit measured)" % rev)
 out.append("- %s" % sh("addr2line --version | head -1"))
 out.append("- %s" % sh("eu-addr2line --version | head -1"))
 out.append("- llvm-symbolizer %s" % sh("llvm-symbolizer-14 --version | grep -m1 version").strip())
@@ -72,10 +74,38 @@ out.append("")
 if rss:
     out.append("Peak RSS on the 100,000-address set: " + ", ".join("%s %.0f MB" % (names[t], int(v) / 1024) for t, v in rss.items()) + ".\n")
 second = load("oops-second")
+def ratio(key):
+    return ratios.get(key)
+r100 = load("random-100000")
+targets = []
+if ratio("oops-20") is not None:
+    targets.append(("20-frame oops, cold process: at most 1/5 of the fastest tool", "%.2f× (%s)" % (ratio("oops-20"),
+                    "met" if ratio("oops-20") <= 0.2 else "MISSED")))
+if "kaddr" in r100 and "llvm" in r100:
+    x = r100["llvm"]["mean"] / r100["kaddr"]["mean"]
+    targets.append(("100,000 addresses: at least 3× llvm-symbolizer's throughput", "%.2f× (%s)" % (x, "met" if x >= 3 else "MISSED")))
+if rss.get("kaddr") and rss.get("llvm"):
+    ok = int(rss["kaddr"]) <= int(rss["llvm"])
+    targets.append(("100,000 addresses: peak RSS no higher than llvm-symbolizer's",
+                    "%.0f MB vs %.0f MB (%s)" % (int(rss["kaddr"]) / 1024, int(rss["llvm"]) / 1024, "met" if ok else "MISSED")))
+if ratio("multi") is not None:
+    targets.append(("1,000 addresses over modules + vmlinux: faster than any tool", "%.2f× the fastest (%s)" % (
+        ratio("multi"), "met" if ratio("multi") < 1 else "MISSED")))
+
 noindex = load("oops-noindex")
 out.append("## Decoding a whole oops with `kaddr oops`\n")
 for r in list(second.values()) + list(noindex.values()):
     out.append("- `%s`: %s" % (r["command"], ms(r)))
+out.append("")
+for r in second.values():
+    targets.append(("second decode of the same oops with the persisted index: under 50 ms",
+                    "%.1f ms (%s)" % (r["mean"] * 1e3, "met" if r["mean"] < 0.05 else "MISSED")))
+out.append("## Targets (issue 5)\n")
+out.append("| target | measured |")
+out.append("|---|---|")
+for t, v in targets:
+    out.append("| %s | %s |" % (t, v))
+out.append("| identical answers with and without the index | tested (tests/test_index.cpp, on the fixture and on this vmlinux) |")
 out.append("")
 agree = open(os.path.join(results, "agreement.txt")).read().strip() if os.path.exists(os.path.join(results, "agreement.txt")) else "?"
 out.append("## Answers\n")

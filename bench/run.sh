@@ -48,6 +48,7 @@ multi_cmd() {
 
 results=$work/results
 mkdir -p "$results"
+git -C "$top" rev-parse --short HEAD > "$results/kaddr-rev.txt" 2>/dev/null || echo "?" > "$results/kaddr-rev.txt"
 bench() {  # name runs cmd-generator
   local name=$1 n=$2 gen=$3 file=${4:-}
   local args=()
