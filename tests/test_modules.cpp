@@ -33,6 +33,12 @@ SnapshotInputs capture_inputs() {
     return si;
 }
 
+std::unique_ptr<Snapshot> capture_with_ktoops() {
+    SnapshotInputs si = capture_inputs();
+    si.ko_files = {kCap + "ktoops/ktoops.ko"};
+    return load_snapshot(si);
+}
+
 }  // namespace
 
 TEST_CASE("compressed modules (.ko.xz, .ko.zst, .ko.gz) are found and read") {
@@ -84,9 +90,7 @@ TEST_CASE("several candidate files: the one matching the loaded layout is chosen
 }
 
 TEST_CASE("a frame's build id that differs from the module file's is reported loudly") {
-    SnapshotInputs si = capture_inputs();
-    si.ko_files = {kCap + "ktoops/ktoops.ko"};
-    auto snap = load_snapshot(si);
+    auto snap = capture_with_ktoops();
     REQUIRE(snap->module_named("ktoops")->ko->build_id() == "cd6c5299ba08f3643886b9e1cf6f7bbf906f258f");
     std::istringstream good(" ktoops_write+0x59/0xb0 [ktoops cd6c5299ba08f3643886b9e1cf6f7bbf906f258f]\n");
     std::istringstream bad(" ktoops_write+0x59/0xb0 [ktoops 0123456789abcdef0123456789abcdef01234567]\n");
@@ -108,9 +112,7 @@ TEST_CASE("a frame's build id that differs from the module file's is reported lo
 }
 
 TEST_CASE("a fault address in a module's .rodata comes out as symbol+off [mod] .rodata") {
-    SnapshotInputs si = capture_inputs();
-    si.ko_files = {kCap + "ktoops/ktoops.ko"};
-    auto snap = load_snapshot(si);
+    auto snap = capture_with_ktoops();
     const Module* m = snap->module_named("ktoops");
     REQUIRE(m);
     // A data object of ktoops.c that lives in .rodata, from the module's own symbol table.

@@ -43,16 +43,27 @@ struct WorkSection {
 
 // arm64 module_frob_arch_sections()/count_plts(): one PLT slot per distinct
 // (type, symbol, addend) branch relocation to a symbol in another section.
-std::uint64_t count_plts_arm64(const ElfFile& ko, std::size_t relsec, std::size_t target) {
+// A relocation section of a module and the symbol table it refers to.
+struct Relocations {
+    Elf_Data* data = nullptr;
+    Elf_Data* symbols = nullptr;
+    std::size_t count = 0;
+};
+
+Relocations relocations(const ElfFile& ko, std::size_t relsec) {
+    Relocations r;
     Elf_Scn* scn = elf_getscn(ko.elf(), relsec);
-    Elf_Data* d = elf_getdata(scn, nullptr);
     GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    const ElfSection* symtab = nullptr;
+    if (!scn || !gelf_getshdr(scn, &sh) || !sh.sh_entsize) return r;
     for (const auto& s : ko.sections())
-        if (s.type == SHT_SYMTAB) symtab = &s;
-    if (!d || !symtab) return 0;
-    Elf_Data* symd = elf_getdata(elf_getscn(ko.elf(), symtab->index), nullptr);
+        if (s.type == SHT_SYMTAB) r.symbols = elf_getdata(elf_getscn(ko.elf(), s.index), nullptr);
+    r.data = elf_getdata(scn, nullptr);
+    if (r.data && r.symbols) r.count = sh.sh_size / sh.sh_entsize;
+    return r;
+}
+
+std::uint64_t count_plts_arm64(const ElfFile& ko, std::size_t relsec, std::size_t target) {
+    const Relocations rel = relocations(ko, relsec);
     struct Key {
         std::uint64_t type, sym;
         std::int64_t addend;
@@ -63,14 +74,13 @@ std::uint64_t count_plts_arm64(const ElfFile& ko, std::size_t relsec, std::size_
     };
     std::vector<Key> keys;
     std::uint64_t nonzero = 0;
-    std::size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < rel.count; ++i) {
         GElf_Rela r;
-        if (!gelf_getrela(d, static_cast<int>(i), &r)) continue;
+        if (!gelf_getrela(rel.data, static_cast<int>(i), &r)) continue;
         auto type = GELF_R_TYPE(r.r_info);
         if (type != 282 /*R_AARCH64_JUMP26*/ && type != 283 /*R_AARCH64_CALL26*/) continue;
         GElf_Sym sym;
-        if (!gelf_getsym(symd, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
+        if (!gelf_getsym(rel.symbols, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
         if (sym.st_shndx == target) continue;
         if (r.r_addend != 0) ++nonzero;
         else keys.push_back({type, GELF_R_SYM(r.r_info), 0});
@@ -82,27 +92,19 @@ std::uint64_t count_plts_arm64(const ElfFile& ko, std::size_t relsec, std::size_
 // 32-bit ARM: the addend is in the instruction; only `-8` (zero addend)
 // branches are deduplicated.
 std::uint64_t count_plts_arm(const ElfFile& ko, std::size_t relsec, std::size_t target) {
-    Elf_Scn* scn = elf_getscn(ko.elf(), relsec);
-    Elf_Data* d = elf_getdata(scn, nullptr);
-    GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    const ElfSection* symtab = nullptr;
-    for (const auto& s : ko.sections())
-        if (s.type == SHT_SYMTAB) symtab = &s;
+    const Relocations rel = relocations(ko, relsec);
     Elf_Data* code = elf_getdata(elf_getscn(ko.elf(), target), nullptr);
-    if (!d || !symtab || !code) return 0;
-    Elf_Data* symd = elf_getdata(elf_getscn(ko.elf(), symtab->index), nullptr);
+    if (!code) return 0;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> keys;
     std::uint64_t other = 0;
-    std::size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < rel.count; ++i) {
         GElf_Rel r;
-        if (!gelf_getrel(d, static_cast<int>(i), &r)) continue;
+        if (!gelf_getrel(rel.data, static_cast<int>(i), &r)) continue;
         auto type = GELF_R_TYPE(r.r_info);
         // R_ARM_PC24, R_ARM_CALL, R_ARM_JUMP24, R_ARM_THM_CALL, R_ARM_THM_JUMP24
         if (type != 1 && type != 28 && type != 29 && type != 10 && type != 30) continue;
         GElf_Sym sym;
-        if (!gelf_getsym(symd, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
+        if (!gelf_getsym(rel.symbols, static_cast<int>(GELF_R_SYM(r.r_info)), &sym)) continue;
         if (sym.st_shndx == target) continue;
         bool zero_addend = false;
         if (code->d_buf && r.r_offset + 4 <= code->d_size) {

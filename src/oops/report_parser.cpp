@@ -284,7 +284,6 @@ private:
         quiet_ = 0;
         last_kept_ = 0;
         stack_.clear();
-        after_trace_ = false;
         add(line, trim(line.text));
         kept();
     }
@@ -325,7 +324,6 @@ private:
             return;
         }
         if (starts(tv, "Call Trace:") || starts(tv, "Call trace:") || starts(tv, "Backtrace:")) {
-            after_trace_ = true;
             first_in_trace_ = true;
             kept();
             return;
@@ -411,7 +409,7 @@ private:
         pending_quiet_ = 0;
     }
 
-    bool open_ = false, has_cut_ = false, timestamped_ = false, after_trace_ = false, first_in_trace_ = false;
+    bool open_ = false, has_cut_ = false, timestamped_ = false, first_in_trace_ = false;
     LogLine cut_here_;
     int quiet_ = 0, pending_quiet_ = 0;
     std::size_t last_kept_ = 0;

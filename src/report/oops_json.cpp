@@ -31,7 +31,10 @@ json oops_to_json(const ExplainedReport& e) {
     j["taint"] = std::move(taint);
     j["fault_address"] = e.fault ? to_json(*e.fault) : json(nullptr);
     j["code"] = opt(r.code);
-    j["reported_at"] = r.bug_file.empty() ? json(nullptr) : json({{"file", r.bug_file}, {"line", r.bug_line}});
+    j["reported_at"] = r.bug_file.empty() ? json(nullptr)
+                                          : json({{"file", r.bug_file},
+                                                  {"line", r.bug_line},
+                                                  {"function", r.warn_function.empty() ? json(nullptr) : json(r.warn_function)}});
     if (e.guilty) {
         const ExplainedFrame& g = e.frames[*e.guilty];
         const auto& locs = g.resolution.locations;
