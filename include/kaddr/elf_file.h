@@ -48,7 +48,6 @@ public:
     unsigned type() const { return type_; }   // ET_REL, ET_EXEC, ET_DYN
     bool is_64bit() const { return is64_; }
     const std::vector<ElfSection>& sections() const { return sections_; }
-    const ElfSection* section(const std::string& name) const;
     const std::string& build_id() const { return build_id_; }  // lower-case hex, may be empty
     bool has_dwarf() const { return has_dwarf_; }
     // Defined function/object/notype symbols of .symtab (no section/file symbols).

@@ -112,12 +112,6 @@ void ElfFile::load_headers() {
     }
 }
 
-const ElfSection* ElfFile::section(const std::string& name) const {
-    for (const auto& s : sections_)
-        if (s.name == name) return &s;
-    return nullptr;
-}
-
 std::size_t ElfFile::symbol_strings() const {
     for (const auto& s : sections_)
         if (s.type == SHT_SYMTAB) {
