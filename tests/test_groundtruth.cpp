@@ -145,3 +145,25 @@ TEST_CASE("32-bit ARM every ground-truth row, core kernel included" * doctest::t
         CHECK(t.skipped == 0);
     }
 }
+
+TEST_CASE("where binutils misreads DWARF 5 file indexes, kaddr agrees with llvm-symbolizer and eu-addr2line" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE(!root.empty());
+    SnapshotInputs si;
+    si.vmlinux = root + "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64";
+    auto snap = load_snapshot(si);
+    Resolver res(*snap);
+    int rows = 0;
+    for (auto& row : kt::read_tsv(kt::testdata("groundtruth/x86_64-binutils-file-disagreements.tsv"))) {
+        INFO(row["address"]);
+        CHECK(kt::same_path(row["eu_file"], row["llvm_file"]));  // the two agree: the reference is sound
+        Resolution r = res.resolve_address(*parse_hex(row["address"]));
+        REQUIRE(!r.locations.empty());
+        CHECK_MESSAGE(kt::same_path(r.locations[0].file, row["llvm_file"]), r.locations[0].file);
+        CHECK(std::to_string(r.locations[0].line) == row["llvm_line"]);
+        CHECK_FALSE(kt::same_path(r.locations[0].file, row["binutils_file"]));
+        ++rows;
+    }
+    CHECK(rows >= 20);
+}

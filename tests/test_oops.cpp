@@ -131,6 +131,10 @@ TEST_CASE("NULL deref report fields (x86_64)") {
     CHECK(r.taint == "WOE");
     CHECK(r.release == "6.1.0-56-cloud-amd64");
     CHECK(r.fault_address == 4);
+    Snapshot empty;
+    ExplainedReport e = explain(r, Resolver(empty));
+    REQUIRE(e.fault);
+    CHECK(e.fault->region == "NULL page");
     CHECK(r.code.find("<8b>") != std::string::npos);
     CHECK(r.modules.front() == "ktoops(OE)");
     CHECK(r.complete);

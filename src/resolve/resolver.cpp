@@ -109,6 +109,8 @@ Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const
             r.error = "no symbols loaded: give --kallsyms, --vmlinux, --system-map or --snapshot";
         else if (r.region == "user")
             r.error = "user-space address: not in the kernel";
+        else if (r.region == "NULL page")
+            r.error = "NULL pointer + " + hex(addr) + ": never mapped";
         else
             r.error = "no symbol at this address: it is outside the kernel image and every known module";
     }
