@@ -132,7 +132,7 @@ Region arm(std::uint64_t a) {
 Region static_region(Arch a, std::uint64_t addr, bool kaslr_known_off) {
     // vm.mmap_min_addr keeps the first 64 KiB unmapped: a NULL pointer plus
     // a field offset lands here.
-    if (addr < 0x10000 && a != Arch::Unknown) return {"NULL page", "first 64 KiB (vm.mmap_min_addr): NULL + offset"};
+    if (addr < 0x10000) return {"NULL page", "first 64 KiB (vm.mmap_min_addr): NULL + offset"};
     switch (a) {
         case Arch::X86_64: return x86_64(addr, kaslr_known_off);
         case Arch::Arm64: return arm64(addr);
