@@ -51,6 +51,8 @@ constexpr const char* kMachinery[] = {
     "^kvmalloc", "^__kvmalloc", "^kmemdup", "^kstrdup", "^slab_alloc", "^___slab_alloc", "^__slab_alloc",
     "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "copy_page_to_iter", "__phys_addr",
     "post_alloc_hook", "prep_new_page", "get_page_from_freelist", "check_new_page", "might_resched",
+    "check_object_size", "^folio_unlock", "^unlock_page", "alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_",
+    "kernel_fpu_begin", "rust_helper_BUG", "^kfree", "^complete", "folio_alloc", "write_comp_data", "kcov",
     "test_and_set_bit", "test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
     "^crc32", "hex_dump", "_copy_to_iter", "_copy_from_iter", "copyout", "copyin", "__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
@@ -73,7 +75,8 @@ constexpr const char* kStallAnchors[] = {
     "kernel_setsockopt", "sock_common_setsockopt", "__sys_listen", "kernel_listen", "sk_common_release",
     "^sock_mmap", "__sys_accept", "kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
     "^nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
-    "exit_to_usermode", "invoke_syscall", "el0_svc",
+    "exit_to_usermode", "invoke_syscall", "el0_svc", "rtnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg",
+    "netlink_dump", "ksys_ioctl", "compat_sys_ioctl",
 };
 
 // Syscalls that dispatch to countless handlers count as anchors themselves.
@@ -205,7 +208,7 @@ bool is_generic_site(const std::string& f) {
     for (const char* p : {"lib/", "mm/", "include/", "./include/", "arch/x86/mm/", "arch/arm64/mm/", "kernel/locking/",
                           "kernel/rcu/", "rust/helpers/", "kernel/workqueue.c", "kernel/time/", "kernel/sched/",
                           "kernel/softirq.c", "kernel/kthread.c", "fs/inode.c", "fs/dcache.c", "fs/buffer.c",
-                          "drivers/base/", "net/core/dev.c", "net/core/sock.c", "net/core/skbuff.c"})
+                          "drivers/base/"})
         if (f.rfind(p, 0) == 0) return true;
     return false;
 }
@@ -272,11 +275,18 @@ Blame blame(OopsReport& r) {
         }
         static const std::vector<std::string> kWaiting = {"sched", "_lock", "_slowlock", "down", "completion",
                                                           "kthread", "wait", "synchronize", "context_switch",
-                                                          "__switch_to", "cancel_delayed_work"};
+                                                          "__switch_to", "cancel_delayed_work", "rcu_barrier"};
         b.frame = first_not_skipped(r, frames, kWaiting);
     }
     std::vector<std::string> extra = checker_skips(r);
-    if ((k == "bug" || k == "warning") && is_generic_site(r.bug_file))
+    if (k == "rcu-stall" || k == "soft-lockup") extra.insert(extra.end(), {"sched", "rcu"});  // no anchor found above
+    // A check in a header was inlined into the pc's function: that function
+    // is the caller to blame, not a checker to skip. BUG() in shared code
+    // names the failing function itself, except in lib/ helpers.
+    const bool header = r.bug_file.size() > 2 && r.bug_file.compare(r.bug_file.size() - 2, 2, ".h") == 0;
+    const bool skip_site = !header && ((k == "warning" && is_generic_site(r.bug_file)) ||
+                                       (k == "bug" && r.bug_file.rfind("lib/", 0) == 0));
+    if (skip_site)
         for (std::size_t i : frames)
             if (r.frames[i].kind == FrameKind::Pc) {
                 extra.push_back("^" + frame_function(r.frames[i]));
