@@ -76,7 +76,8 @@ constexpr const char* kStallAnchors[] = {
     "^sock_mmap", "__sys_accept", "kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
     "^nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
     "exit_to_usermode", "invoke_syscall", "el0_svc", "rtnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg",
-    "netlink_dump", "ksys_ioctl", "compat_sys_ioctl",
+    "netlink_dump", "ksys_ioctl", "compat_sys_ioctl", "__hrtimer_run_queues", "__run_hrtimer", "tasklet_action",
+    "_compat_ioctl",
 };
 
 // Syscalls that dispatch to countless handlers count as anchors themselves.
@@ -252,7 +253,16 @@ Blame blame(OopsReport& r) {
         // Start after the timer interrupt that caught the stall, if printed.
         std::size_t from = 0;
         for (std::size_t n = 0; n < frames.size(); ++n)
-            if (frame_function(r.frames[frames[n]]).find("apic_timer_interrupt") != std::string::npos) from = n + 1;
+            if (frame_function(r.frames[frames[n]]).find("apic_timer_interrupt") != std::string::npos) {
+                from = n + 1;  // the first: the task stack below </IRQ> shows the entry again
+                break;
+            }
+        // An exception taken inside the looping code (a page fault under a
+        // syscall) prints its own pc: the stack to read starts at the last one.
+        for (std::size_t n = from + 1; n < frames.size(); ++n)
+            if (r.frames[frames[n]].kind == FrameKind::Pc &&
+                frame_function(r.frames[frames[n - 1]]).find("page_fault") != std::string::npos)
+                from = n;
         for (std::size_t n = from + 1; n < frames.size(); ++n) {
             const std::string fn = frame_function(r.frames[frames[n]]);
             if (contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors)) || is_dispatching_syscall(fn)) {
