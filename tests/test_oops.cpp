@@ -255,6 +255,7 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
         if (!x86 || in == std::string::npos || title.ends_with(" in corrupted")) continue;
         std::string want = title.substr(in + 4);
         want = want.substr(0, want.find('/'));  // "WARNING in f/usb_submit_urb"
+        want = want.substr(0, want.find(' '));  // "INFO: Freed in f age=NUM cpu=NUM"
         ++titled;
         std::string got;
         if (!reports.empty()) {
@@ -274,10 +275,10 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
     // kaddr does not; measured 62/140 found with 9/573 clean reports marked.
     CHECK(corrupted_marked * 100 >= corrupted * 40);
     CHECK(clean_marked * 100 <= clean * 3);
-    // Measured 2026-11-23: 87.8%. The target is 90% (issue 4); this floor keeps
-    // what was reached from regressing. Disagreements are written to
-    // $TMPDIR/kaddr-corpus-disagreements.tsv for study.
-    CHECK(agree * 100 >= titled * 87);
+    // Issue 4: at least 90% (measured 2026-11-23: 369/409). Every disagreement
+    // is listed with its reason in testdata/corpus-guilty-disagreements.md; the
+    // current ones are written to $TMPDIR/kaddr-corpus-disagreements.tsv.
+    CHECK(agree * 100 >= titled * 90);
 }
 
 TEST_CASE("x86_64 excerpts with the debug package: every frame has source" * doctest::test_suite("vmlinux-x86_64")) {

@@ -51,8 +51,10 @@ constexpr const char* kMachinery[] = {
     "^kvmalloc", "^__kvmalloc", "^kmemdup", "^kstrdup", "^slab_alloc", "^___slab_alloc", "^__slab_alloc",
     "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "copy_page_to_iter", "__phys_addr",
     "post_alloc_hook", "prep_new_page", "get_page_from_freelist", "check_new_page", "might_resched",
-    "check_object_size", "^folio_unlock", "^unlock_page", "alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_",
+    "check_object_size", "^folio_unlock", "^unlock_page", "alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_", "^aesti_",
     "kernel_fpu_begin", "rust_helper_BUG", "^kfree", "^complete", "folio_alloc", "write_comp_data", "kcov",
+    "alloc_folio", "apic_timer_interrupt", "sysvec_", "^__schedule", "^schedule", "^device_release",
+    "^devres_release", "kobject_release", "kobject_cleanup",
     "test_and_set_bit", "test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
     "^crc32", "hex_dump", "_copy_to_iter", "_copy_from_iter", "copyout", "copyin", "__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
@@ -77,7 +79,7 @@ constexpr const char* kStallAnchors[] = {
     "^nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
     "exit_to_usermode", "invoke_syscall", "el0_svc", "rtnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg",
     "netlink_dump", "ksys_ioctl", "compat_sys_ioctl", "__hrtimer_run_queues", "__run_hrtimer", "tasklet_action",
-    "_compat_ioctl",
+    "_compat_ioctl", "^new_sync_read", "^new_sync_write",
 };
 
 // Syscalls that dispatch to countless handlers count as anchors themselves.
@@ -116,7 +118,7 @@ std::vector<std::string> checker_skips(const OopsReport& r) {
     if (r.kind == "memory-leak")
         return {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc",
                 "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup",
-                "strndup", "memdup"};
+                "strndup", "memdup", "kobject_"};
     if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
     if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
     if (says("non-static key")) return {"stack", "lock", "IRQ"};
@@ -176,7 +178,8 @@ std::optional<std::size_t> first_not_skipped(const OopsReport& r, const std::vec
 // own marker; that frame is added to the report for blame.
 std::optional<std::size_t> lock_site(OopsReport& r) {
     static const char* kMarkers[] = {"is trying to acquire", "just changed the state of lock", "takes:",
-                                     "is trying to release lock", "held lock freed", "is freeing memory"};
+                                     "is trying to release lock", "held lock freed", "is freeing memory",
+                                     "still has locks held"};
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         bool marked = false;
         for (const char* m : kMarkers) marked = marked || r.lines[i].text.find(m) != std::string::npos;
@@ -263,14 +266,22 @@ Blame blame(OopsReport& r) {
             if (r.frames[frames[n]].kind == FrameKind::Pc &&
                 frame_function(r.frames[frames[n - 1]]).find("page_fault") != std::string::npos)
                 from = n;
-        for (std::size_t n = from + 1; n < frames.size(); ++n) {
+        // Machinery frames are dropped first; the representative frame is the
+        // one printed just before the first dispatcher.
+        auto anchor = [&](const std::string& fn) {
+            return contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors)) || is_dispatching_syscall(fn);
+        };
+        std::vector<std::size_t> kept;
+        for (std::size_t n = from; n < frames.size(); ++n) {
             const std::string fn = frame_function(r.frames[frames[n]]);
-            if (contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors)) || is_dispatching_syscall(fn)) {
-                b.frame = frames[n - 1];
-                b.function = strip_syscall_prefix(frame_function(r.frames[frames[n - 1]]));
+            if (anchor(fn) || !is_reporting_machinery(fn)) kept.push_back(frames[n]);
+        }
+        for (std::size_t n = 1; n < kept.size(); ++n)
+            if (anchor(frame_function(r.frames[kept[n]]))) {
+                b.frame = kept[n - 1];
+                b.function = strip_syscall_prefix(frame_function(r.frames[kept[n - 1]]));
                 return b;
             }
-        }
     }
     if (k == "hung-task") {
         for (std::size_t i : frames) {
@@ -304,6 +315,10 @@ Blame blame(OopsReport& r) {
             }
     // Sanitizers name the accessing function on the headline; the
     // stack-protector panic names the function whose canary died.
+    if (k == "slab-debug") {
+        if (auto ref = parse_symbol_ref(r.headline.substr(r.headline.find(" in ") + 4))) b.function = ref->name;
+        return b;
+    }
     const bool names_function = k == "kasan" || k == "kmsan" || k == "kfence" ||
                                 r.headline.find("stack-protector: Kernel stack is corrupted in: ") != std::string::npos;
     if (!b.frame && names_function) {
@@ -346,6 +361,7 @@ std::string report_title(const OopsReport& r, const std::string& fn) {
         {"backtrace", "backtrace"},
         {"memory-leak", "memory leak"},
         {"double-fault", "PANIC: double fault"},
+        {"slab-debug", "slab debug report"},
     };
     std::string base;
     for (const auto& [k, t] : kTitles)

@@ -25,6 +25,7 @@ std::string headline_kind(std::string_view t, bool& strong) {
     if (starts(t, "segment-related general protection fault")) return "gpf";
     if (starts(t, "divide_error: ")) return "oops";
     if (starts(t, "INFO: trying to register non-static key")) return "lockdep";
+    if (starts(t, "INFO: Allocated in ") || starts(t, "INFO: Freed in ")) return "slab-debug";
     if (starts(t, "BUG: kernel NULL pointer dereference") || starts(t, "BUG: unable to handle kernel NULL pointer") ||
         starts(t, "Unable to handle kernel NULL pointer dereference"))
         return "null-deref";
@@ -39,7 +40,7 @@ std::string headline_kind(std::string_view t, bool& strong) {
     if (starts(t, "BUG: KFENCE: ")) return "kfence";
     if (starts(t, "BUG: KMSAN: ") || starts(t, "KMSAN: ")) return "kmsan";
     if (starts(t, "UBSAN: ")) return "ubsan";
-    if (starts(t, "BUG: soft lockup") || starts(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
+    if (starts(t, "BUG: soft lockup") || has(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
     if (has(t, "Watchdog detected hard LOCKUP")) return "hard-lockup";
     if (starts(t, "INFO: task ") && has(t, "blocked for more than")) return "hung-task";
     if ((starts(t, "INFO: rcu") || starts(t, "rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
@@ -476,7 +477,7 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
     });
     for (auto& r : seg.reports) {
         // Only reports that print an end marker can be cut off.
-        static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep",
+        static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep", "slab-debug",
                                              "kasan", "kcsan", "kmsan", "kfence", "ubsan", "soft-lockup"};
         for (const char* k : kNoEndMarker)
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
