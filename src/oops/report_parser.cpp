@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "kaddr/oops.h"
+#include "kaddr/oops_explain.h"
 
 namespace kaddr {
 
@@ -436,6 +437,23 @@ bool stackless(const OopsReport& r) {
 bool looks_corrupted(const OopsReport& r) {
     if (stackless(r)) return false;
     if (r.frames.empty()) return r.kind != "panic" || r.headline.find("Fatal exception") != std::string::npos;
+    // Old SLUB debug lines are fragments of a KASAN report printed in pieces.
+    if (r.kind == "slab-debug") return true;
+    // A headline cut after its first words lost what the report is about.
+    const std::string_view head = trim(r.headline);
+    if (head == "BUG:" || head == "WARNING:" || head == "INFO:" || head == "BUG: unable to handle kernel" ||
+        head == "Unable to handle kernel")
+        return true;
+    // A WARNING or fault whose trace shows only its pc and the reporting
+    // machinery (dump_stack, panic, __warn, ...) lost its callers.
+    if (r.kind == "warning" || r.kind == "page-fault" || r.kind == "null-deref" || r.kind == "gpf" ||
+        r.kind == "oops") {
+        bool callers = false;
+        for (const auto& f : r.frames)
+            callers = callers || (f.reliable && !f.user && f.kind == FrameKind::Return && f.symbol &&
+                                  !is_reporting_machinery(f.symbol->name));
+        if (!callers) return true;
+    }
     // Another line's timestamp inside the headline: two lines were merged.
     const std::string& h = r.headline;
     for (std::size_t b = h.find('['); b != std::string::npos; b = h.find('[', b + 1)) {
