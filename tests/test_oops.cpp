@@ -273,9 +273,9 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
     CHECK(false_reports == 0);
     CHECK(titled > 300);
     // CORRUPTED: syzkaller also judges interleaving by console context, which
-    // kaddr does not; measured 87/131 found with 10/551 clean reports marked.
-    CHECK(corrupted_marked * 100 >= corrupted * 65);
-    CHECK(clean_marked * 100 <= clean * 2);
+    // kaddr does not; measured 96/131 found with 13/551 clean reports marked.
+    CHECK(corrupted_marked * 100 >= corrupted * 70);
+    CHECK(clean_marked * 100 <= clean * 3);
     // Issue 4: at least 90% (measured 2026-11-23: 369/409). Every disagreement
     // is listed with its reason in testdata/corpus-guilty-disagreements.md; the
     // current ones are written to $TMPDIR/kaddr-corpus-disagreements.tsv.

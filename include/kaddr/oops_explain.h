@@ -41,6 +41,7 @@ bool is_reporting_machinery(const std::string& function);
 struct Blame {
     std::optional<std::size_t> frame;  // index into the report's frames
     std::string function;              // as it goes into the title
+    bool fell_back = false;            // the kind's rule found nothing; the first frame was taken
 };
 Blame blame(OopsReport& r);
 std::string report_title(const OopsReport& r, const std::string& guilty_function);

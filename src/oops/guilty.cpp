@@ -282,6 +282,7 @@ Blame blame(OopsReport& r) {
                 b.function = strip_syscall_prefix(frame_function(r.frames[kept[n - 1]]));
                 return b;
             }
+        if (k != "panic") b.fell_back = true;  // no dispatcher printed: the stack is incomplete
     }
     if (k == "hung-task") {
         for (std::size_t i : frames) {
@@ -298,6 +299,7 @@ Blame blame(OopsReport& r) {
                                                           "kthread", "wait", "synchronize", "context_switch",
                                                           "__switch_to", "cancel_delayed_work", "rcu_barrier"};
         b.frame = first_not_skipped(r, frames, kWaiting);
+        if (!b.frame) b.fell_back = true;  // nothing but scheduling and waiting
     }
     std::vector<std::string> extra = checker_skips(r);
     if (k == "rcu-stall" || k == "soft-lockup") extra.insert(extra.end(), {"sched", "rcu"});  // no anchor found above
@@ -339,7 +341,10 @@ Blame blame(OopsReport& r) {
         }
     }
     if (!b.frame) b.frame = first_not_skipped(r, frames, extra);
-    if (!b.frame && !frames.empty()) b.frame = frames.front();
+    if (!b.frame && !frames.empty()) {
+        b.frame = frames.front();
+        b.fell_back = true;
+    }
     if (b.frame) b.function = frame_function(r.frames[*b.frame]);
     return b;
 }

@@ -500,6 +500,11 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
         for (const char* k : kNoEndMarker)
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
         r.corrupted = looks_corrupted(r);
+        // A report in which the kind's blame rule finds no frame is incomplete.
+        if (!r.corrupted && !r.frames.empty() && !stackless(r)) {
+            OopsReport copy = r;  // blame may add lockdep's site as a frame
+            r.corrupted = blame(copy).fell_back;
+        }
     }
     return seg.reports;
 }
