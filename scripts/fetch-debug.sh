@@ -54,11 +54,21 @@ if [ -n "$sha" ] && ! echo "$sha  $deb" | sha256sum -c --quiet - >&2; then
   rm -f "$deb"; exit 3
 fi
 
-# Only the debug vmlinux, System.map and the module debug files.
+# Only what the tests use: the debug vmlinux, System.map, and the debug files
+# of the modules the captures had loaded (names from their /proc/modules;
+# files may spell '_' as '-').
+here=$(cd "$(dirname "$0")/.." && pwd)
+case "$arch" in
+  x86_64) capdir=deb12-6.1.0-56-cloud ;; arm64) capdir=deb12-6.1.0-56-arm64 ;; armhf) capdir=deb12-6.1.0-50-armmp ;;
+esac
+names=$(cat "$here"/testdata/captures/$capdir/capture-*/proc_modules.txt | awk '{print $1}' | sort -u |
+        sed 's/[_-]/[_-]/g' | paste -sd'|')
+members=$(mktemp)
+dpkg-deb --fsys-tarfile "$deb" | tar -t |
+  grep -E "^\./usr/lib/debug/boot/(vmlinux|System\.map)-$release\$|^\./usr/lib/debug/lib/modules/$release/kernel/.*/($names)\.ko\$" > "$members"
 rm -rf "$root.part"; mkdir -p "$root.part"
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root.part" --wildcards \
-  "./usr/lib/debug/boot/vmlinux-$release" "./usr/lib/debug/boot/System.map-$release" \
-  "./usr/lib/debug/lib/modules/$release/kernel/*" >&2
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root.part" -T "$members" >&2
+rm -f "$members"
 touch "$root.part/.complete"
 rm -rf "$root"; mv "$root.part" "$root"
 rm -f "$deb"    # the extracted tree is what is reused; the .deb is not kept
