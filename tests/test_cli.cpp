@@ -118,3 +118,20 @@ TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files bec
     CHECK(r.status == 1);  // one unreadable input
     fs::remove_all(dir);
 }
+
+TEST_CASE("console bytes that are not UTF-8 never cost a report") {
+    auto path = fs::temp_directory_path() / ("kaddr-bad-utf8-" + std::to_string(::getpid()) + ".log");
+    std::ofstream(path) << "[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000008 \xff\xfe\n"
+                           "[    1.000001] Call Trace:\n"
+                           "[    1.000003]  vfs_write+0xc7/0x3f0 \xc3\n"
+                           "[    1.000005] ---[ end trace 0 ]---\n";
+    for (const char* cmd : {"oops --json ", "batch "}) {
+        Run r = run(std::string(cmd) + "--kallsyms " + kCap + "capture-1/kallsyms.txt " + path.string());
+        auto recs = lines(r.out);  // parses: every record is valid JSON
+        REQUIRE(recs.size() == 1);
+        CHECK(recs[0]["kind"] == "null-deref");
+        CHECK(recs[0]["headline"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD
+        CHECK(recs[0]["frames"][0]["symbol"] == "vfs_write");
+    }
+    fs::remove(path);
+}

@@ -10,6 +10,9 @@
 namespace kaddr {
 
 nlohmann::json to_json(const Resolution& r);
+// One JSON Lines record. Console text is bytes, not UTF-8: invalid sequences
+// become U+FFFD instead of failing the whole record.
+std::string json_line(const nlohmann::json& j);
 nlohmann::json to_json(const SourceLocation& l);
 void print_text(std::ostream& out, const Resolution& r);
 // "func at file:line:col" lines of an inline chain, innermost first.

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "kaddr/error.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report.h"
 #include "ordered_parallel.h"
 
 namespace kaddr::cli {
@@ -56,7 +57,7 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
             auto j = oops_to_json(e);
             j["source_file"] = path;
             j["source_line"] = e.report.first_line();
-            res.lines += j.dump() + "\n";
+            res.lines += json_line(j);
             ++res.reports;
             if (e.kernel_frames == 0 || e.resolved_frames == 0) ++res.failed;
             else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
@@ -64,7 +65,7 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
         }
     } catch (const std::exception& ex) {
         nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
-        res.lines += j.dump() + "\n";
+        res.lines += json_line(j);
         res.unreadable = true;
     }
 }

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "kaddr/error.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report.h"
 
 namespace kaddr::cli {
 
@@ -60,7 +61,7 @@ int cmd_oops(int argc, char** argv) {
                 auto j = oops_to_json(e);
                 j["source_file"] = f;
                 j["source_line"] = e.report.first_line();
-                std::cout << j.dump() << "\n";
+                std::cout << json_line(j);
             } else {
                 print_oops_text(std::cout, e);
             }

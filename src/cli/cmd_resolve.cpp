@@ -54,7 +54,7 @@ int cmd_resolve(int argc, char** argv) {
             const std::size_t i = order[k];
             Resolution r = resolver.resolve_text(inputs[i], kind);
             std::ostringstream out;
-            if (json) out << to_json(r).dump() << "\n";
+            if (json) out << json_line(to_json(r));
             else print_text(out, r);
             text[i] = out.str();
             ok[i] = r.resolved();

@@ -5,6 +5,8 @@ namespace kaddr {
 
 using nlohmann::json;
 
+std::string json_line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
 json to_json(const SourceLocation& l) {
     return {{"function", l.function.empty() ? json(nullptr) : json(l.function)},
             {"file", l.file.empty() ? json(nullptr) : json(l.file)},
