@@ -463,8 +463,11 @@ bool looks_corrupted(const OopsReport& r) {
         while (k < h.size() && std::isdigit(static_cast<unsigned char>(h[k]))) ++k;
         if (k > d && k < h.size() && h[k] == '.') return true;
     }
+    bool any_keyword = false;
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         std::string_view t = trim(r.lines[i].text);
+        any_keyword = any_keyword || has(t, "Call Trace") || has(t, "Call trace") || has(t, "backtrace") ||
+                      has(t, "Backtrace") || starts(t, "Allocated") || starts(t, "Freed");
         const bool keyword = starts(t, "Call Trace:") || starts(t, "Call trace:") || t == "backtrace:" ||
                              (starts(t, "Allocated by task") || starts(t, "Freed by task"));
         if (!keyword) continue;
@@ -479,7 +482,14 @@ bool looks_corrupted(const OopsReport& r) {
         for (const auto& f : r.frames) frame = frame || (f.line > i && f.line < next);
         if (!frame) return true;  // announced, never printed
     }
-    return false;
+    // Frames without any stack heading: the heading line was lost. (KFENCE,
+    // KMSAN, KCSAN and systemtap print their stacks without one.)
+    for (const char* k : {"kfence", "kmsan", "kcsan", "backtrace", "warning", "panic", "sysrq"})
+        if (r.kind == k) return false;
+    // 32-bit ARM's unwinder prints "callee from caller+off/size" lines under no heading.
+    for (const auto& f : r.frames)
+        if (has(r.lines[f.line].text, " from ")) return false;
+    return !any_keyword;
 }
 
 }  // namespace
