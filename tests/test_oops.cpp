@@ -352,3 +352,18 @@ TEST_CASE("vmlinux without kallsyms: KASLR derived from a frame printed with add
         CHECK(f.resolution.address == f.frame.address);
     }
 }
+
+TEST_CASE("printk caller ids: another task's lines are not part of the report") {
+    auto reports = parse_text(
+        "[   10.000000][ T100] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+        "[   10.000001][ T100] Call Trace:\n"
+        "[   10.000002][ T200]  other_task_function+0x10/0x20\n"
+        "[   10.000003][ T100]  real_caller+0x2a/0x60\n"
+        "[   10.000004][   C1]  irq_handler_frame+0x3/0x9\n"
+        "[   10.000005][ T100] ---[ end trace 0000000000000000 ]---\n");
+    REQUIRE(reports.size() == 1);
+    std::vector<std::string> names;
+    for (const auto& f : reports[0].frames) names.push_back(f.symbol->name);
+    CHECK(names == std::vector<std::string>{"real_caller", "irq_handler_frame"});  // CPU context lines are kept
+    CHECK(reports[0].lines.front().caller == "T100");
+}

@@ -21,6 +21,7 @@ struct LogLine {
     std::string text;     // the kernel's message
     std::size_t number = 0;  // 1-based line number in the source
     bool timestamped = false;  // carried a printk timestamp (a kernel line for sure)
+    std::string caller;        // printk caller id ("T123" task, "C1" CPU), when printed
 };
 LogLine normalize_line(std::string raw, std::size_t number);
 

@@ -11,7 +11,7 @@ namespace {
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
 // `[   18.718322]`, then optionally `[ T123]` / `[C1]` caller ids.
-std::size_t printk_prefix(const std::string& s, std::size_t i) {
+std::size_t printk_prefix(const std::string& s, std::size_t i, std::string* caller) {
     auto bracket = [&](std::size_t j, bool caller) -> std::size_t {
         if (j >= s.size() || s[j] != '[') return 0;
         std::size_t k = j + 1;
@@ -35,8 +35,14 @@ std::size_t printk_prefix(const std::string& s, std::size_t i) {
     std::size_t n = bracket(i, false);
     if (!n) return 0;
     i += n;
+    std::size_t at = i;
     if (std::size_t c = bracket(i, true)) i += c;
-    else if (i < s.size() && s[i] == ' ' && (c = bracket(i + 1, true))) i += 1 + c;
+    else if (i < s.size() && s[i] == ' ' && (c = bracket(i + 1, true))) at = i + 1, i += 1 + c;
+    if (i > at && caller) {
+        std::string id = s.substr(at + 1, i - at - 2);
+        id.erase(0, id.find_first_not_of(' '));
+        *caller = id;
+    }
     if (i < s.size() && s[i] == ' ') ++i;
     return i;
 }
@@ -102,7 +108,7 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         while (j < s.size() && s[j] == ' ') ++j;
         if (std::size_t k = syslog_prefix(s, j)) i = k;
         else if (std::size_t k = human_date_prefix(s, j)) i = k;
-        else if (std::size_t k = printk_prefix(s, j)) {
+        else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
             i = k;
             l.timestamped = true;
         } else break;

@@ -252,6 +252,11 @@ public:
         // (printk continuation lines carry no timestamp either: keep those
         // that read as frames or report lines.)
         if (timestamped_ && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
+        // With printk caller ids, another task's lines belong to another
+        // report (except when a CPU backtrace of all CPUs is being printed).
+        if (starts(tv, "Sending NMI from CPU")) all_cpus_ = true;
+        if (!caller_.empty() && !line.caller.empty() && line.caller != caller_ && line.caller[0] == 'T' && !all_cpus_)
+            return;
         add(line, tv);
     }
 
@@ -278,6 +283,8 @@ private:
         OopsReport r;
         r.kind = kind;
         timestamped_ = line.timestamped;
+        caller_ = line.caller;
+        all_cpus_ = false;
         r.headline = std::string(trim(line.text));
         if (has_cut_) r.lines.push_back(cut_here_);
         has_cut_ = false;
@@ -411,7 +418,8 @@ private:
         pending_quiet_ = 0;
     }
 
-    bool open_ = false, has_cut_ = false, timestamped_ = false, first_in_trace_ = false;
+    bool open_ = false, has_cut_ = false, timestamped_ = false, first_in_trace_ = false, all_cpus_ = false;
+    std::string caller_;  // the headline's printk caller id
     LogLine cut_here_;
     int quiet_ = 0, pending_quiet_ = 0;
     std::size_t last_kept_ = 0;
