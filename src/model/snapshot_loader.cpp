@@ -35,7 +35,8 @@ std::string existing(const std::string& p) {
     return fs::exists(p, ec) ? p : std::string();
 }
 
-// Fills unset inputs from a captured tree and from an extracted -dbg package.
+// Fills unset inputs from a captured tree (the -dbg package is expanded in
+// load_snapshot, which needs the release first).
 SnapshotInputs expand(SnapshotInputs in) {
     if (!in.snapshot_dir.empty()) {
         std::error_code ec;
@@ -50,9 +51,11 @@ SnapshotInputs expand(SnapshotInputs in) {
     return in;
 }
 
+// The text listings: kallsyms split by owner, and System.map (link-time).
 struct Listed {
     std::vector<ListedSymbol> core;
     std::map<std::string, std::vector<ListedSymbol>> modules;
+    std::vector<ListedSymbol> system_map;
 };
 
 const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_view name) {
@@ -61,6 +64,29 @@ const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_
     return nullptr;
 }
 
+void add_listed(SymbolTable& table, const ListedSymbol& s, std::uint64_t shift) {
+    table.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
+}
+
+// A core symbol table from an nm-style listing (kallsyms, or System.map
+// moved by the KASLR offset). Absolute symbols (per-cpu offsets, constants)
+// are not addresses: they neither enter the table nor bound the image.
+void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, std::uint64_t shift) {
+    std::uint64_t lo = ~0ULL, hi = 0;
+    core.symbols.reserve(syms.size());
+    for (const auto& s : syms) {
+        if (s.type == 'A' || s.type == 'a') continue;
+        add_listed(core.symbols, s, shift);
+        lo = std::min(lo, s.addr + shift);
+        hi = std::max(hi, s.addr + shift + 1);
+    }
+    const ListedSymbol* start = find_listed(syms, "_text");
+    if (!start) start = find_listed(syms, "_stext");
+    const ListedSymbol* end = find_listed(syms, "_end");
+    core.start = start ? std::min(start->addr + shift, lo) : lo;
+    core.end = end ? end->addr + shift : hi;
+    core.symbols.finalize(core.end);
+}
 
 // The kallsyms functions compared against vmlinux/System.map to prove they
 // come from the same build: every 97th text symbol.
@@ -98,7 +124,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     std::optional<ImageIndex> index;
     std::string_view strtab;
     std::vector<ElfSymbol> elf_syms;
-    std::vector<ListedSymbol> map_syms;
+    const std::vector<ListedSymbol>& map_syms = listed.system_map;
     std::string link_file;
     if (core.vmlinux) {
         if (in.use_index) index = image_index(*core.vmlinux, in.index_dir.empty() ? default_index_dir() : in.index_dir);
@@ -107,10 +133,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         if (elf_syms.empty() && (!index || index->symbols.empty()))
             snap.notes.push_back(in.vmlinux + ": no symbol table (stripped?)");
         link_file = in.vmlinux;
-    } else if (!in.system_map.empty()) {
-        SymbolList list = parse_system_map(read_text_file(in.system_map), in.system_map);
-        snap.owned_text.push_back(list.storage);
-        map_syms = std::move(list.symbols);
+    } else if (!map_syms.empty()) {
         link_file = in.system_map;
     }
     auto indexed_name = [&](const IndexedSymbol& r) { return strtab.substr(r.name_off, r.name_len); };
@@ -203,28 +226,11 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         }
         core.symbols_from = "vmlinux symtab";
     } else if (!listed.core.empty()) {
-        std::uint64_t lo = ~0ULL, hi = 0;
-        core.symbols.reserve(listed.core.size());
-        for (const auto& s : listed.core) {
-            if (s.type == 'A' || s.type == 'a') continue;  // per-cpu offsets and constants, not addresses
-            core.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
-            lo = std::min(lo, s.addr);
-            hi = std::max(hi, s.addr + 1);
-        }
+        core_from_listing(core, listed.core, 0);
         core.symbols_from = "kallsyms";
-        const ListedSymbol* start = find_listed(listed.core, "_text");
-        if (!start) start = find_listed(listed.core, "_stext");
-        const ListedSymbol* end = find_listed(listed.core, "_end");
-        core.start = start ? std::min(start->addr, lo) : lo;
-        core.end = end ? end->addr : hi;
-        core.symbols.finalize(core.end);
     } else if (!map_syms.empty()) {
-        for (const auto& s : map_syms)
-            core.symbols.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
+        core_from_listing(core, map_syms, shift);
         core.symbols_from = "System.map";
-        core.start = core.symbols.all().empty() ? 0 : map_syms.front().addr + shift;
-        core.end = map_syms.back().addr + shift + 1;
-        core.symbols.finalize(core.end);
     }
 }
 
@@ -360,8 +366,7 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
         m.symbols_from = "module symtab";
     }
     if (m.symbols.empty() && listed) {
-        for (const auto& s : *listed)
-            m.symbols.add({s.addr, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
+        for (const auto& s : *listed) add_listed(m.symbols, s, 0);
         m.symbols_from = "kallsyms";
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
@@ -434,7 +439,14 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         throw Error("--arch", "unknown architecture '" + in.arch + "'", "use x86_64, arm64 or arm");
     if (snap->arch == Arch::Unknown && snap->core.vmlinux) snap->arch = arch_from_elf_machine(snap->core.vmlinux->machine());
     if (snap->arch == Arch::Unknown) snap->arch = arch_from_name(snap->version.release);
-    if (snap->arch == Arch::Unknown && !listed.core.empty()) snap->arch = arch_from_kernel_address(listed.core.back().addr);
+    if (!in.system_map.empty() && !snap->core.vmlinux) {
+        SymbolList list = parse_system_map(read_text_file(in.system_map), in.system_map);
+        snap->owned_text.push_back(list.storage);
+        listed.system_map = std::move(list.symbols);
+    }
+    for (const auto* syms : {&listed.core, &listed.system_map})  // a text address of either listing
+        if (snap->arch == Arch::Unknown)
+            if (const ListedSymbol* t = find_listed(*syms, "_stext")) snap->arch = arch_from_kernel_address(t->addr);
 
     build_core(*snap, in, listed);
 
