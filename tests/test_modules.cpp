@@ -33,6 +33,17 @@ SnapshotInputs capture_inputs() {
     return si;
 }
 
+// The capture with module files searched in `dir`; ktoops must be found.
+std::unique_ptr<Snapshot> capture_with_modules(const std::string& dir) {
+    SnapshotInputs si = capture_inputs();
+    si.module_dirs = {dir};
+    auto snap = load_snapshot(si);
+    const Module* m = snap->module_named("ktoops");
+    REQUIRE(m);
+    REQUIRE(m->ko);
+    return snap;
+}
+
 std::unique_ptr<Snapshot> capture_with_ktoops() {
     SnapshotInputs si = capture_inputs();
     si.ko_files = {kCap + "ktoops/ktoops.ko"};
@@ -54,12 +65,7 @@ TEST_CASE("compressed modules (.ko.xz, .ko.zst, .ko.gz) are found and read") {
         }
         INFO(tool);
         REQUIRE(!fs::exists(ko));
-        SnapshotInputs si = capture_inputs();
-        si.module_dirs = {dir};
-        auto snap = load_snapshot(si);
-        const Module* m = snap->module_named("ktoops");
-        REQUIRE(m);
-        REQUIRE(m->ko);
+        auto snap = capture_with_modules(dir);
         Resolution r = Resolver(*snap).resolve_text("ktoops_deref+0x6/0x30 [ktoops]");
         REQUIRE(!r.locations.empty());
         CHECK(r.locations[0].line == 70);
@@ -75,13 +81,8 @@ TEST_CASE("several candidate files: the one matching the loaded layout is chosen
     // Same name, another build (the arm64 one): its layout cannot reproduce sysfs.
     fs::copy_file(kt::testdata("captures/deb12-6.1.0-56-arm64/ktoops/ktoops.ko"), dir + "/a/ktoops.ko");
     fs::copy_file(kCap + "ktoops/ktoops.ko", dir + "/b/ktoops.ko");
-    SnapshotInputs si = capture_inputs();
-    si.module_dirs = {dir};
-    auto snap = load_snapshot(si);
-    const Module* m = snap->module_named("ktoops");
-    REQUIRE(m);
-    REQUIRE(m->ko);
-    CHECK(m->ko->path() == dir + "/b/ktoops.ko");
+    auto snap = capture_with_modules(dir);
+    CHECK(snap->module_named("ktoops")->ko->path() == dir + "/b/ktoops.ko");
     bool said = false;
     for (const auto& n : snap->notes) said = said || (n.find("chose " + dir + "/b/ktoops.ko") != std::string::npos &&
                                                       n.find("differ from sysfs") != std::string::npos);

@@ -75,17 +75,13 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
 int cmd_batch(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> paths;
-    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    unsigned jobs = 1;
     po::options_description opts = input_options(in);
+    add_jobs_option(opts, jobs);
     opts.add_options()
-        ("jobs,j", po::value(&jobs), "worker threads (default: number of CPUs)")
         ("path", po::value(&paths)->composing(), "report files and directories (searched recursively)");
-    po::positional_options_description pos;
-    pos.add("path", -1);
-    po::variables_map vm;
-    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, pos, vm)) return kOk;
+    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
-    if (jobs == 0) jobs = 1;
 
     auto snap = load_snapshot(in);
     print_notes(*snap);
@@ -115,6 +111,7 @@ int cmd_batch(int argc, char** argv) {
     std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
               << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
               << " unreadable files\n";
+    release_at_exit(std::move(snap));
     return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
 }
 

@@ -27,10 +27,7 @@ int cmd_oops(int argc, char** argv) {
     opts.add_options()
         ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)")
         ("file", po::value(&files)->composing(), "log files (default: standard input)");
-    po::positional_options_description pos;
-    pos.add("file", -1);
-    po::variables_map vm;
-    if (!parse(argc, argv, "usage: kaddr oops [inputs] [FILE...]", opts, pos, vm)) return kOk;
+    if (!parse(argc, argv, "usage: kaddr oops [inputs] [FILE...]", opts, "file")) return kOk;
     if (files.empty()) files.push_back("-");
 
     std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
@@ -67,6 +64,7 @@ int cmd_oops(int argc, char** argv) {
             }
         }
     }
+    release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;
 }
 

@@ -15,17 +15,14 @@ int cmd_resolve(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> inputs;
     bool json = false, ret = false;
-    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    unsigned jobs = 1;
     po::options_description opts = input_options(in);
+    add_jobs_option(opts, jobs);
     opts.add_options()
         ("json", po::bool_switch(&json), "one JSON object per input (JSON Lines)")
         ("return-address", po::bool_switch(&ret), "inputs are return addresses: look up the call instruction")
-        ("jobs,j", po::value(&jobs), "worker threads (default: number of CPUs)")
         ("input", po::value(&inputs)->composing(), "addresses or symbols (else read from stdin)");
-    po::positional_options_description pos;
-    pos.add("input", -1);
-    po::variables_map vm;
-    if (!parse(argc, argv, "usage: kaddr resolve [inputs] ADDR|SYM[+OFF[/SIZE]] [mod]...", opts, pos, vm)) return kOk;
+    if (!parse(argc, argv, "usage: kaddr resolve [inputs] ADDR|SYM[+OFF[/SIZE]] [mod]...", opts, "input")) return kOk;
 
     auto snap = load_snapshot(in);
     print_notes(*snap);
@@ -75,10 +72,7 @@ int cmd_gdb_symbols(int argc, char** argv) {
     std::vector<std::string> names;
     po::options_description opts = input_options(in);
     opts.add_options()("module", po::value(&names)->composing(), "modules (default: every loaded module)");
-    po::positional_options_description pos;
-    pos.add("module", -1);
-    po::variables_map vm;
-    if (!parse(argc, argv, "usage: kaddr gdb-symbols [inputs] [MODULE...]", opts, pos, vm)) return kOk;
+    if (!parse(argc, argv, "usage: kaddr gdb-symbols [inputs] [MODULE...]", opts, "module")) return kOk;
     auto snap = load_snapshot(in);
     print_notes(*snap);
     bool all = true;

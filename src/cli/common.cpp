@@ -1,6 +1,8 @@
 #include "common.h"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 namespace kaddr::cli {
 
@@ -30,9 +32,17 @@ void print_notes(const Snapshot& snap) {
 
 void release_at_exit(std::unique_ptr<Snapshot> snap) { (void)snap.release(); }
 
-bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
-           po::positional_options_description& pos, po::variables_map& vm) {
+void add_jobs_option(po::options_description& opts, unsigned& jobs) {
+    jobs = std::max(1u, std::thread::hardware_concurrency());
+    opts.add_options()("jobs,j", po::value(&jobs)->notifier([&jobs](unsigned n) { jobs = std::max(1u, n); }),
+                       "worker threads (default: number of CPUs)");
+}
+
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts, const char* positional) {
     opts.add_options()("help,h", "show this help");
+    po::positional_options_description pos;
+    pos.add(positional, -1);
+    po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
     if (vm.count("help")) {
         std::cout << usage << "\n" << opts << "\n";

@@ -19,9 +19,11 @@ void print_notes(const Snapshot& snap);
 // tables, libdw sessions) to the OS instead of freeing it piece by piece,
 // which costs more than a large run's last lookups.
 void release_at_exit(std::unique_ptr<Snapshot> snap);
-// Parses argv for one subcommand; returns false (after printing help) for --help.
-bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
-           po::positional_options_description& pos, po::variables_map& vm);
+// `--jobs N`: worker threads, default the number of CPUs, at least 1.
+void add_jobs_option(po::options_description& opts, unsigned& jobs);
+// Parses argv for one subcommand, positional arguments going to the option
+// `positional`; returns false (after printing help) for --help.
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts, const char* positional);
 
 int cmd_resolve(int argc, char** argv);
 int cmd_gdb_symbols(int argc, char** argv);

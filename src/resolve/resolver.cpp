@@ -173,7 +173,7 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
         r.notes.push_back(std::to_string(hits.size()) + " symbols are named " + ref.name + "; all are listed");
         r.confidence = "guess";
         for (const auto& h : hits) {
-            Resolution c = one(h);
+            const Resolution c = &h == &hits.front() ? r : one(h);  // the first is the answer itself
             Candidate cand;
             cand.module = h.module ? h.module->name : "";
             cand.address = h.sym->addr + ref.offset;
