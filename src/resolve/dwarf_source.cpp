@@ -44,6 +44,7 @@ struct Interval {
 // lands in it: a crash report needs a function or two per CU, not all.
 struct FunctionIndex {
     Dwarf_Die die;
+    std::vector<std::pair<Dwarf_Addr, Dwarf_Addr>> ranges;  // [lo, hi)
     bool built = false;
     std::vector<Node> nodes;  // node 0 is the function itself
     std::vector<Segment> segments;
@@ -185,15 +186,14 @@ struct Session {
         Dwarf_Die child;
         if (dwarf_child(&cu.cudie, &child) == 0) do {
             if (dwarf_tag(&child) != DW_TAG_subprogram) continue;
+            FunctionIndex f{child, {}};
             Dwarf_Addr base, lo, hi;
-            std::ptrdiff_t r = 0;
-            bool any = false;
-            while ((r = dwarf_ranges(&child, r, &base, &lo, &hi)) > 0)
+            for (std::ptrdiff_t r = 0; (r = dwarf_ranges(&child, r, &base, &lo, &hi)) > 0;)
                 if (hi > lo) {
                     cu.ranges.push_back({lo, hi, cu.functions.size()});
-                    any = true;
+                    f.ranges.emplace_back(lo, hi);
                 }
-            if (any) cu.functions.push_back(FunctionIndex{child});
+            if (!f.ranges.empty()) cu.functions.push_back(std::move(f));
         } while (dwarf_siblingof(&child, &child) == 0);
         std::sort(cu.ranges.begin(), cu.ranges.end(), [](const TopRange& a, const TopRange& b) { return a.lo < b.lo; });
         return slot.get();
@@ -209,8 +209,7 @@ struct Session {
             f.built = true;
             f.nodes.push_back(make_node(&f.die, -1, false));
             std::vector<Interval> ivs;
-            for (const auto& r : cu.ranges)
-                if (&cu.functions[r.function] == &f) ivs.push_back({r.lo, r.hi, 0, 0});
+            for (const auto& [lo, hi] : f.ranges) ivs.push_back({lo, hi, 0, 0});
             collect(&f.die, 0, 1, f.nodes, ivs);
             f.segments = flatten(std::move(ivs));
         }
@@ -227,9 +226,8 @@ struct DwarfSource::Impl {
     std::vector<std::unique_ptr<Session>> sessions;
     std::size_t max_sessions = 1;
 
-    static Impl* self(void** userdata) { return static_cast<Impl*>(*userdata); }
-    // libdwfl's per-module user data points at this struct; the session's
-    // own copy of a compressed file is found through the Dwfl it belongs to.
+    // libdwfl's per-module user data: the shared description and the session
+    // (which keeps its own copy of a compressed file for libdwfl to relocate).
     struct ModuleUserData {
         Impl* impl;
         Session* session;
@@ -263,20 +261,16 @@ struct DwarfSource::Impl {
     std::unique_ptr<Session> open_session() {
         auto s = std::make_unique<Session>();
         s->callbacks.find_debuginfo = no_debuginfo;
+        s->callbacks.find_elf = is_module ? find_elf : dwfl_build_id_find_elf;
+        s->callbacks.section_address = is_module ? section_address : dwfl_offline_section_address;
+        s->dwfl = dwfl_begin(&s->callbacks);
+        if (!s->dwfl) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
         if (!is_module) {
-            s->callbacks.find_elf = dwfl_build_id_find_elf;
-            s->callbacks.section_address = dwfl_offline_section_address;
-            s->dwfl = dwfl_begin(&s->callbacks);
-            if (!s->dwfl) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
             // Base 0 with p_vaddr added keeps link-time addresses for ET_DYN
             // images too (arm64); dwfl_report_offline would rebase those.
             s->mod = dwfl_report_elf(s->dwfl, "vmlinux", file->path().c_str(), -1, 0, true);
             if (!s->mod) throw Error(file->path(), std::string("libdwfl cannot load it: ") + dwfl_errmsg(-1));
         } else {
-            s->callbacks.find_elf = find_elf;
-            s->callbacks.section_address = section_address;
-            s->dwfl = dwfl_begin(&s->callbacks);
-            if (!s->dwfl) throw Error(file->path(), std::string("libdwfl: ") + dwfl_errmsg(-1));
             Dwarf_Addr lo = ~Dwarf_Addr{0}, hi = 0;
             for (const auto& sec : sections)
                 if (sec.placement != Placement::Undetermined) {
