@@ -5,7 +5,7 @@
 #include <cstring>
 #include <iterator>
 
-#include "kaddr/oops_explain.h"
+#include "kaddr/oops_blame.h"
 
 namespace kaddr {
 

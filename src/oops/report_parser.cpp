@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "kaddr/oops.h"
-#include "kaddr/oops_explain.h"
+#include "kaddr/oops_blame.h"
 
 namespace kaddr {
 
@@ -519,10 +519,9 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
         r.corrupted = looks_corrupted(r);
         // A report in which the kind's blame rule finds no frame is incomplete.
-        if (!r.corrupted && !r.frames.empty() && !stackless(r)) {
-            OopsReport copy = r;  // blame may add lockdep's site as a frame
-            r.corrupted = blame(copy).fell_back;
-        }
+        // (Blaming may add lockdep's printed at: site to the frames.)
+        const bool fell_back = !r.frames.empty() && blame(r).fell_back;
+        r.corrupted = r.corrupted || (fell_back && !stackless(r));
     }
     return seg.reports;
 }
