@@ -1,9 +1,7 @@
 // Which frame is to blame, and the report's title. Machinery that every
 // report passes through (printing, fault handling, sanitizer runtimes,
 // lockdep, allocators' debug hooks, string helpers) is never guilty.
-#include <algorithm>
-#include <cstring>
-#include <iterator>
+#include <string_view>
 
 #include "kaddr/oops_blame.h"
 
@@ -95,17 +93,16 @@ bool is_dispatching_syscall(const std::string& fn) {
     return false;
 }
 
-bool contains_any(const std::string& fn, const std::vector<std::string>& words) {
-    for (const auto& w : words)
-        if (!w.empty() && w[0] == '^' ? fn.rfind(w.substr(1), 0) == 0 : fn.find(w) != std::string::npos) return true;
-    return false;
+// A pattern matches anywhere in a name, or with a leading '^' only at its start.
+bool matches(std::string_view fn, std::string_view p) {
+    if (!p.empty() && p[0] == '^') return fn.substr(0, p.size() - 1) == p.substr(1);
+    return fn.find(p) != std::string_view::npos;
 }
 
-// Entries match anywhere in the name, or with a leading '^' only at its start.
-bool contains_any(const std::string& fn, const char* const* b, const char* const* e) {
-    for (; b != e; ++b) {
-        if (**b == '^' ? fn.rfind(*b + 1, 0) == 0 : fn.find(*b) != std::string::npos) return true;
-    }
+template <class Patterns>
+bool contains_any(const std::string& fn, const Patterns& patterns) {
+    for (std::string_view p : patterns)
+        if (matches(fn, p)) return true;
     return false;
 }
 
@@ -227,7 +224,7 @@ std::string strip_syscall_prefix(std::string fn) {
 }  // namespace
 
 bool is_reporting_machinery(const std::string& fn) {
-    return contains_any(fn, std::begin(kMachinery), std::end(kMachinery));
+    return contains_any(fn, kMachinery);
 }
 
 std::string frame_function(const OopsFrame& f) { return f.symbol ? f.symbol->name : std::string(); }
@@ -269,7 +266,7 @@ Blame blame(OopsReport& r) {
         // Machinery frames are dropped first; the representative frame is the
         // one printed just before the first dispatcher.
         auto anchor = [&](const std::string& fn) {
-            return contains_any(fn, std::begin(kStallAnchors), std::end(kStallAnchors)) || is_dispatching_syscall(fn);
+            return contains_any(fn, kStallAnchors) || is_dispatching_syscall(fn);
         };
         std::vector<std::size_t> kept;
         for (std::size_t n = from; n < frames.size(); ++n) {
