@@ -115,6 +115,13 @@ bool report_like(std::string_view t) {
     return false;
 }
 
+void read_bug_location(OopsReport& r, std::string_view loc) {
+    if (auto c = loc.rfind(':'); c != std::string_view::npos) {
+        r.bug_file = std::string(loc.substr(0, c));
+        r.bug_line = std::atoi(std::string(loc.substr(c + 1)).c_str());
+    }
+}
+
 void read_fields(OopsReport& r, const std::string& t) {
     std::string_view v(t);
     if (starts(v, "CPU: ") && (has(v, " PID: ") || has(v, " Comm: "))) {
@@ -159,11 +166,7 @@ void read_fields(OopsReport& r, const std::string& t) {
         else if (starts(o, "disabled")) r.kernel_offset = 0;
     } else if (starts(v, "kernel BUG at ")) {
         std::string_view loc = v.substr(14);
-        if (auto bang = loc.rfind('!'); bang != std::string_view::npos) loc = loc.substr(0, bang);
-        if (auto c = loc.rfind(':'); c != std::string_view::npos) {
-            r.bug_file = std::string(loc.substr(0, c));
-            r.bug_line = std::atoi(std::string(loc.substr(c + 1)).c_str());
-        }
+        read_bug_location(r, loc.substr(0, loc.rfind('!')));
     } else if (starts(v, "CR2: ") && !r.fault_address &&
                (r.kind == "null-deref" || r.kind == "page-fault" || r.kind == "oops")) {
         r.fault_address = parse_hex(v.substr(5, 16));
@@ -174,9 +177,8 @@ void read_fields(OopsReport& r, const std::string& t) {
         }
     }
     // Fault addresses named by the headline.
-    const bool fault_kind = r.kind == "null-deref" || r.kind == "page-fault";
+    if (r.kind != "null-deref" && r.kind != "page-fault") return;
     for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x"}) {
-        if (!fault_kind) break;
         auto a = v.find(key);
         if (a == std::string_view::npos || r.fault_address) continue;
         std::string_view h = v.substr(a + key.size());
@@ -184,40 +186,30 @@ void read_fields(OopsReport& r, const std::string& t) {
     }
 }
 
+// The function a WARNING headline names is the pc of its report.
+void add_warning_pc(OopsReport& r, std::string_view text) {
+    auto f = parse_frame_text(std::string(text));
+    if (!f) return;
+    r.warn_function = f->symbol ? f->symbol->name : "";
+    f->kind = FrameKind::Pc;
+    f->line = r.lines.size() - 1;
+    r.frames.push_back(*f);
+}
+
 // WARNING: CPU: 0 PID: 1 at ktoops/ktoops.c:96 ktoops_do_warn+0x5/0x10 [ktoops]
 // WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: syz-executor/600   (6.x)
-void read_warning(OopsReport& r, const std::string& t) {
+void read_warning(OopsReport& r, std::string_view t) {
     auto at = t.find(" at ");
-    if (at == std::string::npos) return;
-    if (t.find(", CPU#") != std::string::npos && t.rfind("WARNING: CPU:", 0) != 0) {
-        std::string loc = t.substr(9, at - 9);
-        if (auto c = loc.rfind(':'); c != std::string::npos) {
-            r.bug_file = loc.substr(0, c);
-            r.bug_line = std::atoi(loc.c_str() + c + 1);
-        }
-        if (auto f = parse_frame_text(t.substr(at + 4, t.find(", CPU#") - at - 4))) {
-            r.warn_function = f->symbol ? f->symbol->name : "";
-            f->kind = FrameKind::Pc;
-            f->line = r.lines.size() - 1;
-            r.frames.push_back(*f);
-        }
+    if (at == std::string_view::npos) return;
+    if (auto cpu = t.find(", CPU#"); cpu != std::string_view::npos && !starts(t, "WARNING: CPU:")) {
+        read_bug_location(r, t.substr(9, at - 9));
+        add_warning_pc(r, t.substr(at + 4, cpu - at - 4));
         return;
     }
-    std::string rest = t.substr(at + 4);
+    std::string_view rest = t.substr(at + 4);
     auto sp = rest.find(' ');
-    std::string loc = rest.substr(0, sp);
-    if (auto c = loc.rfind(':'); c != std::string::npos) {
-        r.bug_file = loc.substr(0, c);
-        r.bug_line = std::atoi(loc.c_str() + c + 1);
-    }
-    if (sp == std::string::npos) return;
-    bool pc = false;
-    if (auto f = parse_frame_text(rest.substr(sp + 1), &pc)) {
-        r.warn_function = f->symbol ? f->symbol->name : "";
-        f->kind = FrameKind::Pc;
-        f->line = r.lines.size() - 1;
-        r.frames.push_back(*f);
-    }
+    read_bug_location(r, rest.substr(0, sp));
+    if (sp != std::string_view::npos) add_warning_pc(r, rest.substr(sp + 1));
 }
 
 class Segmenter {
@@ -293,7 +285,7 @@ private:
         quiet_ = 0;
         last_kept_ = 0;
         stack_.clear();
-        add(line, trim(line.text));
+        add(line, trim(line.text), /*headline=*/true);
         kept();
     }
 
@@ -311,7 +303,7 @@ private:
         open_ = false;
     }
 
-    void add(const LogLine& line, std::string_view tv) {
+    void add(const LogLine& line, std::string_view tv, bool headline = false) {
         OopsReport& r = reports.back();
         r.lines.push_back(line);
         const std::string t(tv);
@@ -322,9 +314,7 @@ private:
             return;
         }
         read_fields(r, t);
-        if (r.lines.size() == 1 || (r.lines.size() == 2 && has_cut_line(r))) {
-            if (r.kind == "warning") read_warning(r, t);
-        }
+        if (headline && r.kind == "warning") read_warning(r, t);
         bool marker = false;
         const char* stack = stack_marker(tv, marker);
         if (marker) {
@@ -338,7 +328,7 @@ private:
             return;
         }
         bool pc = false;
-        if (r.lines.size() > 1 || r.kind == "backtrace") {
+        if (!headline || r.kind == "backtrace") {
             if (auto f = parse_frame_text(t, &pc)) {
                 f->line = r.lines.size() - 1;
                 f->stack = stack_;
@@ -357,8 +347,6 @@ private:
         quiet_ = 0;
         last_kept_ = reports.back().lines.size() - 1;
     }
-
-    static bool has_cut_line(const OopsReport& r) { return starts(trim(r.lines.front().text), "------------[ cut here"); }
 
     // Which frames are the interrupted pc rather than a return address.
     void classify(const OopsReport& r, OopsFrame& f, bool pc_line) {
@@ -428,6 +416,12 @@ private:
     OopsReport pending_;
 };
 
+// Lines after which a report prints a stack.
+bool announces_stack(std::string_view t) {
+    return starts(t, "Call Trace:") || starts(t, "Call trace:") || starts(t, "Allocated by task") ||
+           starts(t, "Freed by task");
+}
+
 // Reports whose kernel prints no stack by design.
 bool stackless(const OopsReport& r) {
     static const char* kStackless[] = {"BUG: KCSAN:", "Bad rss-counter", "workqueue lockup", "workqueue leaked",
@@ -476,16 +470,9 @@ bool looks_corrupted(const OopsReport& r) {
         std::string_view t = trim(r.lines[i].text);
         any_keyword = any_keyword || has(t, "Call Trace") || has(t, "Call trace") || has(t, "backtrace") ||
                       has(t, "Backtrace") || starts(t, "Allocated") || starts(t, "Freed");
-        const bool keyword = starts(t, "Call Trace:") || starts(t, "Call trace:") || t == "backtrace:" ||
-                             (starts(t, "Allocated by task") || starts(t, "Freed by task"));
-        if (!keyword) continue;
-        std::size_t next = r.lines.size();  // the next stack keyword, if any
-        for (std::size_t j = i + 1; j < r.lines.size() && next == r.lines.size(); ++j) {
-            std::string_view u = trim(r.lines[j].text);
-            if (starts(u, "Call Trace:") || starts(u, "Call trace:") || starts(u, "Allocated by task") ||
-                starts(u, "Freed by task"))
-                next = j;
-        }
+        if (!announces_stack(t) && t != "backtrace:") continue;
+        std::size_t next = i + 1;  // the next stack heading, if any
+        while (next < r.lines.size() && !announces_stack(trim(r.lines[next].text))) ++next;
         bool frame = false;
         for (const auto& f : r.frames) frame = frame || (f.line > i && f.line < next);
         if (!frame) return true;  // announced, never printed
