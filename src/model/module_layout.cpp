@@ -28,7 +28,6 @@ constexpr std::uint64_t kShfRoAfterInit = 0x00200000;  // SHF_RO_AFTER_INIT, set
 
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
 
-bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 }  // namespace
 
@@ -179,8 +178,8 @@ std::vector<WorkSection> loader_view(const ElfFile& ko, const LayoutRules& rules
 }  // namespace
 
 bool is_init_section(const std::string& name, Arch arch) {
-    if (starts(name, ".init")) return true;
-    return arch == Arch::Arm && (starts(name, ".ARM.extab.init") || starts(name, ".ARM.exidx.init"));
+    if (name.starts_with(".init")) return true;
+    return arch == Arch::Arm && (name.starts_with(".ARM.extab.init") || name.starts_with(".ARM.exidx.init"));
 }
 
 std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRules& rules) {

@@ -7,7 +7,6 @@ namespace kaddr {
 
 namespace {
 
-bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // A symbol reference that looks like %pS output: it must carry +off.
 std::optional<SymbolRef> frame_symbol(std::string_view s) {
@@ -20,7 +19,7 @@ std::optional<SymbolRef> frame_symbol(std::string_view s) {
 
 // `[<ffffffff8107a4b5>]`; returns the characters used.
 std::size_t bracket_address(std::string_view s, std::uint64_t& addr) {
-    if (!starts(s, "[<")) return 0;
+    if (!s.starts_with("[<")) return 0;
     std::size_t close = s.find(">]");
     if (close == std::string_view::npos) return 0;
     auto a = parse_hex(s.substr(2, close - 2));
@@ -46,7 +45,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
     };
 
     // RIP: 0010:func+0x1d/0x40 [mod], RIP: 0033:0x47b7a0, old RIP: 0010:[<addr>]  [<addr>] func+..
-    if (starts(s, "RIP: ") || starts(s, "EIP: ")) {
+    if (s.starts_with("RIP: ") || s.starts_with("EIP: ")) {
         std::string_view r = s.substr(5);
         bool user = false;
         if (r.size() > 5 && r[4] == ':') {
@@ -66,7 +65,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         return f;
     }
     // IP: [<ffffffff82d4e304>] __memset+0x24/0x30 (old x86 page-fault line)
-    if (starts(s, "IP: [<")) {
+    if (s.starts_with("IP: [<")) {
         std::uint64_t a = 0;
         std::size_t n = bracket_address(s.substr(4), a);
         if (!n) return std::nullopt;
@@ -77,9 +76,9 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
     }
     // arm64 `pc : func+0x1c/0x40 [mod]`, `lr : ...`; ARM `PC is at ...`, `LR is at ...`.
     for (std::string_view p : {"pc : ", "lr : ", "PC is at ", "LR is at "}) {
-        if (!starts(s, p)) continue;
+        if (!s.starts_with(p)) continue;
         std::string_view r = skip_space(s.substr(p.size()));
-        if (starts(r, "[<")) return std::nullopt;  // ARM register dump line; PC is at carries the symbol
+        if (r.starts_with("[<")) return std::nullopt;  // ARM register dump line; PC is at carries the symbol
         auto sym = frame_symbol(r);
         if (!sym) return std::nullopt;
         f.symbol = sym;
@@ -87,7 +86,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         return f;
     }
     // systemtap: ` 0xffffffffa7106cd6 : load_module+0x1576/0x2620 [kernel] (inexact)`
-    if (starts(s, "0x")) {
+    if (s.starts_with("0x")) {
         std::size_t colon = s.find(" : ");
         if (colon != std::string_view::npos) {
             auto a = parse_hex(s.substr(0, colon));
@@ -109,9 +108,9 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         if (std::size_t n = bracket_address(r, a)) {
             f.address = a;
             r = skip_space(r.substr(n));
-            if (starts(r, "(")) r.remove_prefix(1);
+            if (r.starts_with("(")) r.remove_prefix(1);
         }
-        bool callee_ok = !callee.empty() && (starts(callee, "[<") || is_symbol_char(callee.front()));
+        bool callee_ok = !callee.empty() && (callee.starts_with("[<") || is_symbol_char(callee.front()));
         if (callee_ok) {
             if (auto sym = frame_symbol(r)) {
                 f.symbol = sym;
@@ -121,7 +120,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         }
     }
     // powerpc: `[c000000049a87780] [c000000001385b4c] __schedule+0x3cc/0xed0` (stack pointer, then pc)
-    if (starts(s, "[") && !starts(s, "[<")) {
+    if (s.starts_with("[") && !s.starts_with("[<")) {
         std::size_t c1 = s.find("] [");
         std::size_t c2 = c1 == std::string_view::npos ? c1 : s.find(']', c1 + 3);
         if (c2 != std::string_view::npos && parse_hex(s.substr(1, c1 - 1)) && parse_hex(s.substr(c1 + 3, c2 - c1 - 3))) {
@@ -137,7 +136,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
     if (std::size_t n = bracket_address(s, a)) {
         f.address = a;
         std::string_view r = skip_space(s.substr(n));
-        if (starts(r, "? ")) {
+        if (r.starts_with("? ")) {
             f.reliable = false;
             r = skip_space(r.substr(2));
         }
@@ -146,7 +145,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
     }
     // Current formats: `? __die+0x20/0x70`, `ktoops_write+0x2a/0x60 [ktoops]`.
     std::string_view r = s;
-    if (starts(r, "? ")) {
+    if (r.starts_with("? ")) {
         f.reliable = false;
         r = skip_space(r.substr(2));
     }

@@ -106,7 +106,6 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
     return false;
 }
 
-bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 // Extra skips when a report fires inside a generic checker: blame its caller.
 std::vector<std::string> checker_skips(const OopsReport& r) {
@@ -217,7 +216,7 @@ bool is_generic_site(const std::string& f) {
 std::string strip_syscall_prefix(std::string fn) {
     for (const char* p : {"__x64_", "__ia32_", "__arm64_", "SYSC_", "SyS_", "compat_SYSC_", "compat_SyS_", "__se_",
                           "__do_"})
-        if (starts(fn, p)) fn = fn.substr(std::string(p).size());
+        if (fn.starts_with(p)) fn = fn.substr(std::string(p).size());
     return fn;
 }
 
@@ -245,7 +244,7 @@ Blame blame(OopsReport& r) {
         // A CPU spinning until others answer an IPI is one kind of stall,
         // wherever it was called from.
         for (std::size_t i : frames)
-            if (starts(frame_function(r.frames[i]), "smp_call_function")) {
+            if (frame_function(r.frames[i]).starts_with("smp_call_function")) {
                 b.frame = i;
                 b.function = "smp_call_function";
                 return b;
@@ -286,9 +285,9 @@ Blame blame(OopsReport& r) {
             const std::string fn = frame_function(r.frames[i]);
             for (const char* a : {"rtnl_lock", "synchronize_rcu", "synchronize_srcu", "synchronize_net",
                                   "synchronize_sched"})
-                if (starts(fn, a)) {
+                if (fn.starts_with(a)) {
                     b.frame = i;
-                    b.function = starts(a, "synchronize_") ? "synchronize_rcu" : a;
+                    b.function = std::string_view(a).starts_with("synchronize_") ? "synchronize_rcu" : a;
                     return b;
                 }
         }

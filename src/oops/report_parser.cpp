@@ -13,7 +13,6 @@ namespace kaddr {
 
 namespace {
 
-bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool has(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
 // The kind of report a headline starts; "" when the line is no headline.
@@ -21,51 +20,51 @@ bool has(std::string_view s, std::string_view p) { return s.find(p) != std::stri
 std::string headline_kind(std::string_view t, bool& strong) {
     strong = true;
     // Old lockdep splats bracket their headline: "[ BUG: bad unlock balance detected! ]".
-    if (starts(t, "[ BUG: ") || starts(t, "[ INFO: ")) return "lockdep";
-    if (starts(t, "BUG: memory leak")) return "memory-leak";
-    if (starts(t, "segment-related general protection fault")) return "gpf";
-    if (starts(t, "divide_error: ")) return "oops";
-    if (starts(t, "INFO: trying to register non-static key")) return "lockdep";
-    if (starts(t, "INFO: Allocated in ") || starts(t, "INFO: Freed in ")) return "slab-debug";
-    if (starts(t, "BUG: kernel NULL pointer dereference") || starts(t, "BUG: unable to handle kernel NULL pointer") ||
-        starts(t, "Unable to handle kernel NULL pointer dereference"))
+    if (t.starts_with("[ BUG: ") || t.starts_with("[ INFO: ")) return "lockdep";
+    if (t.starts_with("BUG: memory leak")) return "memory-leak";
+    if (t.starts_with("segment-related general protection fault")) return "gpf";
+    if (t.starts_with("divide_error: ")) return "oops";
+    if (t.starts_with("INFO: trying to register non-static key")) return "lockdep";
+    if (t.starts_with("INFO: Allocated in ") || t.starts_with("INFO: Freed in ")) return "slab-debug";
+    if (t.starts_with("BUG: kernel NULL pointer dereference") || t.starts_with("BUG: unable to handle kernel NULL pointer") ||
+        t.starts_with("Unable to handle kernel NULL pointer dereference"))
         return "null-deref";
-    if (starts(t, "BUG: unable to handle") || starts(t, "Unable to handle kernel paging request") ||
-        starts(t, "Unable to handle kernel access") || starts(t, "Unable to handle kernel execute") ||
-        starts(t, "Unhandled fault"))
+    if (t.starts_with("BUG: unable to handle") || t.starts_with("Unable to handle kernel paging request") ||
+        t.starts_with("Unable to handle kernel access") || t.starts_with("Unable to handle kernel execute") ||
+        t.starts_with("Unhandled fault"))
         return "page-fault";
-    if (starts(t, "general protection fault")) return "gpf";
-    if (starts(t, "kernel BUG at ")) return "bug";
-    if (starts(t, "BUG: KASAN: ")) return "kasan";
-    if (starts(t, "BUG: KCSAN: ")) return "kcsan";
-    if (starts(t, "BUG: KFENCE: ")) return "kfence";
-    if (starts(t, "BUG: KMSAN: ") || starts(t, "KMSAN: ")) return "kmsan";
-    if (starts(t, "UBSAN: ")) return "ubsan";
-    if (starts(t, "BUG: soft lockup") || has(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
+    if (t.starts_with("general protection fault")) return "gpf";
+    if (t.starts_with("kernel BUG at ")) return "bug";
+    if (t.starts_with("BUG: KASAN: ")) return "kasan";
+    if (t.starts_with("BUG: KCSAN: ")) return "kcsan";
+    if (t.starts_with("BUG: KFENCE: ")) return "kfence";
+    if (t.starts_with("BUG: KMSAN: ") || t.starts_with("KMSAN: ")) return "kmsan";
+    if (t.starts_with("UBSAN: ")) return "ubsan";
+    if (t.starts_with("BUG: soft lockup") || has(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
     if (has(t, "Watchdog detected hard LOCKUP")) return "hard-lockup";
-    if (starts(t, "INFO: task ") && has(t, "blocked for more than")) return "hung-task";
-    if ((starts(t, "INFO: rcu") || starts(t, "rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
-    if (starts(t, "WARNING: CPU: ") || starts(t, "WARNING: at ")) return "warning";
+    if (t.starts_with("INFO: task ") && has(t, "blocked for more than")) return "hung-task";
+    if ((t.starts_with("INFO: rcu") || t.starts_with("rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
+    if (t.starts_with("WARNING: CPU: ") || t.starts_with("WARNING: at ")) return "warning";
     // 6.x: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: comm/pid"
-    if (starts(t, "WARNING: ") && has(t, " at ") && has(t, ", CPU#")) return "warning";
-    if (starts(t, "WARNING: ")) return "lockdep";
-    if (starts(t, "BUG: ")) return "bug";
-    if (starts(t, "unreferenced object ")) return "memory-leak";
-    if (starts(t, "PANIC: double fault")) return "double-fault";
-    if (starts(t, "divide error: ") || starts(t, "invalid opcode: ") || starts(t, "stack segment: ") ||
-        starts(t, "Internal error: "))
+    if (t.starts_with("WARNING: ") && has(t, " at ") && has(t, ", CPU#")) return "warning";
+    if (t.starts_with("WARNING: ")) return "lockdep";
+    if (t.starts_with("BUG: ")) return "bug";
+    if (t.starts_with("unreferenced object ")) return "memory-leak";
+    if (t.starts_with("PANIC: double fault")) return "double-fault";
+    if (t.starts_with("divide error: ") || t.starts_with("invalid opcode: ") || t.starts_with("stack segment: ") ||
+        t.starts_with("Internal error: "))
         return "oops";
     strong = false;
-    if (starts(t, "Oops: ") || starts(t, "Oops - ")) return "oops";
-    if (starts(t, "Kernel panic - not syncing")) return "panic";
-    if (starts(t, "sysrq: Show backtrace") || starts(t, "sysrq: Show Blocked") || starts(t, "sysrq: Show State") ||
-        starts(t, "SysRq : Show"))
+    if (t.starts_with("Oops: ") || t.starts_with("Oops - ")) return "oops";
+    if (t.starts_with("Kernel panic - not syncing")) return "panic";
+    if (t.starts_with("sysrq: Show backtrace") || t.starts_with("sysrq: Show Blocked") || t.starts_with("sysrq: Show State") ||
+        t.starts_with("SysRq : Show"))
         return "sysrq";
-    if (starts(t, "NMI backtrace for cpu")) return "backtrace";
+    if (t.starts_with("NMI backtrace for cpu")) return "backtrace";
     return "";
 }
 
-bool is_end_marker(std::string_view t) { return starts(t, "---[ end trace") || starts(t, "---[ end Kernel panic"); }
+bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }
 
 const char* stack_marker(std::string_view t, bool& is_marker) {
     static const std::pair<const char*, const char*> kMarkers[] = {
@@ -104,7 +103,7 @@ bool report_like(std::string_view t) {
                                       "INFO: ", "ODEBUG", "refcount_t", "list_", "Uninit was", "Local variable",
                                       "Bytes ", "ffff", "Memory", "index ", "shift exponent", "UBSAN", "=====", "-----"};
     for (const char* p : kPrefixes)
-        if (starts(t, p)) return true;
+        if (t.starts_with(p)) return true;
     // register dumps and hex dumps: "XYZ: 0123456789abcdef"
     std::size_t colon = t.find(": ");
     if (colon != std::string_view::npos && colon <= 12) {
@@ -124,7 +123,7 @@ void read_bug_location(OopsReport& r, std::string_view loc) {
 
 void read_fields(OopsReport& r, const std::string& t) {
     std::string_view v(t);
-    if (starts(v, "CPU: ") && (has(v, " PID: ") || has(v, " Comm: "))) {
+    if (v.starts_with("CPU: ") && (has(v, " PID: ") || has(v, " Comm: "))) {
         std::istringstream w(t);
         std::string tok;
         while (w >> tok) {
@@ -152,25 +151,25 @@ void read_fields(OopsReport& r, const std::string& t) {
                 break;
             }
         }
-    } else if (starts(v, "Hardware name: ")) {
+    } else if (v.starts_with("Hardware name: ")) {
         r.hardware = t.substr(15);
-    } else if (starts(v, "Modules linked in:")) {
+    } else if (v.starts_with("Modules linked in:")) {
         std::istringstream w(t.substr(18));
         std::string m;
         while (w >> m) r.modules.push_back(m);
-    } else if (starts(v, "Code: ") && r.code.empty()) {
+    } else if (v.starts_with("Code: ") && r.code.empty()) {
         r.code = std::string(trim(v.substr(6)));
-    } else if (starts(v, "Kernel Offset: ")) {
+    } else if (v.starts_with("Kernel Offset: ")) {
         std::string_view o = v.substr(15);
         if (auto off = parse_hex(o.substr(0, o.find(' ')))) r.kernel_offset = static_cast<std::int64_t>(*off);
-        else if (starts(o, "disabled")) r.kernel_offset = 0;
-    } else if (starts(v, "kernel BUG at ")) {
+        else if (o.starts_with("disabled")) r.kernel_offset = 0;
+    } else if (v.starts_with("kernel BUG at ")) {
         std::string_view loc = v.substr(14);
         read_bug_location(r, loc.substr(0, loc.rfind('!')));
-    } else if (starts(v, "CR2: ") && !r.fault_address &&
+    } else if (v.starts_with("CR2: ") && !r.fault_address &&
                (r.kind == "null-deref" || r.kind == "page-fault" || r.kind == "oops")) {
         r.fault_address = parse_hex(v.substr(5, 16));
-    } else if ((starts(v, "Read of size") || starts(v, "Write of size")) && !r.fault_address) {
+    } else if ((v.starts_with("Read of size") || v.starts_with("Write of size")) && !r.fault_address) {
         if (auto a = v.find(" at addr "); a != std::string_view::npos) {
             std::string_view h = v.substr(a + 9);
             r.fault_address = parse_hex(h.substr(0, h.find(' ')));
@@ -201,7 +200,7 @@ void add_warning_pc(OopsReport& r, std::string_view text) {
 void read_warning(OopsReport& r, std::string_view t) {
     auto at = t.find(" at ");
     if (at == std::string_view::npos) return;
-    if (auto cpu = t.find(", CPU#"); cpu != std::string_view::npos && !starts(t, "WARNING: CPU:")) {
+    if (auto cpu = t.find(", CPU#"); cpu != std::string_view::npos && !t.starts_with("WARNING: CPU:")) {
         read_bug_location(r, t.substr(9, at - 9));
         add_warning_pc(r, t.substr(at + 4, cpu - at - 4));
         return;
@@ -221,7 +220,7 @@ public:
         std::string_view tv = trim(t);
         bool strong = false;
         std::string kind = headline_kind(tv, strong);
-        if (starts(tv, "------------[ cut here ]------------")) {
+        if (tv.starts_with("------------[ cut here ]------------")) {
             close();
             cut_here_ = line;
             has_cut_ = true;
@@ -246,7 +245,7 @@ public:
         if (timestamped_ && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
         // With printk caller ids, another task's lines belong to another
         // report (except when a CPU backtrace of all CPUs is being printed).
-        if (starts(tv, "Sending NMI from CPU")) all_cpus_ = true;
+        if (tv.starts_with("Sending NMI from CPU")) all_cpus_ = true;
         if (!caller_.empty() && !line.caller.empty() && line.caller != caller_ && line.caller[0] == 'T' && !all_cpus_)
             return;
         add(line, tv);
@@ -322,7 +321,7 @@ private:
             kept();
             return;
         }
-        if (starts(tv, "Call Trace:") || starts(tv, "Call trace:") || starts(tv, "Backtrace:")) {
+        if (tv.starts_with("Call Trace:") || tv.starts_with("Call trace:") || tv.starts_with("Backtrace:")) {
             first_in_trace_ = true;
             kept();
             return;
@@ -379,7 +378,7 @@ private:
         if (auto a = parse_address_text(tv); a && tv.size() >= 8) {
             f = OopsFrame{};
             f->address = a;
-        } else if (starts(tv, "0x") && has(tv, " : ")) {
+        } else if (tv.starts_with("0x") && has(tv, " : ")) {
             f = parse_frame_text(std::string(tv));
         }
         if (!f) {
@@ -418,8 +417,8 @@ private:
 
 // Lines after which a report prints a stack.
 bool announces_stack(std::string_view t) {
-    return starts(t, "Call Trace:") || starts(t, "Call trace:") || starts(t, "Allocated by task") ||
-           starts(t, "Freed by task");
+    return t.starts_with("Call Trace:") || t.starts_with("Call trace:") || t.starts_with("Allocated by task") ||
+           t.starts_with("Freed by task");
 }
 
 // Reports whose kernel prints no stack by design.
@@ -469,7 +468,7 @@ bool looks_corrupted(const OopsReport& r) {
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         std::string_view t = trim(r.lines[i].text);
         any_keyword = any_keyword || has(t, "Call Trace") || has(t, "Call trace") || has(t, "backtrace") ||
-                      has(t, "Backtrace") || starts(t, "Allocated") || starts(t, "Freed");
+                      has(t, "Backtrace") || t.starts_with("Allocated") || t.starts_with("Freed");
         if (!announces_stack(t) && t != "backtrace:") continue;
         std::size_t next = i + 1;  // the next stack heading, if any
         while (next < r.lines.size() && !announces_stack(trim(r.lines[next].text))) ++next;
