@@ -187,3 +187,50 @@ TEST_CASE("System.map alone: per-cpu absolute symbols do not stretch the kernel 
     CHECK(core.offset == 0x56);
     CHECK(core.found_by == std::vector<std::string>{"System.map"});
 }
+
+TEST_CASE("snapshot inputs that cannot work are one error naming the input and the fix") {
+    const auto load_error = [](const std::function<void(SnapshotInputs&)>& set) {
+        SnapshotInputs si;
+        set(si);
+        return error_of([&] { load_snapshot(si); });
+    };
+    auto msg = load_error([](SnapshotInputs& si) { si.snapshot_dir = "/nonexistent/snap"; });
+    CHECK(msg.find("/nonexistent/snap") != std::string::npos);
+    CHECK(msg.find("not a directory") != std::string::npos);
+
+    msg = load_error([](SnapshotInputs& si) { si.module_dirs = {"/nonexistent/mods"}; });
+    CHECK(msg.find("/nonexistent/mods: not a directory") != std::string::npos);
+
+    msg = load_error([](SnapshotInputs& si) { si.vmlinux = kt::fixture("fxmod.ko"); });
+    CHECK(msg.find("is a module (ET_REL), not vmlinux") != std::string::npos);
+    CHECK(msg.find("--ko") != std::string::npos);
+
+    msg = load_error([](SnapshotInputs& si) { si.ko_files = {kt::fixture("fxvmlinux")}; });
+    CHECK(msg.find("not a module file name") != std::string::npos);
+
+    msg = load_error([](SnapshotInputs& si) { si.arch = "sparc"; });
+    CHECK(msg.find("unknown architecture 'sparc'") != std::string::npos);
+
+    const auto empty_dir = std::filesystem::temp_directory_path() / ("kaddr-test-" + std::to_string(::getpid()) + "-dbg");
+    std::filesystem::create_directories(empty_dir);
+    msg = load_error([&](SnapshotInputs& si) { si.debug_root = empty_dir.string(); });
+    CHECK(msg.find("no usr/lib/debug/boot/vmlinux-* inside") != std::string::npos);
+    std::filesystem::create_directories(empty_dir / "usr/lib/debug/boot");
+    std::ofstream(empty_dir / "usr/lib/debug/boot/vmlinux-6.1.0-1-amd64");
+    std::ofstream(empty_dir / "usr/lib/debug/boot/vmlinux-6.1.0-2-amd64");
+    msg = load_error([&](SnapshotInputs& si) { si.debug_root = empty_dir.string(); });
+    CHECK(msg.find("holds several kernels") != std::string::npos);
+    std::filesystem::remove_all(empty_dir);
+
+    const auto version = write_temp("version", "\n");
+    msg = load_error([&](SnapshotInputs& si) { si.version = version; });
+    CHECK(msg.find(version + ": empty /proc/version") != std::string::npos);
+
+    const auto sysfs = std::filesystem::temp_directory_path() / ("kaddr-test-" + std::to_string(::getpid()) + "-sys");
+    std::filesystem::create_directories(sysfs / "ktoops/sections");
+    std::ofstream(sysfs / "ktoops/sections/.text") << "(null)\n";
+    msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
+    CHECK(msg.find("sections/.text:1") != std::string::npos);
+    CHECK(msg.find("not a section address") != std::string::npos);
+    std::filesystem::remove_all(sysfs);
+}
