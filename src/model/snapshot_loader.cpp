@@ -459,11 +459,12 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
                                                   : parse_file(in.sections, parse_section_list);
     }
 
-    std::set<std::string> names;
+    std::set<std::string> given_ko;  // modules named by an explicit --ko file
+    for (const auto& f : in.ko_files) given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
+    std::set<std::string> names = given_ko;
     for (const auto& p : procs) names.insert(p.name);
     for (const auto& [n, v] : sysfs) names.insert(n);
     for (const auto& [n, v] : listed.modules) names.insert(n);
-    for (const auto& f : in.ko_files) names.insert(module_name_of_file(fs::path(f).filename().string()));
 
     LayoutRules rules;
     rules.arch = snap->arch;
@@ -482,11 +483,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         const auto* sysmap = sys == sysfs.end() ? nullptr : &sys->second;
         // Modules with no sections and no base in the capture (built-in ones
         // listed in sys/module) are not loaded modules.
-        if (!m->proc && !sysmap && !listed.modules.count(name) &&
-            std::find_if(in.ko_files.begin(), in.ko_files.end(), [&](const std::string& f) {
-                return module_name_of_file(fs::path(f).filename().string()) == name;
-            }) == in.ko_files.end())
-            continue;
+        if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name)) continue;
         if (auto it = module_files.find(name); it != module_files.end())
             m->ko = choose_ko(*snap, *m, it->second, sysmap, rules);
         place_sections(*m, sysmap, rules);
