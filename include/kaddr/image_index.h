@@ -11,9 +11,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kaddr/elf_file.h"
+#include "kaddr/symbol_table.h"
 
 namespace kaddr {
 
@@ -41,6 +43,16 @@ struct ImageIndex {
     std::span<const std::uint32_t> by_name;   // indexes into symbols, sorted by name then address
     std::span<const CuRange> cus;             // sorted by lo; empty without DWARF
     std::shared_ptr<const void> storage;      // keeps what the views point into alive
+
+    // Names are views into the image's string section `strtab`.
+    std::string_view name(const IndexedSymbol& s, std::string_view strtab) const {
+        return strtab.substr(s.name_off, s.name_len);
+    }
+    // The link-time address of a symbol the image defines.
+    std::optional<std::uint64_t> link_address(std::string_view name, std::string_view strtab) const;
+    // Fills `table` with every symbol moved by `shift`: KASLR moves the image
+    // in one piece, so the sorted order and spans stay valid.
+    void load_into(SymbolTable& table, std::string_view strtab, std::uint64_t shift) const;
 };
 
 // The directory indexes live in: $KADDR_CACHE/index, else

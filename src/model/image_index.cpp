@@ -152,6 +152,28 @@ std::optional<std::uint64_t> find(const std::vector<ElfSymbol>& syms, std::strin
 
 }  // namespace
 
+std::optional<std::uint64_t> ImageIndex::link_address(std::string_view n, std::string_view strtab) const {
+    auto it = std::lower_bound(by_name.begin(), by_name.end(), n,
+                               [&](std::uint32_t i, std::string_view key) { return name(symbols[i], strtab) < key; });
+    if (it == by_name.end() || name(symbols[*it], strtab) != n) return std::nullopt;
+    return symbols[*it].addr;
+}
+
+void ImageIndex::load_into(SymbolTable& table, std::string_view strtab, std::uint64_t shift) const {
+    std::vector<Symbol> v(symbols.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const IndexedSymbol& r = symbols[i];
+        v[i].addr = r.addr + shift;
+        v[i].size = r.size;
+        v[i].span = r.span;
+        v[i].name = name(r, strtab);
+        v[i].size_known = r.size_known;
+        v[i].is_function = r.is_function;
+        v[i].rank = r.rank;
+    }
+    table.assign_sorted(std::move(v), {by_name.begin(), by_name.end()});
+}
+
 std::string default_index_dir() {
     if (const char* c = std::getenv("KADDR_CACHE"); c && *c) return std::string(c) + "/index";
     if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/kaddr/index";
@@ -185,8 +207,7 @@ ImageIndex build_image_index(const ElfFile& image) {
     names.resize(built->symbols.size());
     for (std::uint32_t i = 0; i < names.size(); ++i) names[i] = i;
     std::sort(names.begin(), names.end(), [&](std::uint32_t a, std::uint32_t b) {
-        std::string_view na = strtab.substr(built->symbols[a].name_off, built->symbols[a].name_len);
-        std::string_view nb = strtab.substr(built->symbols[b].name_off, built->symbols[b].name_len);
+        std::string_view na = idx.name(built->symbols[a], strtab), nb = idx.name(built->symbols[b], strtab);
         return na != nb ? na < nb : a < b;
     });
     if (image.has_dwarf()) {

@@ -136,7 +136,6 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     } else if (!map_syms.empty()) {
         link_file = in.system_map;
     }
-    auto indexed_name = [&](const IndexedSymbol& r) { return strtab.substr(r.name_off, r.name_len); };
     const bool have_link = !elf_syms.empty() || !map_syms.empty() || (index && !index->symbols.empty());
 
     // Link-time addresses of only the names needed: the image bounds, the
@@ -150,12 +149,8 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     for (const auto& e : elf_syms)
         if (link.count(e.name)) found.emplace(e.name, e.value);
     if (index)
-        for (const auto& [name, unused] : link) {  // binary search in the name order
-            (void)unused;
-            auto it = std::lower_bound(index->by_name.begin(), index->by_name.end(), name,
-                                       [&](std::uint32_t i, std::string_view n) { return indexed_name(index->symbols[i]) < n; });
-            if (it != index->by_name.end() && indexed_name(index->symbols[*it]) == name) found.emplace(name, index->symbols[*it].addr);
-        }
+        for (const auto& [name, unused] : link)
+            if (auto a = index->link_address(name, strtab)) found.emplace(name, *a);
     for (const auto& m : map_syms)
         if (link.count(m.name)) found.emplace(m.name, m.addr);
     link = std::move(found);
@@ -206,19 +201,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.start = lo + shift;
         core.end = hi + shift;
         if (index) {
-            // Already sorted and finalized at link time; KASLR moves it whole.
-            std::vector<Symbol> v(index->symbols.size());
-            for (std::size_t i = 0; i < v.size(); ++i) {
-                const IndexedSymbol& r = index->symbols[i];
-                v[i].addr = r.addr + shift;
-                v[i].size = r.size;
-                v[i].span = r.span;
-                v[i].name = indexed_name(r);
-                v[i].size_known = r.size_known;
-                v[i].is_function = r.is_function;
-                v[i].rank = r.rank;
-            }
-            core.symbols.assign_sorted(std::move(v), {index->by_name.begin(), index->by_name.end()});
+            index->load_into(core.symbols, strtab, shift);
             core.cu_ranges.assign(index->cus.begin(), index->cus.end());
         } else {
             add_image_symbols(core.symbols, *core.vmlinux, elf_syms, shift);
