@@ -3,12 +3,15 @@
 // other transports' formats, and the syzkaller corpus.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
+#include "kaddr/error.h"
 #include "kaddr/oops_explain.h"
 #include "support.h"
 
@@ -176,6 +179,28 @@ TEST_CASE("the same reports in other transports' formats decode to the same fram
         INFO(name);
         CHECK(frame_keys(parse_text(text)) == want);
     }
+}
+
+TEST_CASE("a log file on disk decodes like the same text read as a stream; a missing one is an error naming it") {
+    const std::string path = kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/dmesg.txt");
+    const std::string text = slurp(path);
+    const auto want = frame_keys(parse_text(text));
+    REQUIRE(want.size() > 50);
+    CHECK(frame_keys(parse_report_file(path)) == want);
+    // The last line counts even without its newline.
+    const auto unterminated = fs::temp_directory_path() / ("kaddr-test-" + std::to_string(::getpid()) + "-dmesg.txt");
+    std::ofstream(unterminated, std::ios::binary) << text.substr(0, text.find_last_not_of('\n') + 1);
+    const auto reports = parse_report_file(unterminated.string());
+    CHECK(frame_keys(reports) == want);
+    CHECK(reports.back().lines.back().number == static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+    fs::remove(unterminated);
+    std::string msg;
+    try {
+        parse_report_file("/nonexistent/dmesg.txt");
+    } catch (const Error& e) {
+        msg = e.what();
+    }
+    CHECK(msg.find("/nonexistent/dmesg.txt: cannot read file") != std::string::npos);
 }
 
 TEST_CASE("systemtap print_backtrace and bare address lists") {

@@ -68,5 +68,7 @@ struct OopsReport {
 // Finds every report in the text. A file with no report yields none.
 std::vector<OopsReport> parse_reports(std::istream& in);
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines);
+// The reports of one log file; an unreadable file is an Error naming it.
+std::vector<OopsReport> parse_report_file(const std::string& path);
 
 }  // namespace kaddr

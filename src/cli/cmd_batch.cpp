@@ -3,13 +3,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-#include <thread>
 
 #include "common.h"
-#include "kaddr/error.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 #include "ordered_parallel.h"
@@ -48,11 +44,7 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
 
 void process(const std::string& path, const Resolver& resolver, FileResult& res) {
     try {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw Error(path, "cannot read file");
-        auto reports = parse_reports(in);
-        if (in.bad()) throw Error(path, "read error");
-        for (auto& r : reports) {
+        for (auto& r : parse_report_file(path)) {
             ExplainedReport e = explain(std::move(r), resolver);
             auto j = oops_to_json(e);
             j["source_file"] = path;

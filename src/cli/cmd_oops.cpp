@@ -1,8 +1,6 @@
-#include <fstream>
 #include <iostream>
 
 #include "common.h"
-#include "kaddr/error.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 
@@ -11,10 +9,7 @@ namespace kaddr::cli {
 namespace {
 
 std::vector<OopsReport> read_reports(const std::string& path) {
-    if (path == "-") return parse_reports(std::cin);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path, "cannot read file");
-    return parse_reports(in);
+    return path == "-" ? parse_reports(std::cin) : parse_report_file(path);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "kaddr/inputs.h"
 #include "kaddr/oops.h"
 #include "kaddr/oops_blame.h"
 
@@ -510,6 +511,18 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
         r.corrupted = r.corrupted || (fell_back && !stackless(r));
     }
     return seg.reports;
+}
+
+std::vector<OopsReport> parse_report_file(const std::string& path) {
+    const TextFile file = read_text_file(path);
+    std::vector<LogLine> lines;
+    std::size_t n = 0;
+    for (std::string_view rest = file.text; !rest.empty();) {
+        const std::size_t eol = std::min(rest.find('\n'), rest.size());
+        lines.push_back(normalize_line(std::string(rest.substr(0, eol)), ++n));
+        rest.remove_prefix(std::min(eol + 1, rest.size()));
+    }
+    return parse_reports(lines);
 }
 
 std::vector<OopsReport> parse_reports(std::istream& in) {
