@@ -222,6 +222,10 @@ TEST_CASE("snapshot inputs that cannot work are one error naming the input and t
     CHECK(msg.find("holds several kernels") != std::string::npos);
     std::filesystem::remove_all(empty_dir);
 
+    const auto kallsyms = write_temp("empty-kallsyms", "\n\n");
+    msg = load_error([&](SnapshotInputs& si) { si.kallsyms = kallsyms; });
+    CHECK(msg.find(kallsyms + ": no symbols in kallsyms") != std::string::npos);
+
     const auto version = write_temp("version", "\n");
     msg = load_error([&](SnapshotInputs& si) { si.version = version; });
     CHECK(msg.find(version + ": empty /proc/version") != std::string::npos);
