@@ -229,6 +229,81 @@ TEST_CASE("systemtap print_backtrace and bare address lists") {
     CHECK(bare[0].frames.size() == 2);
 }
 
+std::vector<OopsReport> parse_syzkaller_log(const std::string& number) {
+    return parse_text(slurp(kt::testdata("syzkaller/" + number + ".log")));
+}
+
+TEST_CASE("a report's task is its first CPU header, not a CPU its panic stops") {
+    auto warn = parse_syzkaller_log("589");  // WARNING by PID 19; "CPU0: stopping" shows PID 4477 last
+    REQUIRE(warn.size() == 1);
+    CHECK(warn[0].pid == 19);
+    CHECK(warn[0].cpu == 1);
+    CHECK(warn[0].comm == "kworker/1:0");
+    auto panic = parse_text(slurp(kt::testdata("captures/deb12-6.1.0-50-armmp/capture-2/console-oops/04-panic.txt")));
+    REQUIRE(panic.size() == 1);
+    CHECK(panic[0].pid == 694);
+    CHECK(panic[0].comm == "init");
+    CHECK(panic[0].cpu == 0);
+}
+
+TEST_CASE("a hung-task report is about the blocked task, not the CPUs backtraced after it") {
+    auto reports = parse_syzkaller_log("442");
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[0].kind == "hung-task");
+    CHECK(reports[0].pid == 16519);
+    CHECK(reports[0].comm == "syz-executor.0");
+    CHECK_FALSE(reports[0].cpu.has_value());
+    CHECK(reports[1].kind == "panic");  // printed by khungtaskd
+    CHECK(reports[1].pid == 733);
+}
+
+TEST_CASE("a fault-injection stack printed before the blamed frame marks the report corrupted") {
+    Snapshot empty;
+    Resolver resolver(empty);
+    auto injected_first = parse_syzkaller_log("393");
+    REQUIRE_FALSE(injected_first.empty());
+    CHECK(injected_first[0].kind == "warning");
+    CHECK(injected_first[0].corrupted);
+    // Here the injection's stack comes inside an interrupt, after the WARNING's pc.
+    auto injected_after = parse_syzkaller_log("562");
+    REQUIRE_FALSE(injected_after.empty());
+    CHECK_FALSE(injected_after[0].corrupted);
+    CHECK(explain(injected_after[0], resolver).guilty_function == "vkms_vblank_simulate");
+}
+
+TEST_CASE("another task's dump_stack() inside a lockdep splat marks it corrupted") {
+    auto splat = parse_syzkaller_log("115");
+    REQUIRE(splat.size() == 1);
+    CHECK(splat[0].corrupted);
+    CHECK(splat[0].pid == 14420);  // the header after "stack backtrace:", not PID 14413's before it
+    // A lockdep report without the "-----" rule prints its own header first.
+    auto key = parse_syzkaller_log("118");
+    REQUIRE(key.size() == 1);
+    CHECK_FALSE(key[0].corrupted);
+    CHECK(key[0].pid == 2990);
+}
+
+TEST_CASE("a KASAN report ends at its closing rule; its panic joins it across other output") {
+    auto reports = parse_syzkaller_log("306");
+    REQUIRE(reports.size() == 1);
+    const OopsReport& r = reports[0];
+    CHECK(r.kind == "kasan");
+    CHECK(r.complete);
+    CHECK_FALSE(r.corrupted);
+    CHECK(r.pid == 8786);
+    bool panic = false;
+    for (const auto& l : r.lines) panic = panic || l.text.find("Kernel panic - not syncing: panic_on_warn set") != std::string::npos;
+    CHECK(panic);
+    // The other task's fault-injection lines between them are not the report's.
+    for (const auto& l : r.lines) CHECK(l.text.find("PID: 8817") == std::string::npos);
+    // Cut before the closing rule, the same report is incomplete.
+    std::string text = slurp(kt::testdata("syzkaller/306.log"));
+    text = text.substr(0, text.find("Memory state around the buggy address"));
+    auto cut = parse_text(text);
+    REQUIRE(cut.size() == 1);
+    CHECK_FALSE(cut[0].complete);
+}
+
 TEST_CASE("a report cut off half-way is still parsed and marked incomplete") {
     std::string text = slurp(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/oops/02-bug-null.txt"));
     text = text.substr(0, text.find("proc_reg_write"));
@@ -250,6 +325,7 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
     int files = 0, crash_free = 0, false_reports = 0, titled = 0, agree = 0;
     int corrupted = 0, corrupted_marked = 0, clean = 0, clean_marked = 0;
     std::ofstream misses(fs::temp_directory_path() / "kaddr-corpus-disagreements.tsv");
+    std::ofstream corrupted_misses(fs::temp_directory_path() / "kaddr-corpus-corrupted.tsv");
     std::regex title_re("^TITLE: (.*)$");
     for (const auto& entry : fs::directory_iterator(dir)) {
         std::string raw = slurp(entry.path().string());
@@ -269,6 +345,9 @@ TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreeme
         if (!reports.empty()) {
             (syz_corrupted ? corrupted : clean) += 1;
             if (reports.front().corrupted) (syz_corrupted ? corrupted_marked : clean_marked) += 1;
+            if (reports.front().corrupted != syz_corrupted)
+                corrupted_misses << entry.path().filename().string() << "\t"
+                                 << (syz_corrupted ? "not marked" : "marked") << "\t" << reports.front().headline << "\n";
         }
         std::smatch m;
         std::istringstream hs(header);

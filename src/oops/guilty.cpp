@@ -146,8 +146,12 @@ std::vector<std::size_t> eligible_frames(const OopsReport& r) {
     std::size_t stop = r.lines.size();
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         const std::string& t = r.lines[i].text;
+        // A hung-task report goes on with the locks and CPUs of the whole
+        // system; only the blocked task's own stack is about it.
+        const bool system_dump = r.kind == "hung-task" && (t.find("Showing all locks held") != std::string::npos ||
+                                                           t.find("NMI backtrace for cpu") != std::string::npos);
         if (t.find("Allocated by task") != std::string::npos || t.find("Freed by task") != std::string::npos ||
-            t.find("Uninit was created") != std::string::npos) {
+            t.find("Uninit was created") != std::string::npos || system_dump) {
             stop = i;
             break;
         }

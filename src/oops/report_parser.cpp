@@ -67,6 +67,18 @@ std::string headline_kind(std::string_view t, bool& strong) {
 
 bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }
 
+// Sanitizer reports are framed by "=====" rules; the one after the
+// headline closes the report.
+bool is_sanitizer(const std::string& kind) {
+    for (const char* k : {"kasan", "kmsan", "kcsan", "kfence", "ubsan"})
+        if (kind == k) return true;
+    return false;
+}
+
+bool closes_sanitizer_report(const std::string& kind, std::string_view t) {
+    return t.starts_with("=====") && is_sanitizer(kind);
+}
+
 const char* stack_marker(std::string_view t, bool& is_marker) {
     static const std::pair<const char*, const char*> kMarkers[] = {
         {"<TASK>", "task"}, {"</TASK>", ""},     {"<IRQ>", "irq"},       {"</IRQ>", "task"}, {"<EOI>", "task"},
@@ -105,6 +117,7 @@ bool report_like(std::string_view t) {
                                       "Bytes ", "ffff", "Memory", "index ", "shift exponent", "UBSAN", "=====", "-----"};
     for (const char* p : kPrefixes)
         if (t.starts_with(p)) return true;
+    if (has(t, " Not tainted") || has(t, " Tainted: ")) return true;  // the release line under a lockdep headline
     // register dumps and hex dumps: "XYZ: 0123456789abcdef"
     std::size_t colon = t.find(": ");
     if (colon != std::string_view::npos && colon <= 12) {
@@ -113,6 +126,14 @@ bool report_like(std::string_view t) {
             return true;
     }
     return false;
+}
+
+// The pid of a dump_stack() header line ("CPU: 1 PID: 19 Comm: ...").
+std::optional<int> dump_pid(std::string_view t) {
+    if (!t.starts_with("CPU: ")) return std::nullopt;
+    auto p = t.find(" PID: ");
+    if (p == std::string_view::npos) return std::nullopt;
+    return std::atoi(std::string(t.substr(p + 6, 12)).c_str());
 }
 
 void read_bug_location(OopsReport& r, std::string_view loc) {
@@ -124,7 +145,11 @@ void read_bug_location(OopsReport& r, std::string_view loc) {
 
 void read_fields(OopsReport& r, const std::string& t) {
     std::string_view v(t);
-    if (v.starts_with("CPU: ") && (has(v, " PID: ") || has(v, " Comm: "))) {
+    // The first dump_stack() header names the report's task; later ones are
+    // other CPUs' (a panic stopping them, NMI backtraces).
+    const std::optional<int> dump = dump_pid(v);
+    const bool own_header = !r.pid || (dump == r.pid && r.comm.empty());  // the WARNING line may name the pid first
+    if (v.starts_with("CPU: ") && (dump || has(v, " Comm: ")) && own_header) {
         std::istringstream w(t);
         std::string tok;
         while (w >> tok) {
@@ -206,10 +231,38 @@ void read_warning(OopsReport& r, std::string_view t) {
         add_warning_pc(r, t.substr(at + 4, cpu - at - 4));
         return;
     }
+    if (auto pid = dump_pid(t.substr(9))) {  // WARNING: CPU: 1 PID: 19 at ...
+        r.pid = pid;
+        r.cpu = std::atoi(std::string(t.substr(14, 4)).c_str());
+    }
     std::string_view rest = t.substr(at + 4);
     auto sp = rest.find(' ');
     read_bug_location(r, rest.substr(0, sp));
     if (sp != std::string_view::npos) add_warning_pc(r, rest.substr(sp + 1));
+}
+
+// "INFO: task syz-executor.0:16519 blocked for more than 140 seconds.": the
+// report is about that task, not the CPUs whose backtraces follow.
+void read_hung_task(OopsReport& r, std::string_view t) {
+    const std::string_view task = t.substr(11, t.find(" blocked for") - 11);
+    const auto colon = task.rfind(':');
+    if (colon == std::string_view::npos) return;
+    r.comm = std::string(task.substr(0, colon));
+    r.pid = std::atoi(std::string(task.substr(colon + 1)).c_str());
+}
+
+// Lines after which the stacks of other CPUs follow on purpose: all-CPU
+// backtraces, and the CPUs a panic stops.
+bool prints_other_cpus(std::string_view t) {
+    return t.starts_with("Sending NMI from CPU") || t.starts_with("NMI backtrace for cpu") || t.ends_with(": stopping") ||
+           t.starts_with("Kernel panic - not syncing: Fatal exception");
+}
+
+// Kinds that show several tasks by design.
+bool multi_task(const std::string& kind) {
+    for (const char* k : {"sysrq", "backtrace", "hung-task", "rcu-stall", "soft-lockup", "hard-lockup", "panic"})
+        if (kind == k) return true;
+    return false;
 }
 
 class Segmenter {
@@ -246,9 +299,24 @@ public:
         if (timestamped_ && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
         // With printk caller ids, another task's lines belong to another
         // report (except when a CPU backtrace of all CPUs is being printed).
-        if (tv.starts_with("Sending NMI from CPU")) all_cpus_ = true;
+        if (prints_other_cpus(tv)) all_cpus_ = true;
         if (!caller_.empty() && !line.caller.empty() && line.caller != caller_ && line.caller[0] == 'T' && !all_cpus_)
             return;
+        // Another task's dump_stack() before the report's own stack: the two
+        // were printed into each other. (After it, it is most often the next,
+        // headline-less message, kept as before.)
+        if (tv == "stack backtrace:") backtrace_announced_ = true;
+        if (tv.starts_with("-----") && reports.back().lines.size() <= 3) lockdep_splat_ = true;
+        if (auto pid = dump_pid(tv); pid && !all_cpus_ && !multi_task(reports.back().kind)) {
+            OopsReport& r = reports.back();
+            // A lockdep splat (headline, version, "-----" rule) prints its
+            // task's header after "stack backtrace:".
+            if (lockdep_splat_ && !backtrace_announced_) {
+                r.corrupted = true;
+                return;
+            }
+            if (r.pid && *pid != *r.pid && !stack_printed_) r.corrupted = true;
+        }
         add(line, tv);
     }
 
@@ -276,7 +344,7 @@ private:
         r.kind = kind;
         timestamped_ = line.timestamped;
         caller_ = line.caller;
-        all_cpus_ = false;
+        all_cpus_ = in_stack_ = stack_printed_ = awaiting_frames_ = backtrace_announced_ = lockdep_splat_ = false;
         r.headline = std::string(trim(line.text));
         if (has_cut_) r.lines.push_back(cut_here_);
         has_cut_ = false;
@@ -307,7 +375,7 @@ private:
         OopsReport& r = reports.back();
         r.lines.push_back(line);
         const std::string t(tv);
-        if (is_end_marker(tv)) {
+        if (is_end_marker(tv) || (!headline && closes_sanitizer_report(r.kind, tv))) {
             r.complete = true;
             kept();
             close();
@@ -315,6 +383,7 @@ private:
         }
         read_fields(r, t);
         if (headline && r.kind == "warning") read_warning(r, t);
+        if (headline && r.kind == "hung-task") read_hung_task(r, tv);
         bool marker = false;
         const char* stack = stack_marker(tv, marker);
         if (marker) {
@@ -324,6 +393,7 @@ private:
         }
         if (tv.starts_with("Call Trace:") || tv.starts_with("Call trace:") || tv.starts_with("Backtrace:")) {
             first_in_trace_ = true;
+            in_stack_ = awaiting_frames_ = true;
             kept();
             return;
         }
@@ -334,12 +404,16 @@ private:
                 f->stack = stack_;
                 classify(r, *f, pc);
                 r.frames.push_back(*f);
+                stack_printed_ = stack_printed_ || in_stack_;
+                awaiting_frames_ = false;
                 kept();
                 return;
             }
         }
         if (report_like(tv)) kept();
-        else if (!tv.empty() && ++quiet_ > 12) close();
+        // Other output may come between a stack heading and its frames;
+        // the frames are waited for longer.
+        else if (!tv.empty() && ++quiet_ > (awaiting_frames_ ? 64 : 12)) close();
     }
 
     // The current line belongs to the report for sure.
@@ -407,6 +481,9 @@ private:
     }
 
     bool open_ = false, has_cut_ = false, timestamped_ = false, first_in_trace_ = false, all_cpus_ = false;
+    bool in_stack_ = false, stack_printed_ = false;  // a stack heading seen; a frame printed under it
+    bool awaiting_frames_ = false;                   // the last heading has no frame yet
+    bool lockdep_splat_ = false, backtrace_announced_ = false;  // its "-----" rule; its "stack backtrace:"
     std::string caller_;  // the headline's printk caller id
     LogLine cut_here_;
     int quiet_ = 0, pending_quiet_ = 0;
@@ -473,8 +550,11 @@ bool looks_corrupted(const OopsReport& r) {
         if (!announces_stack(t) && t != "backtrace:") continue;
         std::size_t next = i + 1;  // the next stack heading, if any
         while (next < r.lines.size() && !announces_stack(trim(r.lines[next].text))) ++next;
-        bool frame = false;
-        for (const auto& f : r.frames) frame = frame || (f.line > i && f.line < next);
+        // The kernel says why no frames follow: it has no stack to print, or
+        // the same stack was printed for another task.
+        bool frame = i + 1 < r.lines.size() && (has(r.lines[i + 1].text, "(stack is not available)") ||
+                                                has(r.lines[i + 1].text, "<Same stack as pid "));
+        for (const auto& f : r.frames) frame = frame || (f.reliable && f.line > i && f.line < next);
         if (!frame) return true;  // announced, never printed
     }
     // Frames without any stack heading: the heading line was lost. (KFENCE,
@@ -487,6 +567,41 @@ bool looks_corrupted(const OopsReport& r) {
     return !any_keyword;
 }
 
+// Fault injection prints a stack with each failure it forces; when one
+// comes before the frame blamed, another task's stack was taken for this
+// report's.
+bool injected_failure_before(const OopsReport& r, std::size_t guilty) {
+    for (std::size_t i = 0; i < guilty && i < r.frames.size(); ++i) {
+        const OopsFrame& f = r.frames[i];
+        if (f.reliable && f.symbol && f.symbol->name.starts_with("should_fail")) return true;
+    }
+    return false;
+}
+
+// The panic a report ends in (panic_on_warn, "Fatal exception") is printed
+// by the same task; when other output came in between, the segmenter saw
+// two reports. The panic's lines and frames continue the report.
+void join_panics(std::vector<OopsReport>& reports) {
+    for (std::size_t i = 1; i < reports.size();) {
+        OopsReport& prev = reports[i - 1];
+        OopsReport& panic = reports[i];
+        if (panic.kind != "panic" || prev.kind == "panic" || !panic.pid || panic.pid != prev.pid) {
+            ++i;
+            continue;
+        }
+        const std::size_t base = prev.lines.size();
+        for (OopsFrame f : panic.frames) {
+            f.line += base;
+            prev.frames.push_back(f);
+        }
+        prev.lines.insert(prev.lines.end(), panic.lines.begin(), panic.lines.end());
+        if (!prev.kernel_offset) prev.kernel_offset = panic.kernel_offset;
+        if (prev.code.empty()) prev.code = panic.code;
+        prev.corrupted = prev.corrupted || panic.corrupted;
+        reports.erase(reports.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+}
+
 }  // namespace
 
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
@@ -494,21 +609,25 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
     for (const auto& l : lines) seg.feed(l);
     seg.finish();
     // "WARNING: something" without any frame is a plain message (fbcon,
-    // mount options, even user space), not a lockdep/debug splat.
+    // mount options, even user space), not a lockdep/debug splat. A splat
+    // prints the kernel release under its headline.
     std::erase_if(seg.reports, [](const OopsReport& r) {
-        return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0;
+        const bool release_line = r.lines.size() > 1 && (has(r.lines[1].text, " Not tainted") || has(r.lines[1].text, " Tainted: "));
+        return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0 && !release_line;
     });
+    join_panics(seg.reports);
     for (auto& r : seg.reports) {
         // Only reports that print an end marker can be cut off.
         static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep", "slab-debug",
-                                             "kasan", "kcsan", "kmsan", "kfence", "ubsan", "soft-lockup"};
+                                             "soft-lockup"};
         for (const char* k : kNoEndMarker)
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
-        r.corrupted = looks_corrupted(r);
+        r.corrupted = r.corrupted || looks_corrupted(r);
+        if (r.frames.empty() || r.corrupted || stackless(r)) continue;
         // A report in which the kind's blame rule finds no frame is incomplete.
         // (Blaming may add lockdep's printed at: site to the frames.)
-        const bool fell_back = !r.frames.empty() && blame(r).fell_back;
-        r.corrupted = r.corrupted || (fell_back && !stackless(r));
+        const Blame b = blame(r);
+        r.corrupted = b.fell_back || (b.frame && injected_failure_before(r, *b.frame));
     }
     return seg.reports;
 }
