@@ -248,13 +248,14 @@ TEST_CASE("a report's task is its first CPU header, not a CPU its panic stops") 
 
 TEST_CASE("a hung-task report is about the blocked task, not the CPUs backtraced after it") {
     auto reports = parse_syzkaller_log("442");
-    REQUIRE(reports.size() == 2);
+    REQUIRE(reports.size() == 1);  // the panic khungtaskd raises ends the report
     CHECK(reports[0].kind == "hung-task");
     CHECK(reports[0].pid == 16519);
     CHECK(reports[0].comm == "syz-executor.0");
     CHECK_FALSE(reports[0].cpu.has_value());
-    CHECK(reports[1].kind == "panic");  // printed by khungtaskd
-    CHECK(reports[1].pid == 733);
+    bool panic = false;
+    for (const auto& l : reports[0].lines) panic = panic || l.text == "Kernel panic - not syncing: hung_task: blocked tasks";
+    CHECK(panic);
 }
 
 TEST_CASE("a fault-injection stack printed before the blamed frame marks the report corrupted") {
@@ -302,6 +303,52 @@ TEST_CASE("a KASAN report ends at its closing rule; its panic joins it across ot
     auto cut = parse_text(text);
     REQUIRE(cut.size() == 1);
     CHECK_FALSE(cut[0].complete);
+}
+
+TEST_CASE("reports of different printk callers printed into each other come out whole and apart") {
+    Snapshot empty;
+    Resolver resolver(empty);
+    auto reports = parse_syzkaller_log("392");  // GPF by [T1560], KASAN by [T1533]
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[0].kind == "gpf");
+    CHECK(reports[0].pid == 1560);
+    CHECK_FALSE(reports[0].corrupted);
+    CHECK(reports[1].kind == "kasan");
+    CHECK(reports[1].pid == 1533);
+    for (const auto& r : reports)  // each report holds its own caller's lines only
+        for (const auto& l : r.lines) CHECK(l.caller == r.lines.front().caller);
+    CHECK(explain(reports[0], resolver).guilty_function == "x25_connect");
+    auto stall = parse_syzkaller_log("346");  // WARNING by [T1194], RCU stall by [T1234]
+    REQUIRE(stall.size() == 2);
+    CHECK(stall[0].kind == "warning");
+    CHECK_FALSE(stall[0].corrupted);
+    CHECK(explain(stall[0], resolver).guilty_function == "xfrm_state_fini");
+    CHECK(stall[1].kind == "rcu-stall");
+}
+
+TEST_CASE("the panic after an oops's repeated registers is part of the oops") {
+    auto reports = parse_syzkaller_log("256");
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0].kind == "null-deref");
+    CHECK(reports[0].complete);
+    bool panic = false;
+    for (const auto& l : reports[0].lines) panic = panic || l.text == "Kernel panic - not syncing: Fatal exception";
+    CHECK(panic);
+    CHECK(reports[0].kernel_offset == 0);  // "Kernel Offset: disabled", printed by the panic
+}
+
+TEST_CASE("a panic on its own is corrupted when the report it ends, or its announced stack, is missing") {
+    auto orphan = parse_syzkaller_log("221");  // "hung_task: blocked tasks" without the hung-task report
+    REQUIRE(orphan.size() == 1);
+    CHECK(orphan[0].kind == "panic");
+    CHECK(orphan[0].corrupted);
+    auto cut = parse_syzkaller_log("90");  // "Call Trace:" and nothing after it
+    REQUIRE(cut.size() == 1);
+    CHECK(cut[0].corrupted);
+    // A panic that names its own cause and prints its stack is whole.
+    auto whole = parse_text(slurp(kt::testdata("captures/deb12-6.1.0-50-armmp/capture-2/console-oops/04-panic.txt")));
+    REQUIRE(whole.size() == 1);
+    CHECK_FALSE(whole[0].corrupted);
 }
 
 TEST_CASE("a report cut off half-way is still parsed and marked incomplete") {

@@ -1,6 +1,7 @@
 // Which frame is to blame, and the report's title. Machinery that every
 // report passes through (printing, fault handling, sanitizer runtimes,
 // lockdep, allocators' debug hooks, string helpers) is never guilty.
+#include <algorithm>
 #include <string_view>
 
 #include "kaddr/oops_blame.h"
@@ -144,14 +145,23 @@ std::vector<std::string> checker_skips(const OopsReport& r) {
 // frames of the first stack (sanitizers append allocation and free stacks).
 std::vector<std::size_t> eligible_frames(const OopsReport& r) {
     std::size_t stop = r.lines.size();
+    std::optional<std::size_t> trace;  // the last stack heading
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         const std::string& t = r.lines[i].text;
         // A hung-task report goes on with the locks and CPUs of the whole
         // system; only the blocked task's own stack is about it.
         const bool system_dump = r.kind == "hung-task" && (t.find("Showing all locks held") != std::string::npos ||
                                                            t.find("NMI backtrace for cpu") != std::string::npos);
+        // The panic a report ends in prints its own stack (panic, the
+        // watchdog...); once the report's call trace was printed, that stack
+        // is not the story. (A 4.x WARNING prints its trace after the panic.)
+        if (t.find("Call Trace:") != std::string::npos || t.find("Call trace:") != std::string::npos) trace = i;
+        const bool panic_after_trace = r.kind != "panic" && trace && t.starts_with("Kernel panic - not syncing") &&
+                                       std::any_of(r.frames.begin(), r.frames.end(), [&](const OopsFrame& f) {
+                                           return f.line > *trace && f.line < i && f.kind == FrameKind::Return;
+                                       });
         if (t.find("Allocated by task") != std::string::npos || t.find("Freed by task") != std::string::npos ||
-            t.find("Uninit was created") != std::string::npos || system_dump) {
+            t.find("Uninit was created") != std::string::npos || system_dump || panic_after_trace) {
             stop = i;
             break;
         }

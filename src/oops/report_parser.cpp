@@ -118,6 +118,13 @@ bool report_like(std::string_view t) {
     for (const char* p : kPrefixes)
         if (t.starts_with(p)) return true;
     if (has(t, " Not tainted") || has(t, " Tainted: ")) return true;  // the release line under a lockdep headline
+    // arm64's memory around registers: "d904  93407c00 a8c17bfd ...", its
+    // "\x0aLR: 0xffffff90080ed904:" headings (an escaped newline).
+    if (t.starts_with("\\x0a")) return true;
+    if (t.size() > 14 && t.substr(4, 2) == "  " &&
+        std::all_of(t.begin(), t.begin() + 4, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) &&
+        std::all_of(t.begin() + 6, t.begin() + 14, [](char c) { return c == '*' || std::isxdigit(static_cast<unsigned char>(c)); }))
+        return true;
     // register dumps and hex dumps: "XYZ: 0123456789abcdef"
     std::size_t colon = t.find(": ");
     if (colon != std::string_view::npos && colon <= 12) {
@@ -258,6 +265,13 @@ bool prints_other_cpus(std::string_view t) {
            t.starts_with("Kernel panic - not syncing: Fatal exception");
 }
 
+// Kinds that always print a stack after their registers.
+bool prints_stack(const std::string& kind) {
+    for (const char* k : {"oops", "bug", "gpf", "page-fault", "null-deref", "warning", "double-fault"})
+        if (kind == k) return true;
+    return false;
+}
+
 // Kinds that show several tasks by design.
 bool multi_task(const std::string& kind) {
     for (const char* k : {"sysrq", "backtrace", "hung-task", "rcu-stall", "soft-lockup", "hard-lockup", "panic"})
@@ -265,120 +279,168 @@ bool multi_task(const std::string& kind) {
     return false;
 }
 
+// Reads the log line by line. Several reports may be open at once when the
+// console carries printk caller ids ([T123] a task, [C1] a CPU context):
+// each line goes to the report of its caller, so reports printed into each
+// other by different tasks come out whole and apart. Without caller ids
+// there is one open report at a time.
 class Segmenter {
 public:
     std::vector<OopsReport> reports;
 
     void feed(const LogLine& line) {
-        const std::string& t = line.text;
-        std::string_view tv = trim(t);
+        std::string_view tv = trim(line.text);
         bool strong = false;
         std::string kind = headline_kind(tv, strong);
         if (tv.starts_with("------------[ cut here ]------------")) {
-            close();
+            close_context(line);
             cut_here_ = line;
             has_cut_ = true;
             return;
         }
-        if (!kind.empty() && (!open_ || strong) && !(open_ && continues(kind))) {
-            if (kind == "panic" && !open_ && !reports.empty() && line.number - last_end_ <= 3) {
-                reopen();  // "Kernel panic - not syncing: Fatal exception" closes the oops above
+        OpenReport* o = context(line);
+        if (!o && !line.caller.empty() && line.caller[0] == 'C') o = route(line);
+        if (!kind.empty() && (!o || strong) && !(o && continues(*o, kind))) {
+            if (kind == "panic" && !o && reopen(line)) {
+                o = &open_.back();  // "Kernel panic - not syncing: Fatal exception" closes the oops above
             } else {
                 start(kind, line);
                 return;
             }
         }
-        if (!open_) {
-            stray(line);
-            return;
+        if (!o) {
+            o = route(line);
+            if (!o) {
+                if (open_.empty()) stray(line);
+                if (last_closed_ && last_closed_->caller == line.caller && !report_like(tv)) ++quiet_since_close_;
+                return;
+            }
         }
         // In a timestamped report, a line without a timestamp is another
         // writer's output interleaved on the console: not part of it.
         // (printk continuation lines carry no timestamp either: keep those
         // that read as frames or report lines.)
-        if (timestamped_ && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
-        // With printk caller ids, another task's lines belong to another
-        // report (except when a CPU backtrace of all CPUs is being printed).
-        if (prints_other_cpus(tv)) all_cpus_ = true;
-        if (!caller_.empty() && !line.caller.empty() && line.caller != caller_ && line.caller[0] == 'T' && !all_cpus_)
-            return;
+        if (o->timestamped && !line.timestamped && !parse_frame_text(line.text) && !report_like(tv)) return;
+        if (prints_other_cpus(tv)) o->all_cpus = true;
+        OopsReport& r = reports[o->index];
         // Another task's dump_stack() before the report's own stack: the two
         // were printed into each other. (After it, it is most often the next,
         // headline-less message, kept as before.)
-        if (tv == "stack backtrace:") backtrace_announced_ = true;
-        if (tv.starts_with("-----") && reports.back().lines.size() <= 3) lockdep_splat_ = true;
-        if (auto pid = dump_pid(tv); pid && !all_cpus_ && !multi_task(reports.back().kind)) {
-            OopsReport& r = reports.back();
+        if (tv == "stack backtrace:") o->backtrace_announced = true;
+        if (tv.starts_with("-----") && r.lines.size() <= 3) o->lockdep_splat = true;
+        if (auto pid = dump_pid(tv); pid && !o->all_cpus && !multi_task(r.kind)) {
             // A lockdep splat (headline, version, "-----" rule) prints its
             // task's header after "stack backtrace:".
-            if (lockdep_splat_ && !backtrace_announced_) {
+            if (o->lockdep_splat && !o->backtrace_announced) {
                 r.corrupted = true;
                 return;
             }
-            if (r.pid && *pid != *r.pid && !stack_printed_) r.corrupted = true;
+            if (r.pid && *pid != *r.pid && !o->stack_printed) r.corrupted = true;
         }
-        add(line, tv);
+        add(*o, line, tv);
     }
 
     void finish() {
-        close();
+        while (!open_.empty()) close(open_.front());
         flush_addresses();
     }
 
 private:
-    bool continues(const std::string& kind) const {
+    // A report being read, and what is known about it so far.
+    struct OpenReport {
+        std::size_t index = 0;  // into reports
+        std::string caller;     // the headline's printk caller id
+        bool timestamped = false, first_in_trace = false, all_cpus = false;
+        bool in_stack = false, stack_printed = false;  // a stack heading seen; a frame printed under it
+        bool awaiting_frames = false;                  // the last heading has no frame yet
+        bool lockdep_splat = false, backtrace_announced = false;  // its "-----" rule; its "stack backtrace:"
+        int quiet = 0;
+        std::size_t last_kept = 0;
+        std::string stack;
+    };
+
+    // The open report a line's own writer is printing: the one of its
+    // caller id, else (no ids) the latest.
+    OpenReport* context(const LogLine& line) {
+        if (open_.empty()) return nullptr;
+        if (line.caller.empty() || open_.back().caller.empty()) return &open_.back();
+        for (auto it = open_.rbegin(); it != open_.rend(); ++it)
+            if (it->caller == line.caller) return &*it;
+        return nullptr;
+    }
+
+    // The report a line of another caller belongs to: a CPU context's line
+    // (an interrupt, an NMI backtrace) goes to the report printing all CPUs,
+    // else to the latest; another task's line to none.
+    OpenReport* route(const LogLine& line) {
+        for (auto it = open_.rbegin(); it != open_.rend(); ++it)
+            if (it->all_cpus) return &*it;
+        const bool cpu_context = !line.caller.empty() && line.caller[0] == 'C';
+        return cpu_context && !open_.empty() ? &open_.back() : nullptr;
+    }
+
+    bool continues(const OpenReport& o, const std::string& kind) const {
         // Body lines that look like headlines: the oops line after BUG:,
         // per-CPU backtraces inside sysrq/stall reports.
-        const std::string& cur = reports.back().kind;
+        const OopsReport& r = reports[o.index];
         if (kind == "oops" || kind == "panic") return true;
         // "BUG: memory leak" heads the first "unreferenced object" it lists.
-        if (kind == "memory-leak" && cur == "memory-leak") return reports.back().frames.empty();
+        if (kind == "memory-leak" && r.kind == "memory-leak") return r.frames.empty();
         if (kind == "backtrace") return true;
-        return cur == "sysrq" && kind == "sysrq";
+        return r.kind == "sysrq" && kind == "sysrq";
     }
 
     void start(const std::string& kind, const LogLine& line) {
-        close();
+        close_context(line);
         flush_addresses();
         OopsReport r;
         r.kind = kind;
-        timestamped_ = line.timestamped;
-        caller_ = line.caller;
-        all_cpus_ = in_stack_ = stack_printed_ = awaiting_frames_ = backtrace_announced_ = lockdep_splat_ = false;
         r.headline = std::string(trim(line.text));
-        if (has_cut_) r.lines.push_back(cut_here_);
+        if (has_cut_ && cut_here_.caller == line.caller) r.lines.push_back(cut_here_);
         has_cut_ = false;
         reports.push_back(std::move(r));
-        open_ = true;
-        quiet_ = 0;
-        last_kept_ = 0;
-        stack_.clear();
-        add(line, trim(line.text), /*headline=*/true);
-        kept();
+        OpenReport o;
+        o.index = reports.size() - 1;
+        o.caller = line.caller;
+        o.timestamped = line.timestamped;
+        open_.push_back(std::move(o));
+        add(open_.back(), line, trim(line.text), /*headline=*/true);
+        if (!open_.empty() && open_.back().index == reports.size() - 1) kept(open_.back());
     }
 
-    void reopen() {
-        open_ = true;
-        quiet_ = 0;
+    // The panic that ends a report continues it when nothing but report
+    // lines (x86 prints the registers again) came between.
+    bool reopen(const LogLine& line) {
+        if (!last_closed_ || last_closed_->caller != line.caller || quiet_since_close_ > 3) return false;
+        open_.push_back(*last_closed_);
+        open_.back().quiet = 0;
+        last_closed_.reset();
+        return true;
     }
 
-    void close() {
-        if (!open_) return;
-        OopsReport& r = reports.back();
+    // Closes the report of the line's context: with caller ids only the
+    // caller's own, without them the one open report.
+    void close_context(const LogLine& line) {
+        if (OpenReport* o = context(line)) close(*o);
+    }
+
+    void close(OpenReport& o) {
+        OopsReport& r = reports[o.index];
         // Trailing lines that were not report-like are not part of it.
-        r.lines.resize(std::min(r.lines.size(), last_kept_ + 1));
-        last_end_ = r.lines.empty() ? 0 : r.lines.back().number;
-        open_ = false;
+        r.lines.resize(std::min(r.lines.size(), o.last_kept + 1));
+        last_closed_ = o;
+        quiet_since_close_ = 0;
+        open_.erase(open_.begin() + (&o - open_.data()));
     }
 
-    void add(const LogLine& line, std::string_view tv, bool headline = false) {
-        OopsReport& r = reports.back();
+    void add(OpenReport& o, const LogLine& line, std::string_view tv, bool headline = false) {
+        OopsReport& r = reports[o.index];
         r.lines.push_back(line);
         const std::string t(tv);
         if (is_end_marker(tv) || (!headline && closes_sanitizer_report(r.kind, tv))) {
             r.complete = true;
-            kept();
-            close();
+            kept(o);
+            close(o);
             return;
         }
         read_fields(r, t);
@@ -387,47 +449,47 @@ private:
         bool marker = false;
         const char* stack = stack_marker(tv, marker);
         if (marker) {
-            stack_ = stack;
-            kept();
+            o.stack = stack;
+            kept(o);
             return;
         }
         if (tv.starts_with("Call Trace:") || tv.starts_with("Call trace:") || tv.starts_with("Backtrace:")) {
-            first_in_trace_ = true;
-            in_stack_ = awaiting_frames_ = true;
-            kept();
+            o.first_in_trace = o.in_stack = o.awaiting_frames = true;
+            kept(o);
             return;
         }
         bool pc = false;
         if (!headline || r.kind == "backtrace") {
             if (auto f = parse_frame_text(t, &pc)) {
                 f->line = r.lines.size() - 1;
-                f->stack = stack_;
-                classify(r, *f, pc);
+                f->stack = o.stack;
+                classify(o, r, *f, pc);
                 r.frames.push_back(*f);
-                stack_printed_ = stack_printed_ || in_stack_;
-                awaiting_frames_ = false;
-                kept();
+                o.stack_printed = o.stack_printed || o.in_stack;
+                o.awaiting_frames = false;
+                kept(o);
                 return;
             }
         }
-        if (report_like(tv)) kept();
+        if (report_like(tv)) kept(o);
         // Other output may come between a stack heading and its frames;
         // the frames are waited for longer.
-        else if (!tv.empty() && ++quiet_ > (awaiting_frames_ ? 64 : 12)) close();
+        else if (!tv.empty() && ++o.quiet > (o.awaiting_frames || (!o.stack_printed && prints_stack(r.kind)) ? 64 : 12))
+            close(o);
     }
 
     // The current line belongs to the report for sure.
-    void kept() {
-        quiet_ = 0;
-        last_kept_ = reports.back().lines.size() - 1;
+    void kept(OpenReport& o) {
+        o.quiet = 0;
+        o.last_kept = reports[o.index].lines.size() - 1;
     }
 
     // Which frames are the interrupted pc rather than a return address.
-    void classify(const OopsReport& r, OopsFrame& f, bool pc_line) {
+    void classify(OpenReport& o, const OopsReport& r, OopsFrame& f, bool pc_line) {
         if (pc_line) return;  // RIP:/pc :/PC is at: already Pc; lr : is Return
         const OopsFrame* prev = r.frames.empty() ? nullptr : &r.frames.back();
-        if (first_in_trace_) {
-            first_in_trace_ = false;
+        if (o.first_in_trace) {
+            o.first_in_trace = false;
             // arm64 repeats the pc as the first Call trace frame.
             for (auto it = r.frames.rbegin(); it != r.frames.rend(); ++it)
                 if (it->kind == FrameKind::Pc && it->symbol && f.symbol && it->symbol->name == f.symbol->name &&
@@ -480,16 +542,12 @@ private:
         pending_quiet_ = 0;
     }
 
-    bool open_ = false, has_cut_ = false, timestamped_ = false, first_in_trace_ = false, all_cpus_ = false;
-    bool in_stack_ = false, stack_printed_ = false;  // a stack heading seen; a frame printed under it
-    bool awaiting_frames_ = false;                   // the last heading has no frame yet
-    bool lockdep_splat_ = false, backtrace_announced_ = false;  // its "-----" rule; its "stack backtrace:"
-    std::string caller_;  // the headline's printk caller id
+    std::vector<OpenReport> open_;
+    std::optional<OpenReport> last_closed_;  // reopened by the panic that ends it
+    int quiet_since_close_ = 0;              // its caller's non-report lines since
+    bool has_cut_ = false;
     LogLine cut_here_;
-    int quiet_ = 0, pending_quiet_ = 0;
-    std::size_t last_kept_ = 0;
-    std::size_t last_end_ = 0;
-    std::string stack_;
+    int pending_quiet_ = 0;
     OopsReport pending_;
 };
 
@@ -510,12 +568,27 @@ bool stackless(const OopsReport& r) {
     return false;
 }
 
+// A panic on its own that says it ends another report (an oops, a WARNING
+// with panic_on_warn, a hung task): that report is missing from the log.
+// (When it is there, the panic joined it.)
+bool ends_missing_report(const OopsReport& r) {
+    for (const char* m : {"Fatal exception", "panic_on_warn set", "hung_task: blocked tasks", "softlockup: hung tasks"})
+        if (has(r.headline, m)) return true;
+    return false;
+}
+
 // Damaged reports, recognisable from their structure: no frames where the
 // kind always prints some, a stack announced but not printed, another line
 // merged into the headline.
 bool looks_corrupted(const OopsReport& r) {
     if (stackless(r)) return false;
-    if (r.frames.empty()) return r.kind != "panic" || r.headline.find("Fatal exception") != std::string::npos;
+    if (r.kind == "panic" && ends_missing_report(r)) return true;
+    if (r.frames.empty()) {
+        // A panic may print no stack; when it announced one, it was lost.
+        bool announced = false;
+        for (const auto& l : r.lines) announced = announced || announces_stack(trim(l.text));
+        return r.kind != "panic" || announced;
+    }
     // Old SLUB debug lines are fragments of a KASAN report printed in pieces.
     if (r.kind == "slab-debug") return true;
     // A headline cut after its first words lost what the report is about.
