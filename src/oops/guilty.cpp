@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kMachinery[] = {
     "dump_stack", "show_stack", "show_regs", "dump_backtrace", "unwind_backtrace", "show_trace", "printk",
     "print_address_description", "print_report", "end_report", "panic", "__warn", "warn_slowpath", "warn_alloc",
-    "report_bug", "handle_bug", "fixup_bug", "bug_handler", "do_error", "invalid_op", "_trap", "exc_page_fault",
+    "report_bug", "handle_bug", "fixup_bug", "bug_handler", "do_error", "invalid_op", "_trap$", "do_trap", "exc_page_fault",
     "^asm_exc_", "page_fault_oops", "no_context", "kernelmode_fixup_or_oops", "bad_area", "do_user_addr_fault",
     "do_kern_addr_fault", "__do_page_fault", "do_page_fault", "^die", "^__die", "^oops_", "do_mem_abort", "__do_kernel_fault",
     "do_translation_fault", "do_bad_area", "brk_handler", "do_debug_exception", "call_break_hook", "^el1_", "^el1h_", "^el0_",
@@ -35,6 +35,8 @@ constexpr const char* kMachinery[] = {
     "pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
     "dev_err", "dev_alert", "dev_crit", "dev_emerg", "del_timer", "flush_work", "__cancel_work_timer",
     "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
+    "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "arch_stack_walk",
+    "stack_trace_save",
     "finish_wait", "kthread_stop", "kobject_del", "kobject_put", "kobject_uevent_env", "add_uevent_var",
     "get_device_parent", "device_add", "device_del", "device_unregister", "device_destroy",
     "device_for_each_child", "unregister_netdev", "sysfs_remove", "device_remove_file", "usb_kill_urb",
@@ -95,8 +97,10 @@ bool is_dispatching_syscall(const std::string& fn) {
 }
 
 // A pattern matches anywhere in a name, or with a leading '^' only at its start.
+// A pattern is a substring, "^prefix" or "suffix$".
 bool matches(std::string_view fn, std::string_view p) {
     if (!p.empty() && p[0] == '^') return fn.substr(0, p.size() - 1) == p.substr(1);
+    if (!p.empty() && p.back() == '$') return fn.ends_with(p.substr(0, p.size() - 1));
     return fn.find(p) != std::string_view::npos;
 }
 
