@@ -69,14 +69,11 @@ bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") 
 
 // Sanitizer reports are framed by "=====" rules; the one after the
 // headline closes the report.
-bool is_sanitizer(const std::string& kind) {
+bool closes_sanitizer_report(const std::string& kind, std::string_view t) {
+    if (!t.starts_with("=====")) return false;
     for (const char* k : {"kasan", "kmsan", "kcsan", "kfence", "ubsan"})
         if (kind == k) return true;
     return false;
-}
-
-bool closes_sanitizer_report(const std::string& kind, std::string_view t) {
-    return t.starts_with("=====") && is_sanitizer(kind);
 }
 
 const char* stack_marker(std::string_view t, bool& is_marker) {
@@ -325,9 +322,9 @@ public:
         OopsReport& r = reports[o->index];
         // Another task's dump_stack() before the report's own stack: the two
         // were printed into each other. (After it, it is most often the next,
-        // headline-less message, kept as before.)
+        // headline-less message; without caller ids it stays in the report.)
         if (tv == "stack backtrace:") o->backtrace_announced = true;
-        if (tv.starts_with("-----") && r.lines.size() <= 3) o->lockdep_splat = true;
+        if (r.kind == "lockdep" && tv.starts_with("-----") && r.lines.size() <= 3) o->lockdep_splat = true;
         if (auto pid = dump_pid(tv); pid && !o->all_cpus && !multi_task(r.kind)) {
             // A lockdep splat (headline, version, "-----" rule) prints its
             // task's header after "stack backtrace:".
