@@ -265,6 +265,7 @@ TEST_CASE("a fault-injection stack printed before the blamed frame marks the rep
     REQUIRE_FALSE(injected_first.empty());
     CHECK(injected_first[0].kind == "warning");
     CHECK(injected_first[0].corrupted);
+    CHECK(injected_first[0].corrupted_reason.find("fault-injection stack") != std::string::npos);
     // Here the injection's stack comes inside an interrupt, after the WARNING's pc.
     auto injected_after = parse_syzkaller_log("562");
     REQUIRE_FALSE(injected_after.empty());
@@ -276,6 +277,7 @@ TEST_CASE("another task's dump_stack() inside a lockdep splat marks it corrupted
     auto splat = parse_syzkaller_log("115");
     REQUIRE(splat.size() == 1);
     CHECK(splat[0].corrupted);
+    CHECK(splat[0].corrupted_reason == "another task's dump_stack() (line 6) inside the lockdep splat, before its stack backtrace");
     CHECK(splat[0].pid == 14420);  // the header after "stack backtrace:", not PID 14413's before it
     // A lockdep report without the "-----" rule prints its own header first.
     auto key = parse_syzkaller_log("118");
@@ -342,9 +344,11 @@ TEST_CASE("a panic on its own is corrupted when the report it ends, or its annou
     REQUIRE(orphan.size() == 1);
     CHECK(orphan[0].kind == "panic");
     CHECK(orphan[0].corrupted);
+    CHECK(orphan[0].corrupted_reason == "the report this panic ends is not in the log");
     auto cut = parse_syzkaller_log("90");  // "Call Trace:" and nothing after it
     REQUIRE(cut.size() == 1);
     CHECK(cut[0].corrupted);
+    CHECK(cut[0].corrupted_reason == "the stack announced on line 4 was not printed");
     // A panic that names its own cause and prints its stack is whole.
     auto whole = parse_text(slurp(kt::testdata("captures/deb12-6.1.0-50-armmp/capture-2/console-oops/04-panic.txt")));
     REQUIRE(whole.size() == 1);

@@ -60,7 +60,14 @@ struct OopsReport {
     std::string warn_function; // the function a WARNING names
     std::vector<OopsFrame> frames;
     bool complete = false;     // saw the end marker
-    bool corrupted = false;    // frames or fields that could not be parsed
+    bool corrupted = false;    // damaged: interleaved, cut, or missing what its kind prints
+    std::string corrupted_reason;  // why, with the source line where one shows it
+
+    // Marks the report damaged; the first reason found is kept.
+    void mark_corrupted(std::string why) {
+        if (!corrupted) corrupted_reason = std::move(why);
+        corrupted = true;
+    }
 
     std::size_t first_line() const { return lines.empty() ? 0 : lines.front().number; }
 };

@@ -329,10 +329,13 @@ public:
             // A lockdep splat (headline, version, "-----" rule) prints its
             // task's header after "stack backtrace:".
             if (o->lockdep_splat && !o->backtrace_announced) {
-                r.corrupted = true;
+                r.mark_corrupted("another task's dump_stack() (line " + std::to_string(line.number) +
+                                 ") inside the lockdep splat, before its stack backtrace");
                 return;
             }
-            if (r.pid && *pid != *r.pid && !o->stack_printed) r.corrupted = true;
+            if (r.pid && *pid != *r.pid && !o->stack_printed)
+                r.mark_corrupted("another task's dump_stack() (PID " + std::to_string(*pid) + ", line " +
+                                 std::to_string(line.number) + ") before the report's own stack");
         }
         add(*o, line, tv);
     }
@@ -574,25 +577,24 @@ bool ends_missing_report(const OopsReport& r) {
     return false;
 }
 
-// Damaged reports, recognisable from their structure: no frames where the
-// kind always prints some, a stack announced but not printed, another line
-// merged into the headline.
-bool looks_corrupted(const OopsReport& r) {
-    if (stackless(r)) return false;
-    if (r.kind == "panic" && ends_missing_report(r)) return true;
+// Damaged reports, recognisable from their structure: why, or "" when the
+// report is whole.
+std::string damage(const OopsReport& r) {
+    if (stackless(r)) return "";
+    if (r.kind == "panic" && ends_missing_report(r)) return "the report this panic ends is not in the log";
     if (r.frames.empty()) {
         // A panic may print no stack; when it announced one, it was lost.
-        bool announced = false;
-        for (const auto& l : r.lines) announced = announced || announces_stack(trim(l.text));
-        return r.kind != "panic" || announced;
+        for (const auto& l : r.lines)
+            if (announces_stack(trim(l.text))) return "the stack announced on line " + std::to_string(l.number) + " was not printed";
+        return r.kind == "panic" ? "" : "no frames, though " + r.kind + " reports always print a stack";
     }
     // Old SLUB debug lines are fragments of a KASAN report printed in pieces.
-    if (r.kind == "slab-debug") return true;
+    if (r.kind == "slab-debug") return "a fragment of a KASAN report printed in pieces";
     // A headline cut after its first words lost what the report is about.
     const std::string_view head = trim(r.headline);
     if (head == "BUG:" || head == "WARNING:" || head == "INFO:" || head == "BUG: unable to handle kernel" ||
         head == "Unable to handle kernel")
-        return true;
+        return "the headline was cut after its first words";
     // A WARNING or fault whose trace shows only its pc and the reporting
     // machinery (dump_stack, panic, __warn, ...) lost its callers.
     if (r.kind == "warning" || r.kind == "page-fault" || r.kind == "null-deref" || r.kind == "gpf" ||
@@ -601,7 +603,7 @@ bool looks_corrupted(const OopsReport& r) {
         for (const auto& f : r.frames)
             callers = callers || (f.reliable && !f.user && f.kind == FrameKind::Return && f.symbol &&
                                   !is_reporting_machinery(f.symbol->name));
-        if (!callers) return true;
+        if (!callers) return "only the pc and reporting machinery were printed: the callers are missing";
     }
     // Another line's timestamp inside the headline: two lines were merged.
     const std::string& h = r.headline;
@@ -610,7 +612,7 @@ bool looks_corrupted(const OopsReport& r) {
         while (k < h.size() && h[k] == ' ') ++k;
         std::size_t d = k;
         while (k < h.size() && std::isdigit(static_cast<unsigned char>(h[k]))) ++k;
-        if (k > d && k < h.size() && h[k] == '.') return true;
+        if (k > d && k < h.size() && h[k] == '.') return "another line's timestamp inside the headline: two lines were merged";
     }
     bool any_keyword = false;
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
@@ -625,16 +627,16 @@ bool looks_corrupted(const OopsReport& r) {
         bool frame = i + 1 < r.lines.size() && (has(r.lines[i + 1].text, "(stack is not available)") ||
                                                 has(r.lines[i + 1].text, "<Same stack as pid "));
         for (const auto& f : r.frames) frame = frame || (f.reliable && f.line > i && f.line < next);
-        if (!frame) return true;  // announced, never printed
+        if (!frame) return "the stack announced on line " + std::to_string(r.lines[i].number) + " was not printed (or only as '?' frames)";
     }
     // Frames without any stack heading: the heading line was lost. (KFENCE,
     // KMSAN, KCSAN and systemtap print their stacks without one.)
     for (const char* k : {"kfence", "kmsan", "kcsan", "backtrace", "warning", "panic", "sysrq"})
-        if (r.kind == k) return false;
+        if (r.kind == k) return "";
     // 32-bit ARM's unwinder prints "callee from caller+off/size" lines under no heading.
     for (const auto& f : r.frames)
-        if (has(r.lines[f.line].text, " from ")) return false;
-    return !any_keyword;
+        if (has(r.lines[f.line].text, " from ")) return "";
+    return any_keyword ? "" : "frames without a stack heading: the heading line was lost";
 }
 
 // Fault injection prints a stack with each failure it forces; when one
@@ -667,7 +669,7 @@ void join_panics(std::vector<OopsReport>& reports) {
         prev.lines.insert(prev.lines.end(), panic.lines.begin(), panic.lines.end());
         if (!prev.kernel_offset) prev.kernel_offset = panic.kernel_offset;
         if (prev.code.empty()) prev.code = panic.code;
-        prev.corrupted = prev.corrupted || panic.corrupted;
+        if (panic.corrupted) prev.mark_corrupted(panic.corrupted_reason);
         reports.erase(reports.begin() + static_cast<std::ptrdiff_t>(i));
     }
 }
@@ -692,12 +694,14 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
                                              "soft-lockup"};
         for (const char* k : kNoEndMarker)
             if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
-        r.corrupted = r.corrupted || looks_corrupted(r);
+        if (std::string why = damage(r); !why.empty()) r.mark_corrupted(why);
         if (r.frames.empty() || r.corrupted || stackless(r)) continue;
         // A report in which the kind's blame rule finds no frame is incomplete.
         // (Blaming may add lockdep's printed at: site to the frames.)
         const Blame b = blame(r);
-        r.corrupted = b.fell_back || (b.frame && injected_failure_before(r, *b.frame));
+        if (b.fell_back) r.mark_corrupted("no frame the " + r.kind + " blame rule accepts: the stack is incomplete");
+        else if (b.frame && injected_failure_before(r, *b.frame))
+            r.mark_corrupted("a fault-injection stack (should_fail) of another task printed before the blamed frame");
     }
     return seg.reports;
 }

@@ -53,6 +53,7 @@ json oops_to_json(const ExplainedReport& e) {
     j["kernel_offset"] = r.kernel_offset ? json(hex(static_cast<std::uint64_t>(*r.kernel_offset))) : json(nullptr);
     j["complete"] = r.complete;
     j["corrupted"] = r.corrupted;
+    j["corrupted_reason"] = r.corrupted ? json(r.corrupted_reason) : json(nullptr);
     json frames = json::array();
     for (const auto& f : e.frames) {
         json fj = to_json(f.resolution);

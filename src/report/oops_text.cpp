@@ -60,6 +60,7 @@ void print_oops_text(std::ostream& out, const ExplainedReport& e) {
         for (const auto& n : f.resolution.notes)
             if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
     for (const auto& n : notes) out << "  note: " << n << "\n";
+    if (r.corrupted) out << "  damaged: " << r.corrupted_reason << "\n";
     out << "  kernel frames: " << e.kernel_frames << ", resolved " << e.resolved_frames;
     if (!r.complete) out << "; the report is cut off (no end marker)";
     out << "\n\n";
