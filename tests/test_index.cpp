@@ -9,6 +9,7 @@
 
 #include "kaddr/report.h"
 #include "kaddr/resolver.h"
+#include "kaddr/symbol_table.h"
 #include "support.h"
 
 using namespace kaddr;
@@ -74,4 +75,51 @@ TEST_CASE("persisted index: identical answers on the real vmlinux" * doctest::te
     for (std::uint64_t a = 0xffffffff99200000ULL; a < 0xffffffff9a100000ULL; a += 0x3f1d)
         inputs.push_back(hex(a));
     check_index_identical(si, inputs);
+}
+
+TEST_CASE("a packed symbol table answers like a built one, and damaged records read as unnamed") {
+    // Three functions and an alias, as the index stores them: link-time
+    // addresses, names as offsets into a string section.
+    const std::string strtab = std::string("\0alpha\0beta\0beta_alias\0gamma\0", 30);
+    const std::vector<PackedSymbol> records = {
+        {0x1000, 0x10, 0x10, 1, 5, 1, 1, 7, 0},   // alpha
+        {0x1010, 0x20, 0x20, 7, 4, 1, 1, 7, 0},   // beta
+        {0x1010, 0x20, 0x20, 12, 10, 1, 1, 6, 0}, // beta_alias
+        {0x1030, 0x8, 0x8, 23, 5, 1, 1, 7, 0},    // gamma
+    };
+    const std::vector<std::uint32_t> by_name = {0, 1, 2, 3};
+    SymbolTable built;
+    for (const auto& r : records)
+        built.add({r.addr + 0x500000, r.size, true, true, r.rank == 7, std::string_view(strtab).substr(r.name_off, r.name_len), false});
+    built.finalize(0x1038 + 0x500000);
+    SymbolTable packed;
+    packed.adopt_packed(records, by_name, strtab, 0x500000, nullptr);
+    REQUIRE(packed.size() == built.size());
+    for (std::uint64_t a = 0x500ff0; a < 0x501040; ++a) {
+        const Symbol* p = packed.lookup(a);
+        const Symbol* b = built.lookup(a);
+        REQUIRE((p == nullptr) == (b == nullptr));
+        if (!p) continue;
+        CHECK(p->name == b->name);
+        CHECK(p->addr == b->addr);
+        CHECK(p->size == b->size);
+        CHECK(packed.aliases(*p).size() == built.aliases(*b).size());
+    }
+    CHECK(packed.lookup(0x501014) == packed.lookup(0x501015));  // one object per symbol
+    REQUIRE(packed.by_name("beta_alias").size() == 1);
+    CHECK(packed.by_name("beta_alias")[0]->addr == 0x501010);
+    CHECK(packed.by_name("delta").empty());
+    CHECK(packed.all().size() == 4);
+
+    // A damaged file whose checksum still matched: a name past the string
+    // section and a permutation entry past the records.
+    std::vector<PackedSymbol> bad = records;
+    bad[3].name_off = 1000;
+    const std::vector<std::uint32_t> bad_names = {0, 1, 2, 99};
+    SymbolTable damaged;
+    damaged.adopt_packed(bad, bad_names, strtab, 0, nullptr);
+    REQUIRE(damaged.lookup(0x1031));
+    CHECK(damaged.lookup(0x1031)->name.empty());
+    CHECK(damaged.by_name("gamma").empty());
+    CHECK(damaged.by_name("alpha").size() == 1);
 }

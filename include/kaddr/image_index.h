@@ -3,7 +3,7 @@
 // table and sorting libdw's .debug_aranges. Keyed by build-id, file size and
 // modification time, stored in the user's cache directory, written
 // atomically (temporary file + rename) so concurrent runs are safe, verified
-// by a checksum on load. It holds only what the image itself determines;
+// by a checksum on load, and searched in place (mapped, not copied). It holds only what the image itself determines;
 // answers with and without it are identical (tested).
 #pragma once
 #include <cstdint>
@@ -19,18 +19,6 @@
 
 namespace kaddr {
 
-struct IndexedSymbol {
-    std::uint64_t addr;      // link-time
-    std::uint64_t size;
-    std::uint64_t span;
-    std::uint32_t name_off;  // into the symbol table's string section
-    std::uint32_t name_len;
-    std::uint8_t size_known;
-    std::uint8_t is_function;
-    std::int8_t rank;
-    std::uint8_t pad = 0;
-};
-
 struct CuRange {
     std::uint64_t lo, hi;     // link-time [lo, hi)
     std::uint64_t cu_offset;  // the compile unit's DIE offset in .debug_info
@@ -39,19 +27,22 @@ struct CuRange {
 // Views into the mapped index file (or into freshly built arrays).
 struct ImageIndex {
     std::uint32_t strtab_section = 0;         // which section the names point into
-    std::span<const IndexedSymbol> symbols;   // sorted, spans computed
+    std::span<const PackedSymbol> symbols;   // sorted, spans computed
     std::span<const std::uint32_t> by_name;   // indexes into symbols, sorted by name then address
     std::span<const CuRange> cus;             // sorted by lo; empty without DWARF
     std::shared_ptr<const void> storage;      // keeps what the views point into alive
 
-    // Names are views into the image's string section `strtab`.
-    std::string_view name(const IndexedSymbol& s, std::string_view strtab) const {
-        return strtab.substr(s.name_off, s.name_len);
+    // Names are views into the image's string section `strtab` (empty when
+    // a damaged record points outside it).
+    std::string_view name(const PackedSymbol& s, std::string_view strtab) const {
+        return std::uint64_t{s.name_off} + s.name_len <= strtab.size() ? strtab.substr(s.name_off, s.name_len)
+                                                                        : std::string_view();
     }
     // The link-time address of a symbol the image defines.
     std::optional<std::uint64_t> link_address(std::string_view name, std::string_view strtab) const;
-    // Fills `table` with every symbol moved by `shift`: KASLR moves the image
-    // in one piece, so the sorted order and spans stay valid.
+    // Makes `table` search the index's symbols in place, moved by `shift`:
+    // KASLR moves the image in one piece, so the sorted order and spans
+    // stay valid.
     void load_into(SymbolTable& table, std::string_view strtab, std::uint64_t shift) const;
 };
 

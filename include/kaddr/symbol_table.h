@@ -6,12 +6,16 @@
 //
 // Speed: names are views. ELF names point into the mapped file's string
 // table (the ElfFile must outlive the table); text-capture names are copied
-// into an arena. The name index is built on the first name look-up only.
+// into an arena. The name index is built on the first name look-up only. A
+// table can also be searched in place over packed records (a persisted
+// index, mapped): only the records a look-up touches are read and turned
+// into Symbols.
 #pragma once
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,6 +31,20 @@ struct Symbol {
     bool size_known = false;      // true: st_size from an ELF symbol table
     bool is_function = false;
     int rank = 0;                 // higher wins among aliases: sized, function, global
+};
+
+// A finalized symbol as stored in a file: position-independent (the name is
+// an offset into a string section), link-time address.
+struct PackedSymbol {
+    std::uint64_t addr;
+    std::uint64_t size;
+    std::uint64_t span;
+    std::uint32_t name_off;
+    std::uint32_t name_len;
+    std::uint8_t size_known;
+    std::uint8_t is_function;
+    std::int8_t rank;
+    std::uint8_t pad = 0;
 };
 
 class SymbolTable {
@@ -51,11 +69,16 @@ public:
     void add(const Entry& e);
     // Sorts and computes spans. `end` bounds the span of the last symbol.
     void finalize(std::uint64_t end = 0);
-    // Adopts symbols already sorted and finalized (from a persisted index),
-    // with a permutation of them sorted by name (then address) when known.
-    void assign_sorted(std::vector<Symbol> syms, std::vector<std::uint32_t> by_name = {});
-    bool empty() const { return syms_.empty(); }
-    std::size_t size() const { return syms_.size(); }
+    // Searches packed records in place: sorted and finalized, with their
+    // permutation sorted by name (then address), names in `strtab`, every
+    // address moved by `shift` (KASLR moves an image in one piece). `keep`
+    // owns what the views point into. A record whose name lies outside
+    // `strtab` reads as unnamed, a bad permutation entry is skipped: a
+    // damaged file gives no crash.
+    void adopt_packed(std::span<const PackedSymbol> records, std::span<const std::uint32_t> by_name,
+                      std::string_view strtab, std::uint64_t shift, std::shared_ptr<const void> keep);
+    bool empty() const { return size() == 0; }
+    std::size_t size() const;
 
     // The symbol an address belongs to: the innermost sized symbol that
     // contains it, else the nearest preceding one. nullptr before the first.
@@ -67,14 +90,21 @@ public:
     std::vector<const Symbol*> aliases(const Symbol& s) const;
     // Every symbol of that name (static functions may share one). Thread-safe.
     std::vector<const Symbol*> by_name(std::string_view name) const;
-    const std::vector<Symbol>& all() const { return syms_; }
+    // Every symbol in address order (a packed table turns them all into
+    // Symbols on the first call).
+    const std::vector<Symbol>& all() const;
 
 private:
     struct NameIndex;
+    struct Packed;
+    std::uint64_t addr_at(std::size_t i) const;
+    const Symbol& at(std::size_t i) const;
+    std::size_t nearest_index(std::uint64_t addr) const;
+
     std::vector<Symbol> syms_;
-    std::vector<std::uint32_t> sorted_names_;  // optional: binary search by name
     std::deque<std::string> arena_;
     std::unique_ptr<NameIndex> names_;
+    std::unique_ptr<Packed> packed_;
 };
 
 // ARM mapping symbols ($x, $d, $a, $t) and assembler locals mark code/data,

@@ -13,6 +13,31 @@ struct SymbolTable::NameIndex {
     std::unordered_multimap<std::string_view, std::size_t> map;
 };
 
+struct SymbolTable::Packed {
+    std::span<const PackedSymbol> records;
+    std::span<const std::uint32_t> by_name;
+    std::string_view strtab;
+    std::uint64_t shift = 0;
+    std::shared_ptr<const void> keep;
+    std::mutex mu;
+    std::unordered_map<std::size_t, Symbol> made;  // the records asked for; nodes keep their addresses
+    std::once_flag all_once;
+    std::vector<Symbol> all;
+
+    Symbol unpack(std::size_t i) const {
+        const PackedSymbol& r = records[i];
+        Symbol s;
+        s.addr = r.addr + shift;
+        s.size = r.size;
+        s.span = r.span;
+        if (std::uint64_t{r.name_off} + r.name_len <= strtab.size()) s.name = strtab.substr(r.name_off, r.name_len);
+        s.size_known = r.size_known;
+        s.is_function = r.is_function;
+        s.rank = r.rank;
+        return s;
+    }
+};
+
 SymbolTable::SymbolTable() : names_(std::make_unique<NameIndex>()) {}
 SymbolTable::~SymbolTable() = default;
 SymbolTable::SymbolTable(SymbolTable&&) noexcept = default;
@@ -56,57 +81,110 @@ void SymbolTable::finalize(std::uint64_t end) {
     }
 }
 
+void SymbolTable::adopt_packed(std::span<const PackedSymbol> records, std::span<const std::uint32_t> by_name,
+                               std::string_view strtab, std::uint64_t shift, std::shared_ptr<const void> keep) {
+    syms_.clear();
+    packed_ = std::make_unique<Packed>();
+    packed_->records = records;
+    packed_->by_name = by_name;
+    packed_->strtab = strtab;
+    packed_->shift = shift;
+    packed_->keep = std::move(keep);
+}
+
+std::size_t SymbolTable::size() const { return packed_ ? packed_->records.size() : syms_.size(); }
+
+std::uint64_t SymbolTable::addr_at(std::size_t i) const {
+    return packed_ ? packed_->records[i].addr + packed_->shift : syms_[i].addr;
+}
+
+// The symbol at a position, as a stable object: a packed record is turned
+// into a Symbol once, when first asked for.
+const Symbol& SymbolTable::at(std::size_t i) const {
+    if (!packed_) return syms_[i];
+    std::lock_guard lock(packed_->mu);
+    auto [it, fresh] = packed_->made.try_emplace(i);
+    if (fresh) it->second = packed_->unpack(i);
+    return it->second;
+}
+
+const std::vector<Symbol>& SymbolTable::all() const {
+    if (!packed_) return syms_;
+    std::call_once(packed_->all_once, [&] {
+        packed_->all.reserve(packed_->records.size());
+        for (std::size_t i = 0; i < packed_->records.size(); ++i) packed_->all.push_back(packed_->unpack(i));
+    });
+    return packed_->all;
+}
+
+// The first position of the symbols at the highest address <= addr, or
+// size() when there is none.
+std::size_t SymbolTable::nearest_index(std::uint64_t addr) const {
+    std::size_t lo = 0, hi = size();
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (addr < addr_at(mid)) hi = mid;
+        else lo = mid + 1;
+    }
+    if (lo == 0) return size();
+    std::size_t idx = lo - 1;
+    while (idx > 0 && addr_at(idx - 1) == addr_at(idx)) --idx;
+    return idx;
+}
+
 const Symbol* SymbolTable::nearest(std::uint64_t addr) const {
-    auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
-                               [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
-    if (it == syms_.begin()) return nullptr;
-    std::size_t idx = static_cast<std::size_t>(it - syms_.begin()) - 1;
-    while (idx > 0 && syms_[idx - 1].addr == syms_[idx].addr) --idx;
-    return &syms_[idx];
+    const std::size_t idx = nearest_index(addr);
+    return idx == size() ? nullptr : &at(idx);
 }
 
 const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
-    const Symbol* nearest_sym = nearest(addr);
-    if (!nearest_sym) return nullptr;
-    std::size_t idx = static_cast<std::size_t>(nearest_sym - syms_.data());
-    if (nearest_sym->size_known && nearest_sym->size > 0 && addr >= nearest_sym->addr + nearest_sym->size) {
+    const std::size_t idx = nearest_index(addr);
+    if (idx == size()) return nullptr;
+    const Symbol& nearest_sym = at(idx);
+    auto contains = [&](std::size_t k) {
+        const Symbol& s = at(k);
+        return s.size_known && addr < s.addr + s.size;
+    };
+    if (nearest_sym.size_known && nearest_sym.size > 0 && addr >= nearest_sym.addr + nearest_sym.size) {
         // Past the end of the nearest sized symbol: an enclosing sized symbol
         // (asm labels inside a function) may still contain it. Look back a
         // bounded distance rather than scanning the whole table.
         for (std::size_t k = idx, steps = 0; k-- > 0 && steps < 64; ++steps) {
-            const Symbol& s = syms_[k];
-            if (s.size_known && addr < s.addr + s.size) {
-                while (k > 0 && syms_[k - 1].addr == s.addr) --k;
-                return &syms_[k];
-            }
+            if (!contains(k)) continue;
+            while (k > 0 && addr_at(k - 1) == addr_at(k)) --k;
+            return &at(k);
         }
     }
     // Among aliases prefer one that is sized and contains the address.
-    for (std::size_t k = idx; k < syms_.size() && syms_[k].addr == nearest_sym->addr; ++k)
-        if (syms_[k].size_known && addr < syms_[k].addr + syms_[k].size) return &syms_[k];
-    return nearest_sym;
+    for (std::size_t k = idx; k < size() && addr_at(k) == nearest_sym.addr; ++k)
+        if (contains(k)) return &at(k);
+    return &nearest_sym;
 }
 
 std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
     std::vector<const Symbol*> out;
-    auto it = std::lower_bound(syms_.begin(), syms_.end(), s.addr,
-                               [](const Symbol& x, std::uint64_t a) { return x.addr < a; });
-    for (; it != syms_.end() && it->addr == s.addr; ++it)
-        if (&*it != &s && it->name != s.name) out.push_back(&*it);
+    std::size_t lo = 0, hi = size();
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (addr_at(mid) < s.addr) lo = mid + 1;
+        else hi = mid;
+    }
+    for (std::size_t k = lo; k < size() && addr_at(k) == s.addr; ++k)
+        if (const Symbol& a = at(k); &a != &s && a.name != s.name) out.push_back(&a);
     return out;
-}
-
-void SymbolTable::assign_sorted(std::vector<Symbol> syms, std::vector<std::uint32_t> by_name) {
-    syms_ = std::move(syms);
-    sorted_names_ = std::move(by_name);
 }
 
 std::vector<const Symbol*> SymbolTable::by_name(std::string_view name) const {
     std::vector<const Symbol*> out;
-    if (!sorted_names_.empty()) {
-        auto it = std::lower_bound(sorted_names_.begin(), sorted_names_.end(), name,
-                                   [&](std::uint32_t i, std::string_view n) { return syms_[i].name < n; });
-        for (; it != sorted_names_.end() && syms_[*it].name == name; ++it) out.push_back(&syms_[*it]);
+    if (packed_) {
+        // The permutation sorted by name; entries out of range are skipped.
+        const auto& perm = packed_->by_name;
+        const std::size_t n = packed_->records.size();
+        auto name_of = [&](std::uint32_t i) { return i < n ? packed_->unpack(i).name : std::string_view(); };
+        auto it = std::lower_bound(perm.begin(), perm.end(), name,
+                                   [&](std::uint32_t i, std::string_view key) { return name_of(i) < key; });
+        for (; it != perm.end() && name_of(*it) == name; ++it)
+            if (*it < n) out.push_back(&at(*it));
         return out;  // ties are in address order
     }
     // A crash report asks for a few dozen names: scanning is cheaper than
