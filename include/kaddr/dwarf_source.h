@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,11 @@ struct SourceLocation {
 class DwarfSource {
 public:
     // vmlinux (ET_EXEC or ET_DYN): look-ups take link-time addresses.
-    // `cus`, from a persisted index, replaces libdwfl's .debug_aranges load.
+    // `cus`, from a persisted index (kept alive by `keep`), replaces
+    // libdwfl's .debug_aranges load.
     static std::unique_ptr<DwarfSource> for_image(std::shared_ptr<const ElfFile> image,
-                                                  std::vector<CuRange> cus = {});
+                                                  std::span<const CuRange> cus = {},
+                                                  std::shared_ptr<const void> keep = nullptr);
     // A module: look-ups take runtime addresses, given the placed sections.
     static std::unique_ptr<DwarfSource> for_module(std::shared_ptr<const ElfFile> ko,
                                                    std::vector<PlacedSection> sections);

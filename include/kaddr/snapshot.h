@@ -52,7 +52,8 @@ struct CoreImage {
     std::optional<std::int64_t> kaslr_offset;
     std::string kaslr_how;        // how the offset was derived, or why it is unknown
     std::uint64_t start = 0, end = 0;  // runtime range of the image
-    std::vector<CuRange> cu_ranges;    // from the persisted index; empty: libdwfl finds CUs itself
+    std::span<const CuRange> cu_ranges;  // from the persisted index; empty: libdwfl finds CUs itself
+    std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
 };

@@ -5,8 +5,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -22,7 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'K', 'A', 'D', 'D', 'R', 'I', 'X', '1'};
-constexpr std::uint32_t kVersion = 4;  // 4: four-lane checksum
+constexpr std::uint32_t kVersion = 5;  // 5: CRC-32C checksum
 
 struct Header {
     char magic[8];
@@ -33,29 +37,62 @@ struct Header {
     std::uint64_t checksum;
 };
 
-// An FNV-style hash over 64-bit words in four independent lanes (so the
-// multiplies overlap): detects a damaged or truncated file at memory speed.
-std::uint64_t hash_words(const void* data, std::size_t n, std::uint64_t h) {
-    constexpr std::uint64_t kPrime = 1099511628211ULL;
-    const auto* p = static_cast<const unsigned char*>(data);
-    std::uint64_t lane[4] = {h, h ^ 1, h ^ 2, h ^ 3};
-    std::size_t i = 0;
-    for (; i + 32 <= n; i += 32)
+// CRC-32C (Castagnoli), byte at a time from a table: for CPUs without the
+// instruction, and for the tail.
+std::uint32_t crc32c_bytes(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+    static const auto table = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+#if defined(__x86_64__)
+// SSE4.2's crc32 instruction, eight bytes at a time, four streams at once
+// (its latency is three cycles; independent streams fill the pipeline).
+__attribute__((target("sse4.2"))) void crc32c_streams_sse42(const unsigned char* const* p, std::size_t words,
+                                                             std::uint32_t* crc) {
+    std::uint64_t c[4] = {crc[0], crc[1], crc[2], crc[3]};
+    for (std::size_t i = 0; i < words; ++i)
         for (int k = 0; k < 4; ++k) {
             std::uint64_t w;
-            std::memcpy(&w, p + i + 8 * k, 8);
-            lane[k] = (lane[k] ^ w) * kPrime;
+            std::memcpy(&w, p[k] + 8 * i, 8);
+            c[k] = _mm_crc32_u64(c[k], w);
         }
-    for (; i < n; ++i) lane[0] = (lane[0] ^ p[i]) * kPrime;
-    for (int k = 1; k < 4; ++k) lane[0] = (lane[0] ^ lane[k]) * kPrime;
-    return lane[0];
+    for (int k = 0; k < 4; ++k) crc[k] = static_cast<std::uint32_t>(c[k]);
+}
+#endif
+
+// The checksum of one part of the payload: CRC-32C of its four quarters
+// (and the tail), folded into `h`. Detects a damaged or truncated file; the
+// checksum reads the whole index, so it must run at memory speed.
+std::uint64_t checksum_bytes(const void* data, std::size_t n, std::uint64_t h) {
+    const auto* base = static_cast<const unsigned char*>(data);
+    const std::size_t words = n / 32, quarter = words * 8;
+    const unsigned char* p[4] = {base, base + quarter, base + 2 * quarter, base + 3 * quarter};
+    std::uint32_t crc[4] = {~0u, ~0u, ~0u, ~0u};
+#if defined(__x86_64__)
+    static const bool sse42 = __builtin_cpu_supports("sse4.2");
+    if (sse42) crc32c_streams_sse42(p, words, crc);
+    else
+#endif
+        for (int k = 0; k < 4; ++k) crc[k] = crc32c_bytes(crc[k], p[k], quarter);
+    crc[0] = crc32c_bytes(crc[0], base + 4 * quarter, n - 4 * quarter);
+    for (std::uint32_t c : crc) h = (h ^ c) * 1099511628211ULL;
+    return h;
 }
 
 std::uint64_t payload_checksum(const ImageIndex& idx) {
     std::uint64_t h = 1469598103934665603ULL;
-    h = hash_words(idx.symbols.data(), idx.symbols.size_bytes(), h);
-    h = hash_words(idx.by_name.data(), idx.by_name.size_bytes(), h);
-    return hash_words(idx.cus.data(), idx.cus.size_bytes(), h);
+    h = checksum_bytes(idx.symbols.data(), idx.symbols.size_bytes(), h);
+    h = checksum_bytes(idx.by_name.data(), idx.by_name.size_bytes(), h);
+    return checksum_bytes(idx.cus.data(), idx.cus.size_bytes(), h);
 }
 
 // File layout: Header, symbols, by_name, padding to 8 bytes, cus.

@@ -39,7 +39,7 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
 
 DwarfSource* Snapshot::core_dwarf() const {
     if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
-    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges); });
+    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage); });
     return core.dwarf.get();
 }
 

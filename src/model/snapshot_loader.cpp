@@ -202,7 +202,8 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.end = hi + shift;
         if (index) {
             index->load_into(core.symbols, strtab, shift);
-            core.cu_ranges.assign(index->cus.begin(), index->cus.end());
+            core.cu_ranges = index->cus;
+            core.cu_storage = index->storage;
         } else {
             add_image_symbols(core.symbols, *core.vmlinux, elf_syms, shift);
             core.symbols.finalize(core.end);

@@ -219,7 +219,8 @@ struct Session {
 
 struct DwarfSource::Impl {
     std::shared_ptr<const ElfFile> file;
-    std::vector<CuRange> cus;  // sorted; empty: ask libdwfl
+    std::span<const CuRange> cus;  // sorted; empty: ask libdwfl
+    std::shared_ptr<const void> cus_storage;
     bool is_module = false;
     std::vector<PlacedSection> sections;  // modules only
     std::mutex pool_mutex;
@@ -313,10 +314,12 @@ std::size_t default_sessions() {
 }
 }  // namespace
 
-std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image, std::vector<CuRange> cus) {
+std::unique_ptr<DwarfSource> DwarfSource::for_image(std::shared_ptr<const ElfFile> image, std::span<const CuRange> cus,
+                                                    std::shared_ptr<const void> keep) {
     auto impl = std::make_unique<Impl>();
     impl->file = std::move(image);
-    impl->cus = std::move(cus);
+    impl->cus = cus;
+    impl->cus_storage = std::move(keep);
     impl->max_sessions = default_sessions();
     impl->sessions.push_back(impl->open_session());  // fail early on a bad file
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
