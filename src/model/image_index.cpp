@@ -58,14 +58,23 @@ std::uint32_t crc32c_bytes(std::uint32_t crc, const unsigned char* p, std::size_
 // (its latency is three cycles; independent streams fill the pipeline).
 __attribute__((target("sse4.2"))) void crc32c_streams_sse42(const unsigned char* const* p, std::size_t words,
                                                              std::uint32_t* crc) {
-    std::uint64_t c[4] = {crc[0], crc[1], crc[2], crc[3]};
-    for (std::size_t i = 0; i < words; ++i)
-        for (int k = 0; k < 4; ++k) {
-            std::uint64_t w;
-            std::memcpy(&w, p[k] + 8 * i, 8);
-            c[k] = _mm_crc32_u64(c[k], w);
-        }
-    for (int k = 0; k < 4; ++k) crc[k] = static_cast<std::uint32_t>(c[k]);
+    std::uint64_t c0 = crc[0], c1 = crc[1], c2 = crc[2], c3 = crc[3];
+    const unsigned char *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+    auto word = [](const unsigned char* q) {
+        std::uint64_t w;
+        std::memcpy(&w, q, 8);
+        return w;
+    };
+    for (std::size_t i = 0; i < words; ++i, p0 += 8, p1 += 8, p2 += 8, p3 += 8) {
+        c0 = _mm_crc32_u64(c0, word(p0));
+        c1 = _mm_crc32_u64(c1, word(p1));
+        c2 = _mm_crc32_u64(c2, word(p2));
+        c3 = _mm_crc32_u64(c3, word(p3));
+    }
+    crc[0] = static_cast<std::uint32_t>(c0);
+    crc[1] = static_cast<std::uint32_t>(c1);
+    crc[2] = static_cast<std::uint32_t>(c2);
+    crc[3] = static_cast<std::uint32_t>(c3);
 }
 #endif
 
