@@ -64,11 +64,23 @@ void SymbolTable::add(const Entry& e) {
 void SymbolTable::finalize(std::uint64_t end) {
     // Best alias first at each address, so lookup() lands on it; names
     // break ties so the order does not depend on the input's.
-    std::sort(syms_.begin(), syms_.end(), [](const Symbol& a, const Symbol& b) {
+    auto best_first = [](const Symbol& a, const Symbol& b) {
         if (a.addr != b.addr) return a.addr < b.addr;
         if (a.rank != b.rank) return a.rank > b.rank;
         return a.name < b.name;
-    });
+    };
+    auto by_addr = [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; };
+    if (std::is_sorted(syms_.begin(), syms_.end(), by_addr)) {
+        // kallsyms and System.map list symbols by address already: only the
+        // aliases at each address need ordering.
+        for (auto i = syms_.begin(); i != syms_.end();) {
+            auto j = std::find_if(i + 1, syms_.end(), [&](const Symbol& s) { return s.addr != i->addr; });
+            if (j - i > 1) std::sort(i, j, best_first);
+            i = j;
+        }
+    } else {
+        std::sort(syms_.begin(), syms_.end(), best_first);
+    }
     for (std::size_t i = 0; i < syms_.size();) {
         std::size_t j = i;
         while (j < syms_.size() && syms_[j].addr == syms_[i].addr) ++j;
