@@ -19,10 +19,17 @@ struct SymbolTable::Packed {
     std::string_view strtab;
     std::uint64_t shift = 0;
     std::shared_ptr<const void> keep;
-    std::mutex mu;
-    std::unordered_map<std::size_t, Symbol> made;  // the records asked for; nodes keep their addresses
+    // The records asked for, as Symbols: one slot per record, filled once
+    // (lock-free, so threads resolving in parallel do not queue here).
+    std::once_flag slots_once;
+    std::unique_ptr<std::atomic<const Symbol*>[]> slots;
     std::once_flag all_once;
     std::vector<Symbol> all;
+
+    ~Packed() {
+        if (slots)
+            for (std::size_t i = 0; i < records.size(); ++i) delete slots[i].load(std::memory_order_relaxed);
+    }
 
     Symbol unpack(std::size_t i) const {
         const PackedSymbol& r = records[i];
@@ -114,10 +121,14 @@ std::uint64_t SymbolTable::addr_at(std::size_t i) const {
 // into a Symbol once, when first asked for.
 const Symbol& SymbolTable::at(std::size_t i) const {
     if (!packed_) return syms_[i];
-    std::lock_guard lock(packed_->mu);
-    auto [it, fresh] = packed_->made.try_emplace(i);
-    if (fresh) it->second = packed_->unpack(i);
-    return it->second;
+    Packed& p = *packed_;
+    std::call_once(p.slots_once, [&] { p.slots = std::make_unique<std::atomic<const Symbol*>[]>(p.records.size()); });
+    std::atomic<const Symbol*>& slot = p.slots[i];
+    if (const Symbol* s = slot.load(std::memory_order_acquire)) return *s;
+    auto fresh = std::make_unique<const Symbol>(p.unpack(i));
+    const Symbol* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
+    return *expected;  // another thread filled it first
 }
 
 const std::vector<Symbol>& SymbolTable::all() const {
