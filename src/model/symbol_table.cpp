@@ -20,15 +20,36 @@ struct SymbolTable::Packed {
     std::uint64_t shift = 0;
     std::shared_ptr<const void> keep;
     // The records asked for, as Symbols: one slot per record, filled once
-    // (lock-free, so threads resolving in parallel do not queue here).
-    std::once_flag slots_once;
-    std::unique_ptr<std::atomic<const Symbol*>[]> slots;
+    // (lock-free, so threads resolving in parallel do not queue here), in
+    // chunks allocated when first touched (an oops touches a few dozen of
+    // 100,000 records).
+    static constexpr std::size_t kChunk = 512;
+    struct Chunk {
+        std::atomic<const Symbol*> slot[kChunk] = {};
+    };
+    std::once_flag chunks_once;
+    std::unique_ptr<std::atomic<Chunk*>[]> chunks;
     std::once_flag all_once;
     std::vector<Symbol> all;
 
+    std::atomic<const Symbol*>& slot(std::size_t i) {
+        std::call_once(chunks_once, [&] { chunks = std::make_unique<std::atomic<Chunk*>[]>(records.size() / kChunk + 1); });
+        std::atomic<Chunk*>& c = chunks[i / kChunk];
+        Chunk* chunk = c.load(std::memory_order_acquire);
+        if (!chunk) {
+            auto fresh = std::make_unique<Chunk>();
+            if (c.compare_exchange_strong(chunk, fresh.get(), std::memory_order_acq_rel)) chunk = fresh.release();
+        }
+        return chunk->slot[i % kChunk];
+    }
+
     ~Packed() {
-        if (slots)
-            for (std::size_t i = 0; i < records.size(); ++i) delete slots[i].load(std::memory_order_relaxed);
+        if (!chunks) return;
+        for (std::size_t c = 0; c <= records.size() / kChunk; ++c)
+            if (Chunk* chunk = chunks[c].load(std::memory_order_relaxed)) {
+                for (auto& s : chunk->slot) delete s.load(std::memory_order_relaxed);
+                delete chunk;
+            }
     }
 
     Symbol unpack(std::size_t i) const {
@@ -121,11 +142,9 @@ std::uint64_t SymbolTable::addr_at(std::size_t i) const {
 // into a Symbol once, when first asked for.
 const Symbol& SymbolTable::at(std::size_t i) const {
     if (!packed_) return syms_[i];
-    Packed& p = *packed_;
-    std::call_once(p.slots_once, [&] { p.slots = std::make_unique<std::atomic<const Symbol*>[]>(p.records.size()); });
-    std::atomic<const Symbol*>& slot = p.slots[i];
+    std::atomic<const Symbol*>& slot = packed_->slot(i);
     if (const Symbol* s = slot.load(std::memory_order_acquire)) return *s;
-    auto fresh = std::make_unique<const Symbol>(p.unpack(i));
+    auto fresh = std::make_unique<const Symbol>(packed_->unpack(i));
     const Symbol* expected = nullptr;
     if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
     return *expected;  // another thread filled it first
