@@ -3,7 +3,6 @@
 // into it: a kallsyms capture has 100,000 lines and is read on every run.
 #include <algorithm>
 #include <bit>
-#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <sstream>

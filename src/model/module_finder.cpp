@@ -55,7 +55,9 @@ void scan_module_dir(const std::string& dir, ModuleFiles& out) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw Error(dir, "not a directory", "--modules takes a directory of .ko files");
     std::vector<std::string> found;
-    find_module_files(dir, found);
+    std::string root = dir;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();  // paths as "dir/sub/x.ko", not "dir//sub"
+    find_module_files(root, found);
     std::sort(found.begin(), found.end());  // directory order is not stable
     for (auto& p : found) out[module_name_of_file(p.substr(p.rfind('/') + 1))].push_back(p);
 }
