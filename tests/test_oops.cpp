@@ -279,6 +279,11 @@ TEST_CASE("another task's dump_stack() inside a lockdep splat marks it corrupted
     CHECK(splat[0].corrupted);
     CHECK(splat[0].corrupted_reason == "another task's dump_stack() (line 6) inside the lockdep splat, before its stack backtrace");
     CHECK(splat[0].pid == 14420);  // the header after "stack backtrace:", not PID 14413's before it
+    Snapshot empty;
+    Resolver resolver(empty);
+    // The old-style bracketed headline loses its brackets in the title; the
+    // site is lockdep's "at:" line.
+    CHECK(explain(splat[0], resolver).title == "BUG: bad unlock balance detected! in ipmr_mfc_seq_stop");
     // A lockdep report without the "-----" rule prints its own header first.
     auto key = parse_syzkaller_log("118");
     REQUIRE(key.size() == 1);

@@ -392,6 +392,8 @@ std::string report_title(const OopsReport& r, const std::string& fn) {
         if (h.rfind("BUG: ", 0) == 0 && (r.kind == "kasan" || r.kind == "kcsan" || r.kind == "kmsan" || r.kind == "kfence"))
             h = h.substr(5);
         if (h.rfind("WARNING: ", 0) == 0 && r.kind == "lockdep") h = h.substr(9);
+        // Old lockdep brackets its headline: "[ BUG: bad unlock balance detected! ]".
+        if (h.rfind("[ ", 0) == 0 && h.size() > 4 && h.compare(h.size() - 2, 2, " ]") == 0) h = h.substr(2, h.size() - 4);
         for (const char* cut : {" in ", " at ", ",", " ("})
             if (auto p = h.find(cut); p != std::string::npos) h = h.substr(0, p);
         base = h;
