@@ -229,9 +229,11 @@ TEST_CASE("systemtap print_backtrace and bare address lists") {
     CHECK(bare[0].frames.size() == 2);
 }
 
+namespace {
 std::vector<OopsReport> parse_syzkaller_log(const std::string& number) {
     return parse_text(slurp(kt::testdata("syzkaller/" + number + ".log")));
 }
+}  // namespace
 
 TEST_CASE("a report's task is its first CPU header, not a CPU its panic stops") {
     auto warn = parse_syzkaller_log("589");  // WARNING by PID 19; "CPU0: stopping" shows PID 4477 last
@@ -369,6 +371,8 @@ TEST_CASE("a report cut off half-way is still parsed and marked incomplete") {
     CHECK(reports[0].frames.size() == 5);
 }
 
+namespace {
+
 // The rows of a disagreement note (testdata/corpus-*-disagreements.md):
 // "file<TAB>column 3" for each table row whose first column is a number.
 std::set<std::string> note_rows(const std::string& note) {
@@ -389,6 +393,8 @@ void check_note(const std::string& note, const std::set<std::string>& now) {
     for (const auto& r : now) CHECK_MESSAGE(listed.count(r), "not in " << note << ": " << r);
     for (const auto& r : listed) CHECK_MESSAGE(now.count(r), "listed in " << note << " but no longer differs: " << r);
 }
+
+}  // namespace
 
 TEST_CASE("syzkaller corpus: no crash, no false reports, guilty function agreement") {
     const fs::path dir = fs::path(KADDR_TESTDATA) / "../../shared/corpora/syzkaller-linux/report";
