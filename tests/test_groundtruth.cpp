@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <regex>
 #include <tuple>
 
 #include "kaddr/resolver.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct Tally {
     int checked = 0, skipped = 0;
+    int spans = 0;  // frames whose printed /size was compared with the symbol's span
 };
 
 // x86_64: oops-frames.tsv (gdb + binutils) and symbols.tsv (gdb).
@@ -44,6 +46,13 @@ Tally check_x86(const std::string& cap, const std::string& debug_root) {
             chain[0].line = gline;
         }
         kt::check_chain(r, chain, cap + " " + row["frame_text"]);
+        // The size the kernel printed after the slash is the symbol's span.
+        std::smatch m;
+        static const std::regex printed(R"(([A-Za-z0-9_.]+)\+0x[0-9a-f]+/0x([0-9a-f]+))");
+        if (std::regex_search(row["frame_text"], m, printed) && m[1] == r.symbol) {
+            CHECK_MESSAGE(r.span == *parse_hex(m[2].str()), row["frame_text"]);
+            ++t.spans;
+        }
         ++t.checked;
     }
     for (auto& row : kt::read_tsv(gt + "symbols.tsv")) {
@@ -101,6 +110,7 @@ TEST_CASE("x86_64 module frames and symbols match gdb and addr2line (shipped kto
         Tally t = check_x86(cap, "");
         MESSAGE(std::string(cap) << ": " << t.checked << " rows checked, " << t.skipped << " need the debug package");
         CHECK(t.checked >= 20);
+        CHECK(t.spans >= 5);
     }
 }
 
@@ -121,8 +131,9 @@ TEST_CASE("x86_64 every ground-truth row, core kernel included" * doctest::test_
     REQUIRE_MESSAGE(!root.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
     for (const char* cap : {"capture-1", "capture-2"}) {
         Tally t = check_x86(cap, root);
-        MESSAGE(std::string(cap) << ": " << t.checked << " rows checked");
+        MESSAGE(std::string(cap) << ": " << t.checked << " rows checked, " << t.spans << " printed sizes compared");
         CHECK(t.skipped == 0);
+        CHECK(t.spans >= 20);
     }
 }
 

@@ -33,6 +33,7 @@ struct Resolution {
     std::string symbol;
     std::uint64_t offset = 0, size = 0;
     std::string size_kind;                  // "exact" (st_size) or "inferred" (distance to next symbol)
+    std::uint64_t span = 0;                 // distance to the next symbol: the size the kernel prints after the slash
     std::vector<std::string> aliases;
     std::vector<SourceLocation> locations;  // innermost first
     std::vector<std::string> found_by;

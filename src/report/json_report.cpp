@@ -27,6 +27,7 @@ json to_json(const Resolution& r) {
     j["offset"] = r.offset;
     j["size"] = r.size;
     j["size_kind"] = r.size_kind.empty() ? json(nullptr) : json(r.size_kind);
+    j["span"] = r.symbol.empty() ? json(nullptr) : json(r.span);
     j["aliases"] = r.aliases;
     json locs = json::array();
     for (const auto& l : r.locations) locs.push_back(to_json(l));

@@ -30,6 +30,8 @@ void print_text(std::ostream& out, const Resolution& r) {
         out << "  " << r.symbol << "+" << hex(r.offset) << "/" << hex(r.size);
         if (r.module) out << " [" << *r.module << "]";
         if (!r.section.empty()) out << " in " << r.section;
+        // The kernel prints the distance to the next symbol, not st_size.
+        if (r.span && r.span != r.size) out << " (the kernel prints /" << hex(r.span) << ")";
         if (!r.aliases.empty()) {
             out << " (also";
             for (const auto& a : r.aliases) out << " " << a;

@@ -26,6 +26,7 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     r.offset = addr - s->addr;
     r.size = s->size;
     r.size_kind = s->size_known ? "exact" : "inferred";
+    r.span = s->span;
     for (const Symbol* a : table.aliases(*s)) r.aliases.emplace_back(a->name);
     if (s->size > 0 && r.offset >= s->size) {
         r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + std::string(s->name));
@@ -162,6 +163,7 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
         r.symbol = h.sym->name;  // keep the name the user gave among aliases
         r.offset = ref.offset;
         r.size = h.sym->size;
+        r.span = h.sym->span;
         return r;
     };
     Resolution r = one(hits.front());
