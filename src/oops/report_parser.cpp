@@ -1,280 +1,21 @@
-// Splits console text into reports and reads each report's fields. A report
-// starts at a headline (BUG:, WARNING:, Oops, ...; a preceding "cut here"
-// line belongs to it) and ends at its end marker, at the next headline, or
-// when the log has gone on for a while with nothing report-like.
+// Splits console text into reports. A report starts at a headline (BUG:,
+// WARNING:, Oops, ...; a preceding "cut here" line belongs to it) and ends
+// at its end marker, at the next headline, or when the log has gone on for
+// a while with nothing report-like. How single lines are read is in
+// report_lines, the fields in report_fields, damage in report_damage.
 #include <algorithm>
-#include <cctype>
 #include <sstream>
 
 #include "kaddr/inputs.h"
 #include "kaddr/oops.h"
 #include "kaddr/oops_blame.h"
+#include "report_damage.h"
+#include "report_fields.h"
+#include "report_lines.h"
 
 namespace kaddr {
 
 namespace {
-
-bool has(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
-
-// The kind of report a headline starts; "" when the line is no headline.
-// `strong` headlines start a new report even while one is open.
-std::string headline_kind(std::string_view t, bool& strong) {
-    strong = true;
-    // Old lockdep splats bracket their headline: "[ BUG: bad unlock balance detected! ]".
-    if (t.starts_with("[ BUG: ") || t.starts_with("[ INFO: ")) return "lockdep";
-    if (t.starts_with("BUG: memory leak")) return "memory-leak";
-    if (t.starts_with("segment-related general protection fault")) return "gpf";
-    if (t.starts_with("divide_error: ")) return "oops";
-    if (t.starts_with("INFO: trying to register non-static key")) return "lockdep";
-    if (t.starts_with("INFO: Allocated in ") || t.starts_with("INFO: Freed in ")) return "slab-debug";
-    if (t.starts_with("BUG: kernel NULL pointer dereference") || t.starts_with("BUG: unable to handle kernel NULL pointer") ||
-        t.starts_with("Unable to handle kernel NULL pointer dereference"))
-        return "null-deref";
-    if (t.starts_with("BUG: unable to handle") || t.starts_with("Unable to handle kernel paging request") ||
-        t.starts_with("Unable to handle kernel access") || t.starts_with("Unable to handle kernel execute") ||
-        t.starts_with("Unhandled fault"))
-        return "page-fault";
-    if (t.starts_with("general protection fault")) return "gpf";
-    if (t.starts_with("kernel BUG at ")) return "bug";
-    if (t.starts_with("BUG: KASAN: ")) return "kasan";
-    if (t.starts_with("BUG: KCSAN: ")) return "kcsan";
-    if (t.starts_with("BUG: KFENCE: ")) return "kfence";
-    if (t.starts_with("BUG: KMSAN: ") || t.starts_with("KMSAN: ")) return "kmsan";
-    if (t.starts_with("UBSAN: ")) return "ubsan";
-    if (t.starts_with("BUG: soft lockup") || has(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
-    if (has(t, "Watchdog detected hard LOCKUP")) return "hard-lockup";
-    if (t.starts_with("INFO: task ") && has(t, "blocked for more than")) return "hung-task";
-    if ((t.starts_with("INFO: rcu") || t.starts_with("rcu: INFO: rcu")) && has(t, "stall")) return "rcu-stall";
-    if (t.starts_with("WARNING: CPU: ") || t.starts_with("WARNING: at ")) return "warning";
-    // 6.x: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: comm/pid"
-    if (t.starts_with("WARNING: ") && has(t, " at ") && has(t, ", CPU#")) return "warning";
-    if (t.starts_with("WARNING: ")) return "lockdep";
-    if (t.starts_with("BUG: ")) return "bug";
-    if (t.starts_with("unreferenced object ")) return "memory-leak";
-    if (t.starts_with("PANIC: double fault")) return "double-fault";
-    if (t.starts_with("divide error: ") || t.starts_with("invalid opcode: ") || t.starts_with("stack segment: ") ||
-        t.starts_with("Internal error: "))
-        return "oops";
-    strong = false;
-    if (t.starts_with("Oops: ") || t.starts_with("Oops - ")) return "oops";
-    if (t.starts_with("Kernel panic - not syncing")) return "panic";
-    if (t.starts_with("sysrq: Show backtrace") || t.starts_with("sysrq: Show Blocked") || t.starts_with("sysrq: Show State") ||
-        t.starts_with("SysRq : Show"))
-        return "sysrq";
-    if (t.starts_with("NMI backtrace for cpu")) return "backtrace";
-    return "";
-}
-
-bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }
-
-// Sanitizer reports are framed by "=====" rules; the one after the
-// headline closes the report.
-bool closes_sanitizer_report(const std::string& kind, std::string_view t) {
-    if (!t.starts_with("=====")) return false;
-    for (const char* k : {"kasan", "kmsan", "kcsan", "kfence", "ubsan"})
-        if (kind == k) return true;
-    return false;
-}
-
-const char* stack_marker(std::string_view t, bool& is_marker) {
-    static const std::pair<const char*, const char*> kMarkers[] = {
-        {"<TASK>", "task"}, {"</TASK>", ""},     {"<IRQ>", "irq"},       {"</IRQ>", "task"}, {"<EOI>", "task"},
-        {"<NMI>", "nmi"},   {"</NMI>", "task"},  {"<SOFTIRQ>", "softirq"}, {"</SOFTIRQ>", "task"},
-        {"<#DF>", "#DF"},   {"</#DF>", "task"},
-    };
-    for (const auto& [m, name] : kMarkers)
-        if (t == m) {
-            is_marker = true;
-            return name;
-        }
-    is_marker = false;
-    return nullptr;
-}
-
-// Lines a report is made of besides frames: fields, registers, dumps.
-bool report_like(std::string_view t) {
-    static const char* kPrefixes[] = {"CPU:", "Hardware name:", "Modules linked in:", "Call Trace:", "Call trace:",
-                                      "Code:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:",
-                                      "DR0:", "DR3:", "PKRU:", "sp :", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5",
-                                      "x4", "x3", "pstate:", "Kernel Offset:", "Exception stack", "Backtrace:",
-                                      "#PF:", "PGD ", "Mem abort info:", "Data abort info:", "ESR =", "EC =",
-                                      "SET =", "EA =", "FSC =", "ISV =", "CM =", "Dumping ftrace", "task:", "Stack:",
-                                      "Read of size", "Write of size", "The buggy address", "Allocated by", "Freed by",
-                                      "Memory state", "Not tainted", "Tainted:", "irq event stamp", "hardirqs",
-                                      "softirqs", "other info", "stack backtrace:", "the existing dependency",
-                                      "Possible unsafe", "*** DEADLOCK", "#0:", "#1:", "#2:", "#3:", "-> #",
-                                      "CPU0", "----", "lock(", "rcu:", "NMI backtrace", "Sending NMI", "INFO: lockdep",
-                                      "Showing", "showing", "psr:", "pc :", "lr :", "sp :", "ip :", "fp :", "r10",
-                                      "r9 ", "r7 ", "r6 ", "r3 ", "Flags:", "Control:", "Process ", "Register ",
-                                      "Internal error", "Oops", "PC is at", "LR is at", "echo 0 >", "watchdog:",
-                                      "Kernel panic", "Shutting down", "Rebooting", "Dumping", "kasan:", "KASAN:",
-                                      "page:", "raw:", "page dumped", "page_owner", "flags:", "Disabling lock",
-                                      "Workqueue:", "Preemption disabled", "in_atomic()", "1 lock held", "no locks held",
-                                      "INFO: ", "ODEBUG", "refcount_t", "list_", "Uninit was", "Local variable",
-                                      "Bytes ", "ffff", "Memory", "index ", "shift exponent", "UBSAN", "=====", "-----"};
-    for (const char* p : kPrefixes)
-        if (t.starts_with(p)) return true;
-    if (has(t, " Not tainted") || has(t, " Tainted: ")) return true;  // the release line under a lockdep headline
-    // arm64's memory around registers: "d904  93407c00 a8c17bfd ...", its
-    // "\x0aLR: 0xffffff90080ed904:" headings (an escaped newline).
-    if (t.starts_with("\\x0a")) return true;
-    if (t.size() > 14 && t.substr(4, 2) == "  " &&
-        std::all_of(t.begin(), t.begin() + 4, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) &&
-        std::all_of(t.begin() + 6, t.begin() + 14, [](char c) { return c == '*' || std::isxdigit(static_cast<unsigned char>(c)); }))
-        return true;
-    // register dumps and hex dumps: "XYZ: 0123456789abcdef"
-    std::size_t colon = t.find(": ");
-    if (colon != std::string_view::npos && colon <= 12) {
-        std::string_view v = t.substr(colon + 2, 8);
-        if (v.size() == 8 && std::all_of(v.begin(), v.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
-            return true;
-    }
-    return false;
-}
-
-// The pid of a dump_stack() header line ("CPU: 1 PID: 19 Comm: ...").
-std::optional<int> dump_pid(std::string_view t) {
-    if (!t.starts_with("CPU: ")) return std::nullopt;
-    auto p = t.find(" PID: ");
-    if (p == std::string_view::npos) return std::nullopt;
-    return std::atoi(std::string(t.substr(p + 6, 12)).c_str());
-}
-
-void read_bug_location(OopsReport& r, std::string_view loc) {
-    if (auto c = loc.rfind(':'); c != std::string_view::npos) {
-        r.bug_file = std::string(loc.substr(0, c));
-        r.bug_line = std::atoi(std::string(loc.substr(c + 1)).c_str());
-    }
-}
-
-void read_fields(OopsReport& r, const std::string& t) {
-    std::string_view v(t);
-    // The first dump_stack() header names the report's task; later ones are
-    // other CPUs' (a panic stopping them, NMI backtraces).
-    const std::optional<int> dump = dump_pid(v);
-    const bool own_header = !r.pid || (dump == r.pid && r.comm.empty());  // the WARNING line may name the pid first
-    if (v.starts_with("CPU: ") && (dump || has(v, " Comm: ")) && own_header) {
-        std::istringstream w(t);
-        std::string tok;
-        while (w >> tok) {
-            if (tok == "CPU:" && w >> tok) r.cpu = std::atoi(tok.c_str());
-            else if (tok == "PID:" && w >> tok) r.pid = std::atoi(tok.c_str());
-            else if (tok == "Comm:" && w >> tok) r.comm = tok;
-            else if (tok == "Tainted:" || tok == "tainted") {
-                std::string rest;
-                std::getline(w, rest);
-                // Taint letters sit in fixed columns; the release follows them.
-                std::istringstream rw(rest);
-                std::string word, letters;
-                while (rw >> word) {
-                    bool all_flags = std::all_of(word.begin(), word.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }) &&
-                                     word.size() <= 20;
-                    if (tok == "Tainted:" && all_flags) {
-                        for (char c : word)
-                            if (c != 'G') letters += c;  // G only says "no proprietary module"
-                        continue;
-                    }
-                    r.release = word;
-                    break;
-                }
-                if (tok == "Tainted:") r.taint = letters;
-                break;
-            }
-        }
-    } else if (v.starts_with("Hardware name: ")) {
-        r.hardware = t.substr(15);
-    } else if (v.starts_with("Modules linked in:")) {
-        std::istringstream w(t.substr(18));
-        std::string m;
-        while (w >> m) r.modules.push_back(m);
-    } else if (v.starts_with("Code: ") && r.code.empty()) {
-        r.code = std::string(trim(v.substr(6)));
-    } else if (v.starts_with("Kernel Offset: ")) {
-        std::string_view o = v.substr(15);
-        if (auto off = parse_hex(o.substr(0, o.find(' ')))) r.kernel_offset = static_cast<std::int64_t>(*off);
-        else if (o.starts_with("disabled")) r.kernel_offset = 0;
-    } else if (v.starts_with("kernel BUG at ")) {
-        std::string_view loc = v.substr(14);
-        read_bug_location(r, loc.substr(0, loc.rfind('!')));
-    } else if (v.starts_with("CR2: ") && !r.fault_address &&
-               (r.kind == "null-deref" || r.kind == "page-fault" || r.kind == "oops")) {
-        r.fault_address = parse_hex(v.substr(5, 16));
-    } else if ((v.starts_with("Read of size") || v.starts_with("Write of size")) && !r.fault_address) {
-        if (auto a = v.find(" at addr "); a != std::string_view::npos) {
-            std::string_view h = v.substr(a + 9);
-            r.fault_address = parse_hex(h.substr(0, h.find(' ')));
-        }
-    }
-    // Fault addresses named by the headline.
-    if (r.kind != "null-deref" && r.kind != "page-fault") return;
-    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x"}) {
-        auto a = v.find(key);
-        if (a == std::string_view::npos || r.fault_address) continue;
-        std::string_view h = v.substr(a + key.size());
-        r.fault_address = parse_hex(h.substr(0, h.find_first_of(" ,")));
-    }
-}
-
-// The function a WARNING headline names is the pc of its report.
-void add_warning_pc(OopsReport& r, std::string_view text) {
-    auto f = parse_frame_text(std::string(text));
-    if (!f) return;
-    r.warn_function = f->symbol ? f->symbol->name : "";
-    f->kind = FrameKind::Pc;
-    f->line = r.lines.size() - 1;
-    r.frames.push_back(*f);
-}
-
-// WARNING: CPU: 0 PID: 1 at ktoops/ktoops.c:96 ktoops_do_warn+0x5/0x10 [ktoops]
-// WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: syz-executor/600   (6.x)
-void read_warning(OopsReport& r, std::string_view t) {
-    auto at = t.find(" at ");
-    if (at == std::string_view::npos) return;
-    if (auto cpu = t.find(", CPU#"); cpu != std::string_view::npos && !t.starts_with("WARNING: CPU:")) {
-        read_bug_location(r, t.substr(9, at - 9));
-        add_warning_pc(r, t.substr(at + 4, cpu - at - 4));
-        return;
-    }
-    if (auto pid = dump_pid(t.substr(9))) {  // WARNING: CPU: 1 PID: 19 at ...
-        r.pid = pid;
-        r.cpu = std::atoi(std::string(t.substr(14, 4)).c_str());
-    }
-    std::string_view rest = t.substr(at + 4);
-    auto sp = rest.find(' ');
-    read_bug_location(r, rest.substr(0, sp));
-    if (sp != std::string_view::npos) add_warning_pc(r, rest.substr(sp + 1));
-}
-
-// "INFO: task syz-executor.0:16519 blocked for more than 140 seconds.": the
-// report is about that task, not the CPUs whose backtraces follow.
-void read_hung_task(OopsReport& r, std::string_view t) {
-    const std::string_view task = t.substr(11, t.find(" blocked for") - 11);
-    const auto colon = task.rfind(':');
-    if (colon == std::string_view::npos) return;
-    r.comm = std::string(task.substr(0, colon));
-    r.pid = std::atoi(std::string(task.substr(colon + 1)).c_str());
-}
-
-// Lines after which the stacks of other CPUs follow on purpose: all-CPU
-// backtraces, and the CPUs a panic stops.
-bool prints_other_cpus(std::string_view t) {
-    return t.starts_with("Sending NMI from CPU") || t.starts_with("NMI backtrace for cpu") || t.ends_with(": stopping") ||
-           t.starts_with("Kernel panic - not syncing: Fatal exception");
-}
-
-// Kinds that always print a stack after their registers.
-bool prints_stack(const std::string& kind) {
-    for (const char* k : {"oops", "bug", "gpf", "page-fault", "null-deref", "warning", "double-fault"})
-        if (kind == k) return true;
-    return false;
-}
-
-// Kinds that show several tasks by design.
-bool multi_task(const std::string& kind) {
-    for (const char* k : {"sysrq", "backtrace", "hung-task", "rcu-stall", "soft-lockup", "hard-lockup", "panic"})
-        if (kind == k) return true;
-    return false;
-}
 
 // Reads the log line by line. Several reports may be open at once when the
 // console carries printk caller ids ([T123] a task, [C1] a CPU context):
@@ -515,7 +256,7 @@ private:
         if (auto a = parse_address_text(tv); a && tv.size() >= 8) {
             f = OopsFrame{};
             f->address = a;
-        } else if (tv.starts_with("0x") && has(tv, " : ")) {
+        } else if (tv.starts_with("0x") && line_has(tv, " : ")) {
             f = parse_frame_text(std::string(tv));
         }
         if (!f) {
@@ -551,105 +292,6 @@ private:
     OopsReport pending_;
 };
 
-// Lines after which a report prints a stack.
-bool announces_stack(std::string_view t) {
-    return t.starts_with("Call Trace:") || t.starts_with("Call trace:") || t.starts_with("Allocated by task") ||
-           t.starts_with("Freed by task");
-}
-
-// Reports whose kernel prints no stack by design.
-bool stackless(const OopsReport& r) {
-    static const char* kStackless[] = {"BUG: KCSAN:", "Bad rss-counter", "workqueue lockup", "workqueue leaked",
-                                       "still in use", "lock held when returning", "stack-protector", "non-zero nr_",
-                                       "stack guard page", "Kernel panic - not syncing: Attempted to kill init",
-                                       "Kernel panic - not syncing: Out of memory"};
-    for (const char* k : kStackless)
-        if (r.headline.find(k) != std::string::npos) return true;
-    return false;
-}
-
-// A panic on its own that says it ends another report (an oops, a WARNING
-// with panic_on_warn, a hung task): that report is missing from the log.
-// (When it is there, the panic joined it.)
-bool ends_missing_report(const OopsReport& r) {
-    for (const char* m : {"Fatal exception", "panic_on_warn set", "hung_task: blocked tasks", "softlockup: hung tasks"})
-        if (has(r.headline, m)) return true;
-    return false;
-}
-
-// Damaged reports, recognisable from their structure: why, or "" when the
-// report is whole.
-std::string damage(const OopsReport& r) {
-    if (stackless(r)) return "";
-    if (r.kind == "panic" && ends_missing_report(r)) return "the report this panic ends is not in the log";
-    if (r.frames.empty()) {
-        // A panic may print no stack; when it announced one, it was lost.
-        for (const auto& l : r.lines)
-            if (announces_stack(trim(l.text))) return "the stack announced on line " + std::to_string(l.number) + " was not printed";
-        return r.kind == "panic" ? "" : "no frames, though " + r.kind + " reports always print a stack";
-    }
-    // Old SLUB debug lines are fragments of a KASAN report printed in pieces.
-    if (r.kind == "slab-debug") return "a fragment of a KASAN report printed in pieces";
-    // A headline cut after its first words lost what the report is about.
-    const std::string_view head = trim(r.headline);
-    if (head == "BUG:" || head == "WARNING:" || head == "INFO:" || head == "BUG: unable to handle kernel" ||
-        head == "Unable to handle kernel")
-        return "the headline was cut after its first words";
-    // A WARNING or fault whose trace shows only its pc and the reporting
-    // machinery (dump_stack, panic, __warn, ...) lost its callers.
-    if (r.kind == "warning" || r.kind == "page-fault" || r.kind == "null-deref" || r.kind == "gpf" ||
-        r.kind == "oops") {
-        bool callers = false;
-        for (const auto& f : r.frames)
-            callers = callers || (f.reliable && !f.user && f.kind == FrameKind::Return && f.symbol &&
-                                  !is_reporting_machinery(f.symbol->name));
-        if (!callers) return "only the pc and reporting machinery were printed: the callers are missing";
-    }
-    // Another line's timestamp inside the headline: two lines were merged.
-    const std::string& h = r.headline;
-    for (std::size_t b = h.find('['); b != std::string::npos; b = h.find('[', b + 1)) {
-        std::size_t k = b + 1;
-        while (k < h.size() && h[k] == ' ') ++k;
-        std::size_t d = k;
-        while (k < h.size() && std::isdigit(static_cast<unsigned char>(h[k]))) ++k;
-        if (k > d && k < h.size() && h[k] == '.') return "another line's timestamp inside the headline: two lines were merged";
-    }
-    bool any_keyword = false;
-    for (std::size_t i = 0; i < r.lines.size(); ++i) {
-        std::string_view t = trim(r.lines[i].text);
-        any_keyword = any_keyword || has(t, "Call Trace") || has(t, "Call trace") || has(t, "backtrace") ||
-                      has(t, "Backtrace") || t.starts_with("Allocated") || t.starts_with("Freed");
-        if (!announces_stack(t) && t != "backtrace:") continue;
-        std::size_t next = i + 1;  // the next stack heading, if any
-        while (next < r.lines.size() && !announces_stack(trim(r.lines[next].text))) ++next;
-        // The kernel says why no frames follow: it has no stack to print, or
-        // the same stack was printed for another task.
-        bool frame = i + 1 < r.lines.size() && (has(r.lines[i + 1].text, "(stack is not available)") ||
-                                                has(r.lines[i + 1].text, "<Same stack as pid "));
-        for (const auto& f : r.frames) frame = frame || (f.reliable && f.line > i && f.line < next);
-        if (!frame) return "the stack announced on line " + std::to_string(r.lines[i].number) + " was not printed (or only as '?' frames)";
-    }
-    // Frames without any stack heading: the heading line was lost. (KFENCE,
-    // KMSAN, KCSAN and systemtap print their stacks without one.)
-    for (const char* k : {"kfence", "kmsan", "kcsan", "backtrace", "warning", "panic", "sysrq"})
-        if (r.kind == k) return "";
-    // 32-bit ARM's unwinder prints "callee from caller+off/size" lines under no heading.
-    for (const auto& f : r.frames)
-        if (has(r.lines[f.line].text, " from ")) return "";
-    return any_keyword ? "" : "frames without a stack heading: the heading line was lost";
-}
-
-// Fault injection prints a stack with each failure it forces; when one
-// comes before the frame blamed, another task's stack was taken for this
-// report's.
-bool injected_failure_before(const OopsReport& r, std::size_t guilty) {
-    for (std::size_t i = 0; i < guilty && i < r.frames.size(); ++i) {
-        const OopsFrame& f = r.frames[i];
-        if (f.reliable && f.symbol && f.symbol->name.starts_with("should_fail")) return true;
-    }
-    return false;
-}
-
 // The panic a report ends in (panic_on_warn, "Fatal exception") is printed
 // by the same task; when other output came in between, the segmenter saw
 // two reports. The panic's lines and frames continue the report.
@@ -684,7 +326,7 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
     // mount options, even user space), not a lockdep/debug splat. A splat
     // prints the kernel release under its headline.
     std::erase_if(seg.reports, [](const OopsReport& r) {
-        const bool release_line = r.lines.size() > 1 && (has(r.lines[1].text, " Not tainted") || has(r.lines[1].text, " Tainted: "));
+        const bool release_line = r.lines.size() > 1 && (line_has(r.lines[1].text, " Not tainted") || line_has(r.lines[1].text, " Tainted: "));
         return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0 && !release_line;
     });
     join_panics(seg.reports);

@@ -1,0 +1,38 @@
+// How the report parser reads one console line: whether it starts a report
+// (and of which kind), ends one, opens a stack section, or belongs to a
+// report at all. Shared by the segmenter, the field readers and the damage
+// rules.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kaddr {
+
+inline bool line_has(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+
+// The kind of report a headline starts; "" when the line is no headline.
+// `strong` headlines start a new report even while one is open.
+std::string headline_kind(std::string_view t, bool& strong);
+bool is_end_marker(std::string_view t);
+// Sanitizer reports are framed by "=====" rules; the one after the
+// headline closes the report.
+bool closes_sanitizer_report(const std::string& kind, std::string_view t);
+// "<IRQ>", "</TASK>", ...: the stack section that follows ("" after
+// "</TASK>"), with is_marker false for any other line.
+const char* stack_marker(std::string_view t, bool& is_marker);
+// Lines a report is made of besides frames: fields, registers, dumps.
+bool report_like(std::string_view t);
+// The pid of a dump_stack() header line ("CPU: 1 PID: 19 Comm: ...").
+std::optional<int> dump_pid(std::string_view t);
+// Lines after which the stacks of other CPUs follow on purpose: all-CPU
+// backtraces, and the CPUs a panic stops.
+bool prints_other_cpus(std::string_view t);
+// Lines after which a report prints a stack.
+bool announces_stack(std::string_view t);
+// Kinds that always print a stack after their registers.
+bool prints_stack(const std::string& kind);
+// Kinds that show several tasks by design.
+bool multi_task(const std::string& kind);
+
+}  // namespace kaddr
