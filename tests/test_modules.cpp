@@ -11,6 +11,7 @@
 
 #include "kaddr/oops_explain.h"
 #include "kaddr/resolver.h"
+#include "model/module_finder.h"
 #include "support.h"
 
 using namespace kaddr;
@@ -135,4 +136,22 @@ TEST_CASE("a fault address in a module's .rodata comes out as symbol+off [mod] .
     CHECK(e.fault->section == ".rodata");
     CHECK(e.fault->symbol == data->name);
     CHECK(e.fault->offset == 4);
+}
+
+TEST_CASE("module directory scan: nested, trailing slash, symlinks followed for files only") {
+    const std::string dir = temp_dir("scan");
+    fs::create_directories(dir + "/kernel/drivers/misc");
+    fs::create_directories(dir + "/other");
+    std::ofstream(dir + "/kernel/drivers/misc/dm-mod.ko") << "x";
+    std::ofstream(dir + "/kernel/drivers/misc/notes.txt") << "x";
+    std::ofstream(dir + "/other/ext4.ko.xz") << "x";
+    fs::create_symlink(dir + "/other/ext4.ko.xz", dir + "/kernel/linked.ko.zst");  // a file symlink: listed
+    fs::create_directory_symlink(dir, dir + "/kernel/loop");                        // a directory symlink: not followed
+    ModuleFiles found;
+    scan_module_dir(dir + "/", found);
+    REQUIRE(found.size() == 3);
+    CHECK(found["dm_mod"] == std::vector<std::string>{dir + "/kernel/drivers/misc/dm-mod.ko"});
+    CHECK(found["ext4"] == std::vector<std::string>{dir + "/other/ext4.ko.xz"});
+    CHECK(found["linked"] == std::vector<std::string>{dir + "/kernel/linked.ko.zst"});
+    fs::remove_all(dir);
 }
