@@ -100,6 +100,8 @@ private:
     std::uint64_t addr_at(std::size_t i) const;
     const Symbol& at(std::size_t i) const;
     std::size_t nearest_index(std::uint64_t addr) const;
+    template <class Before>
+    std::size_t first_index(Before before) const;
 
     std::vector<Symbol> syms_;
     std::deque<std::string> arena_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ranges>
 
 namespace kaddr {
 
@@ -159,15 +160,19 @@ const std::vector<Symbol>& SymbolTable::all() const {
     return packed_->all;
 }
 
+// The first position whose address fails `before` (addresses are sorted,
+// so `before` holds on a prefix).
+template <class Before>
+std::size_t SymbolTable::first_index(Before before) const {
+    const auto positions = std::views::iota(std::size_t{0}, size());
+    const auto it = std::ranges::partition_point(positions, [&](std::size_t i) { return before(addr_at(i)); });
+    return static_cast<std::size_t>(it - positions.begin());
+}
+
 // The first position of the symbols at the highest address <= addr, or
 // size() when there is none.
 std::size_t SymbolTable::nearest_index(std::uint64_t addr) const {
-    std::size_t lo = 0, hi = size();
-    while (lo < hi) {
-        const std::size_t mid = lo + (hi - lo) / 2;
-        if (addr < addr_at(mid)) hi = mid;
-        else lo = mid + 1;
-    }
+    const std::size_t lo = first_index([&](std::uint64_t a) { return a <= addr; });
     if (lo == 0) return size();
     std::size_t idx = lo - 1;
     while (idx > 0 && addr_at(idx - 1) == addr_at(idx)) --idx;
@@ -205,13 +210,7 @@ const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
 
 std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
     std::vector<const Symbol*> out;
-    std::size_t lo = 0, hi = size();
-    while (lo < hi) {
-        const std::size_t mid = lo + (hi - lo) / 2;
-        if (addr_at(mid) < s.addr) lo = mid + 1;
-        else hi = mid;
-    }
-    for (std::size_t k = lo; k < size() && addr_at(k) == s.addr; ++k)
+    for (std::size_t k = first_index([&](std::uint64_t a) { return a < s.addr; }); k < size() && addr_at(k) == s.addr; ++k)
         if (const Symbol& a = at(k); &a != &s && a.name != s.name) out.push_back(&a);
     return out;
 }
