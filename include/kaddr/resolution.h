@@ -30,6 +30,7 @@ struct Resolution {
     std::string region_assumption;
     std::optional<std::string> module;      // nullopt: core kernel (or unknown owner)
     std::string section;
+    std::optional<std::uint64_t> section_offset;  // address - the section's start (gdb's `.text+0x4f`)
     std::string symbol;
     std::uint64_t offset = 0, size = 0;
     std::string size_kind;                  // "exact" (st_size) or "inferred" (distance to next symbol)

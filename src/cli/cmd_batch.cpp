@@ -7,6 +7,8 @@
 
 #include "common.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report_facts.h"
+#include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
 #include "ordered_parallel.h"
 
@@ -42,9 +44,14 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
     return out;
 }
 
-void process(const std::string& path, const Resolver& resolver, FileResult& res) {
+void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
     try {
         for (auto& r : parse_report_file(path)) {
+            // The report's own facts (release, KASLR, modules): its own snapshot.
+            bool fresh = false;
+            const auto snap = pool.get(with_report_facts(in, r, path), &fresh);
+            if (fresh) print_notes(*snap);
+            const Resolver resolver(*snap);
             ExplainedReport e = explain(std::move(r), resolver);
             auto j = oops_to_json(e);
             j["source_file"] = path;
@@ -75,9 +82,8 @@ int cmd_batch(int argc, char** argv) {
     if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
-    const Resolver resolver(*snap);
+    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
+    print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
     const auto files = expand_paths(paths);
     const bool progress = isatty(STDERR_FILENO);
     FileResult total;
@@ -86,7 +92,7 @@ int cmd_batch(int argc, char** argv) {
         files.size(), jobs,
         [&](std::size_t i) {
             FileResult r;
-            process(files[i], resolver, r);
+            process(files[i], in, pool, r);
             return r;
         },
         [&](std::size_t i, FileResult r) {
@@ -103,7 +109,6 @@ int cmd_batch(int argc, char** argv) {
     std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
               << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
               << " unreadable files\n";
-    release_at_exit(std::move(snap));
     return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
 }
 

@@ -2,6 +2,8 @@
 
 #include "common.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report_facts.h"
+#include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
 
 namespace kaddr::cli {
@@ -27,26 +29,19 @@ int cmd_oops(int argc, char** argv) {
 
     std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
     for (const auto& f : files) all.emplace_back(f, read_reports(f));
-    // What the reports themselves say about KASLR, for a vmlinux without kallsyms.
-    for (const auto& [f, reports] : all)
-        for (const auto& r : reports) {
-            if (r.kernel_offset && !in.kaslr_offset) {
-                in.kaslr_offset = r.kernel_offset;
-                in.kaslr_offset_source = "the report's Kernel Offset line (" + f + ":" + std::to_string(r.first_line()) + ")";
-            }
-            for (const auto& fr : r.frames)
-                if (fr.address && fr.symbol && fr.symbol->module.empty() && !fr.user)
-                    in.anchors.push_back({*fr.address, *fr.symbol, f + ":" + std::to_string(r.lines[fr.line].number)});
-        }
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
-    Resolver resolver(*snap);
+    // Each report is resolved with its own facts (release, KASLR offset,
+    // modules, frames that place them); reports that agree share a snapshot.
+    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
     bool all_resolved = true;
     std::size_t found = 0;
     for (auto& [f, reports] : all) {
         if (reports.empty()) std::cerr << "kaddr: no crash report found in " << (f == "-" ? "standard input" : f) << "\n";
         for (auto& r : reports) {
             ++found;
+            bool fresh = false;
+            auto snap = pool.get(with_report_facts(in, r, f), &fresh);
+            if (fresh) print_notes(*snap);
+            const Resolver resolver(*snap);
             ExplainedReport e = explain(std::move(r), resolver);
             all_resolved = all_resolved && e.resolved_frames == e.kernel_frames && e.kernel_frames > 0;
             if (json) {
@@ -59,7 +54,6 @@ int cmd_oops(int argc, char** argv) {
             }
         }
     }
-    release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;
 }
 

@@ -1,6 +1,8 @@
 #include "kaddr/snapshot.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 namespace kaddr {
 
@@ -18,8 +20,7 @@ const Module* Snapshot::module_at(std::uint64_t addr) const {
     for (bool init : {false, true})
         for (const auto& m : modules)
             for (const auto& s : m->sections)
-                if (s.init == init && s.placement != Placement::Undetermined && addr >= s.addr &&
-                    addr < s.addr + s.size)
+                if (s.init == init && is_runtime(s.placement) && addr >= s.addr && addr < s.addr + s.size)
                     return m.get();
     for (const auto& m : modules)
         if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size) return m.get();
@@ -39,7 +40,22 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
 
 DwarfSource* Snapshot::core_dwarf() const {
     if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
-    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage); });
+    // Look-ups in vmlinux take link-time addresses, so its DWARF session
+    // (and the per-CU indexes it builds) serves every snapshot of the same
+    // file whatever KASLR offset a report brings.
+    std::call_once(core.dwarf_once, [&] {
+        static std::mutex mu;
+        static std::map<std::string, std::weak_ptr<DwarfSource>> shared;
+        const ElfFile& f = *core.vmlinux;
+        const std::string key = f.path() + '\n' + f.build_id() + '\n' + std::to_string(f.file_size()) + '\n' +
+                                std::to_string(f.mtime());
+        std::lock_guard lock(mu);
+        core.dwarf = shared[key].lock();
+        if (!core.dwarf) {
+            core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
+            shared[key] = core.dwarf;
+        }
+    });
     return core.dwarf.get();
 }
 

@@ -14,7 +14,9 @@
 #include "kaddr/error.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/snapshot.h"
+#include "kaddr/elf_facts.h"
 #include "core_image.h"
+#include "debug_tree.h"
 #include "module_finder.h"
 
 namespace kaddr {
@@ -144,7 +146,8 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     std::unordered_map<std::string_view, std::uint64_t> link;
     for (const char* n : {"_text", "_stext", "_end"}) link.emplace(n, 0);
     for (const ListedSymbol* k : sample) link.emplace(k->name, 0);
-    for (const auto& a : in.anchors) link.emplace(a.symbol.name, 0);
+    for (const auto& a : in.anchors)
+        if (a.symbol.module.empty()) link.emplace(a.symbol.name, 0);
     std::unordered_map<std::string_view, std::uint64_t> found;
     for (const auto& e : elf_syms)
         if (link.count(e.name)) found.emplace(e.name, e.value);
@@ -182,6 +185,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     }
     if (!core.kaslr_offset && have_link) {
         for (const auto& a : in.anchors) {
+            if (!a.symbol.module.empty()) continue;
             auto l = link.find(a.symbol.name);
             if (l == link.end()) continue;
             core.kaslr_offset = static_cast<std::int64_t>(a.address - (l->second + a.symbol.offset));
@@ -218,27 +222,42 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     }
 }
 
+std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<const ElfFile> f);
+
 // Picks the module file that matches the loaded module: its layout must
 // reproduce the sysfs addresses (or at least fit in the /proc/modules size);
 // among matching files one with DWARF is preferred.
 std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::vector<std::string>& candidates,
-                                         const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules) {
+                                         const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules,
+                                         const std::string& want_build_id) {
     struct Scored {
         std::shared_ptr<const ElfFile> file;
         bool matches = false;
         std::string why;
     };
     std::vector<Scored> scored;
+    std::vector<std::string> wrong_build;
     for (const auto& path : candidates) {
         Scored s;
         try {
-            s.file = ElfFile::open(path);
+            s.file = with_debuglink(snap, ElfFile::open(path));
         } catch (const Error& e) {
             snap.notes.push_back("module " + m.name + ": skipped " + e.what());
             continue;
         }
         if (s.file->type() != ET_REL) {
             snap.notes.push_back("module " + m.name + ": skipped " + path + " (not ET_REL)");
+            continue;
+        }
+        if (const Arch a = elf_arch(*s.file); snap.arch != Arch::Unknown && a != snap.arch) {
+            snap.notes.push_back("WARNING: module " + m.name + ": skipped " + path + ": it is an " +
+                                 std::string(arch_name(a)) + " module, the kernel is " + std::string(arch_name(snap.arch)));
+            continue;
+        }
+        // The report printed the module's build-id (`[mod id]`, 5.14+): a
+        // file with another one is another build, whatever its layout says.
+        if (!want_build_id.empty() && !s.file->build_id().empty() && !s.file->build_id().starts_with(want_build_id)) {
+            wrong_build.push_back(path + " has " + s.file->build_id());
             continue;
         }
         if (sysfs && m.proc) {
@@ -265,7 +284,16 @@ std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::v
         }
         scored.push_back(std::move(s));
     }
-    if (scored.empty()) return nullptr;
+    if (scored.empty()) {
+        if (!wrong_build.empty()) {
+            std::string files;
+            for (const auto& w : wrong_build) files += (files.empty() ? "" : "; ") + w;
+            m.ko_choice = "BUILD-ID MISMATCH: the report prints build-id " + want_build_id + " but " + files +
+                          " (give the module of the build that crashed)";
+            snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko_choice);
+        }
+        return nullptr;
+    }
     auto best = std::stable_partition(scored.begin(), scored.end(), [](const Scored& s) { return s.matches; });
     auto pick = scored.begin();
     for (auto it = scored.begin(); it != best; ++it)
@@ -304,6 +332,9 @@ void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs
     } else if (m.ko && m.proc) {
         m.layout = Placement::Reconstructed;
         m.sections = reconstruct_layout(*m.ko, m.proc->base, rules);
+    } else if (m.ko) {
+        m.layout = Placement::Relative;
+        m.sections = relative_layout(*m.ko, rules);
     } else if (sysfs) {
         m.layout = Placement::Exact;
         for (const auto& [name, addr] : *sysfs) {
@@ -357,52 +388,170 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
     m.symbols.finalize(end);
 }
 
+// A file with no DWARF that names its separate debug file (.gnu_debuglink,
+// as stripped Fedora modules and vmlinux do): the debug file, found next to
+// it or in .debug/, replaces it when its CRC-32 matches.
+std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<const ElfFile> f) {
+    if (f->has_dwarf()) return f;
+    const auto link = read_debuglink(*f);
+    if (!link) return f;
+    const fs::path dir = fs::path(f->path()).parent_path();
+    for (const fs::path& cand : {dir / link->name, dir / ".debug" / link->name}) {
+        std::error_code ec;
+        if (!fs::is_regular_file(cand, ec) || fs::equivalent(cand, f->path(), ec)) continue;
+        if (file_crc32(cand.string()) != link->crc) {
+            snap.notes.push_back("WARNING: " + cand.string() + " is named by " + f->path() +
+                                 "'s .gnu_debuglink but its CRC differs: another build; not used");
+            continue;
+        }
+        auto debug = ElfFile::open(cand.string());
+        snap.notes.push_back(f->path() + ": DWARF from " + cand.string() + " (.gnu_debuglink, CRC matches)");
+        return debug;
+    }
+    snap.notes.push_back(f->path() + ": no DWARF, and its .gnu_debuglink file " + link->name +
+                         " is not beside it or in .debug/: symbol-only");
+    return f;
+}
+
+// A module placed only section-relatively gets its load address from a
+// frame that printed both an address and a symbol of it: the symbol's
+// section is then at `address - offset - st_value`, and layout_sections()
+// puts every other core section relative to it. Frames that disagree with
+// the first are said loudly; frames in init sections fix nothing else.
+void derive_layout(Snapshot& snap, Module& m, const std::vector<SnapshotInputs::Anchor>& anchors, const LayoutRules& rules) {
+    if (m.layout != Placement::Relative || !m.ko) return;
+    std::optional<std::uint64_t> base;
+    std::string how;
+    const auto probe = reconstruct_layout(*m.ko, 0, rules);
+    const auto syms = m.ko->symbols();
+    for (const auto& a : anchors) {
+        if (canonical_module_name(a.symbol.module) != m.name) continue;
+        const ElfSymbol* sym = nullptr;
+        for (const auto& e : syms)
+            if (e.name == a.symbol.name && (e.type == STT_FUNC || !sym)) sym = &e;
+        if (!sym) continue;
+        const PlacedSection* sec = nullptr;
+        for (const auto& p : probe)
+            if (p.elf_index == sym->section) sec = &p;
+        const std::string frame = a.symbol.name + "+" + hex(a.symbol.offset) + " printed at " + hex(a.address) + " (" + a.where + ")";
+        if (!sec || sec->placement != Placement::Reconstructed) {
+            snap.notes.push_back("module " + m.name + ": the frame " + frame +
+                                 " is in an init section: it does not place the rest of the module");
+            continue;
+        }
+        const std::uint64_t b = a.address - a.symbol.offset - sym->value - sec->addr;
+        if (!base) {
+            base = b;
+            how = "derived from the frame " + frame;
+        } else if (*base != b) {
+            snap.notes.push_back("WARNING: module " + m.name + ": the frame " + frame + " puts the module at " + hex(b) +
+                                 ", another frame at " + hex(*base) + "; keeping the first");
+        }
+    }
+    if (!base) return;
+    m.sections = reconstruct_layout(*m.ko, *base, rules);
+    m.layout = Placement::Reconstructed;
+    m.layout_how = how;
+    snap.notes.push_back("module " + m.name + ": layout " + how + ": base " + hex(*base));
+}
+
+// The release: /proc/version's, else the report's. A report of another
+// release than the capture is the wrong pairing and is said loudly.
+void settle_release(Snapshot& snap, const SnapshotInputs& in) {
+    if (!in.version.empty()) snap.version = parse_file(in.version, parse_proc_version);
+    if (in.report_release.empty()) return;
+    if (snap.version.release.empty()) {
+        snap.version = version_from_release(in.report_release);
+        snap.notes.push_back("release " + in.report_release + " from the report" +
+                             (in.report_where.empty() ? "" : " (" + in.report_where + ")"));
+    } else if (snap.version.release != in.report_release) {
+        snap.notes.push_back("WARNING: the report" + (in.report_where.empty() ? "" : " (" + in.report_where + ")") +
+                             " is from kernel " + in.report_release + " but " + in.version + " says " +
+                             snap.version.release + ": the capture is of another kernel");
+    }
+}
+
+// Finds this kernel's files in a debug tree. Several kernels: the release
+// chooses, and the choice is said; none of this release: a loud warning,
+// and the files of the only other kernel, if there is exactly one, are
+// used but doubted.
+void use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module_files, std::string& doubt) {
+    const DebugTree tree(in.debug_root);
+    std::string release = snap.version.release;
+    std::string list;
+    for (const auto& r : tree.releases()) list += (list.empty() ? "" : ", ") + r;
+    if (release.empty()) {
+        if (tree.releases().empty())
+            throw Error(in.debug_root, "holds no kernel (no boot/vmlinux-* or lib/modules/*)", "is this an extracted -dbg package?");
+        if (tree.releases().size() > 1)
+            throw Error(in.debug_root, "holds several kernels (" + list + ") and nothing says which crashed",
+                        "give --version, --snapshot, or a report that prints its release");
+        release = tree.releases().front();
+        snap.version = version_from_release(release);
+    }
+    KernelDebugFiles k = tree.kernel(release);
+    if (k.vmlinux.empty() && k.modules_dir.empty()) {
+        std::string msg = "WARNING: " + in.debug_root + " has no debug files for " + release + " (it has: " +
+                          (list.empty() ? "none" : list) + ")";
+        if (tree.releases().size() == 1) {
+            k = tree.kernel(tree.releases().front());
+            doubt = "debug files of " + k.release + ", but the kernel is " + release;
+            msg += "; using " + k.release + "'s: every answer from them is doubtful";
+        }
+        snap.notes.push_back(msg);
+    } else if (tree.releases().size() > 1) {
+        snap.notes.push_back(in.debug_root + ": chose " + release + " (" + k.convention + " layout) of " + list);
+    }
+    if (in.vmlinux.empty()) in.vmlinux = k.vmlinux;
+    if (in.system_map.empty()) in.system_map = k.system_map;
+    if (in.vmlinux.empty() && !k.release.empty())
+        snap.notes.push_back(in.debug_root + ": no vmlinux for " + k.release);
+    if (!k.modules_dir.empty()) scan_module_dir(k.modules_dir, module_files);
+}
+
+// A module file built for another release than the kernel's (its
+// vermagic) may still answer, but never as `exact`.
+void doubt_module_release(Snapshot& snap, const Module& m) {
+    if (!m.ko || snap.version.release.empty()) return;
+    const std::string built = module_vermagic_release(*m.ko);
+    if (built.empty() || built == snap.version.release) return;
+    snap.doubted_files.emplace(m.ko->path(), "built for " + built + ", the kernel is " + snap.version.release);
+    snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko->path() + " was built for " + built + ", not " +
+                         snap.version.release + ": its answers are doubtful");
+}
+
 }  // namespace
+
 
 std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
-
-    if (!in.version.empty()) snap->version = parse_file(in.version, parse_proc_version);
+    settle_release(*snap, in);
 
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
-    if (!in.debug_root.empty()) {
-        const fs::path root(in.debug_root);
-        std::string release = snap->version.release;
-        if (release.empty()) {  // no /proc/version: accept a single vmlinux-* in the package
-            std::error_code ec;
-            for (const auto& e : fs::directory_iterator(root / "usr/lib/debug/boot", ec))
-                if (e.path().filename().string().rfind("vmlinux-", 0) == 0) {
-                    if (!release.empty())
-                        throw Error(in.debug_root, "holds several kernels", "give --snapshot or --version to choose the release");
-                    release = e.path().filename().string().substr(8);
-                }
-            if (release.empty())
-                throw Error(in.debug_root, "no usr/lib/debug/boot/vmlinux-* inside", "is this an extracted -dbg package?");
-            snap->version = version_from_release(release);
-        }
-        if (in.vmlinux.empty()) in.vmlinux = existing(root / "usr/lib/debug/boot" / ("vmlinux-" + release));
-        if (in.system_map.empty()) in.system_map = existing(root / "usr/lib/debug/boot" / ("System.map-" + release));
-        if (in.vmlinux.empty())
-            snap->notes.push_back(in.debug_root + ": no vmlinux-" + release + " (release from /proc/version)");
-        fs::path mods = root / "usr/lib/debug/lib/modules" / release;
-        std::error_code ec;
-        if (fs::is_directory(mods, ec)) scan_module_dir(mods.string(), module_files);
-    }
+    std::string doubt;  // why the debug tree's files may not be this kernel's
+    if (!in.debug_root.empty()) use_debug_tree(*snap, in, module_files, doubt);
     for (const auto& f : in.ko_files) {
         std::string name = module_name_of_file(fs::path(f).filename().string());
         if (name.empty()) throw Error(f, "not a module file name", "expected NAME.ko, NAME.ko.xz, NAME.ko.zst or NAME.ko.gz");
         auto& v = module_files[name];
         v.insert(v.begin(), f);  // explicit files are tried first
     }
+    {
+        std::string where;
+        for (const auto& d : in.module_dirs) where += (where.empty() ? "--modules " : ", --modules ") + d;
+        if (!in.debug_root.empty()) where += (where.empty() ? "--debug-root " : ", --debug-root ") + in.debug_root;
+        snap->module_search = where;
+    }
 
     if (!in.vmlinux.empty()) {
-        snap->core.vmlinux = ElfFile::open(in.vmlinux);
+        snap->core.vmlinux = with_debuglink(*snap, ElfFile::open(in.vmlinux));
         if (snap->core.vmlinux->type() == ET_REL)
             throw Error(in.vmlinux, "is a module (ET_REL), not vmlinux", "pass modules with --ko or --modules");
         if (!snap->core.vmlinux->has_dwarf())
             snap->notes.push_back(in.vmlinux + ": no DWARF; core-kernel answers are symbol-only");
+        if (!doubt.empty()) snap->doubted_files.emplace(snap->core.vmlinux->path(), doubt);
     }
 
     Listed listed;
@@ -417,12 +566,22 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         snap->has_kallsyms = true;
     }
 
-    // Architecture: explicit, else vmlinux, else release, else an address.
+    // Architecture: explicit, else vmlinux, else release, else the report, else an address.
     snap->arch = arch_from_name(in.arch);
     if (!in.arch.empty() && snap->arch == Arch::Unknown)
         throw Error("--arch", "unknown architecture '" + in.arch + "'", "use x86_64, arm64 or arm");
-    if (snap->arch == Arch::Unknown && snap->core.vmlinux) snap->arch = arch_from_elf_machine(snap->core.vmlinux->machine());
+    if (snap->core.vmlinux) {
+        const Arch image = elf_arch(*snap->core.vmlinux);
+        const Arch report = in.report_arch != Arch::Unknown ? in.report_arch : arch_from_name(in.report_release);
+        if (report != Arch::Unknown && image != Arch::Unknown && image != report)
+            throw Error(in.vmlinux, "is an " + std::string(arch_name(image)) + " kernel, but the report" +
+                                        (in.report_where.empty() ? "" : " (" + in.report_where + ")") + " is from " +
+                                        std::string(arch_name(report)),
+                        "give the vmlinux of the kernel that crashed");
+        if (snap->arch == Arch::Unknown) snap->arch = image;
+    }
     if (snap->arch == Arch::Unknown) snap->arch = arch_from_name(snap->version.release);
+    if (snap->arch == Arch::Unknown) snap->arch = in.report_arch;
     if (!in.system_map.empty() && !snap->core.vmlinux) {
         SymbolList list = parse_system_map(read_text_file(in.system_map), in.system_map);
         snap->owned_text.push_back(list.storage);
@@ -444,11 +603,31 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     }
 
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
-    for (const auto& f : in.ko_files) given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
+    for (const auto& f : in.ko_files) {
+        given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
+        // A module file of another architecture given by name is a mistake, not a candidate.
+        auto ko = ElfFile::open(f);
+        if (const Arch a = elf_arch(*ko); snap->arch != Arch::Unknown && a != snap->arch)
+            throw Error(f, "is an " + std::string(arch_name(a)) + " module, but the kernel is " +
+                               std::string(arch_name(snap->arch)),
+                        "give the module built for the kernel that crashed");
+    }
     std::set<std::string> names = given_ko;
     for (const auto& p : procs) names.insert(p.name);
     for (const auto& [n, v] : sysfs) names.insert(n);
     for (const auto& [n, v] : listed.modules) names.insert(n);
+    // Modules the report's frames name: looked for in the module trees even
+    // with no capture listing them (their layout is then section-relative).
+    std::set<std::string> from_report;
+    for (const auto& n : in.report_modules) {
+        const std::string c = canonical_module_name(n);
+        if (module_files.count(c)) from_report.insert(c);
+        else if (!names.count(c))
+            snap->missing_modules[c] = snap->module_search.empty()
+                                           ? "no module file: give --modules DIR, --debug-root DIR or --ko FILE"
+                                           : "no " + c + ".ko in " + snap->module_search;
+    }
+    names.insert(from_report.begin(), from_report.end());
 
     LayoutRules rules;
     rules.arch = snap->arch;
@@ -467,12 +646,23 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         const auto* sysmap = sys == sysfs.end() ? nullptr : &sys->second;
         // Modules with no sections and no base in the capture (built-in ones
         // listed in sys/module) are not loaded modules.
-        if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name)) continue;
+        if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name) && !from_report.count(name))
+            continue;
+        const auto bid = in.report_build_ids.find(name);
         if (auto it = module_files.find(name); it != module_files.end())
-            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules);
+            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules,
+                              bid == in.report_build_ids.end() ? std::string() : bid->second);
+        if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {
+            snap->missing_modules[name] = m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice;
+            continue;
+        }
         place_sections(*m, sysmap, rules);
+        derive_layout(*snap, *m, in.anchors, rules);
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
+        if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
+            snap->doubted_files.emplace(m->ko->path(), doubt);
+        doubt_module_release(*snap, *m);
         snap->modules.push_back(std::move(m));
     }
     return snap;

@@ -23,6 +23,7 @@ json to_json(const Resolution& r) {
     j["region_assumption"] = r.region_assumption.empty() ? json(nullptr) : json(r.region_assumption);
     j["module"] = r.module ? json(*r.module) : json(nullptr);
     j["section"] = r.section.empty() ? json(nullptr) : json(r.section);
+    j["section_offset"] = r.section_offset ? json(hex(*r.section_offset)) : json(nullptr);
     j["symbol"] = r.symbol.empty() ? json(nullptr) : json(r.symbol);
     j["offset"] = r.offset;
     j["size"] = r.size;
