@@ -217,8 +217,11 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
                           "): the debug file is probably not the crashed build");
         r.confidence = "guess";
     }
+    // %pB prints a return address as the call's symbol + size when the call
+    // ends its function (a noreturn call): offset == size is then normal.
     const std::uint64_t extent = std::max(hits.front().sym->size, hits.front().sym->span);
-    if (extent && ref.offset >= extent && r.confidence != "guess") {
+    const bool past = kind == AddressKind::Return ? ref.offset > extent : ref.offset >= extent;
+    if (extent && past && r.confidence != "guess") {
         r.notes.push_back("offset " + hex(ref.offset) + " lies past the end of " + ref.name + " (" + hex(extent) +
                           " bytes): the debug file is probably not the crashed build");
         r.confidence = "guess";
