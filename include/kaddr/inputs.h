@@ -75,4 +75,10 @@ struct KernelVersion {
 KernelVersion parse_proc_version(std::istream& in, const std::string& file);
 KernelVersion version_from_release(const std::string& release);
 
+// The GNU build-id (lower-case hex) in raw ELF notes, as /sys/kernel/notes
+// and /sys/module/NAME/notes/.note.gnu.build-id give them; "" when none.
+std::string build_id_from_notes(std::string_view bytes);
+// The same from a file; an Error naming it when it holds no build-id.
+std::string read_build_id_notes(const std::string& path);
+
 }  // namespace kaddr

@@ -28,6 +28,7 @@ namespace kaddr {
 struct SnapshotInputs {
     std::string snapshot_dir;   // a captured tree: proc/{kallsyms,modules,version}, sys/module
     std::string vmlinux, system_map, kallsyms, proc_modules, sections, version;
+    std::string kernel_notes;   // /sys/kernel/notes (the running image's build-id)
     std::string debug_root;     // an extracted -dbg package
     std::vector<std::string> module_dirs;  // searched recursively for .ko[.xz|.zst|.gz]
     std::vector<std::string> ko_files;     // explicit module files
@@ -49,6 +50,7 @@ struct SnapshotInputs {
     std::vector<std::string> report_modules;  // modules its frames name (`[mod]`): looked for in the module trees
     std::map<std::string, std::string> report_build_ids;  // module -> build-id printed as `[mod id]`
     Arch report_arch = Arch::Unknown;       // from the report's register and frame shapes
+    bool use_debuginfod = true; // fetch missing debug files by build-id ($DEBUGINFOD_URLS)
     bool use_index = true;      // the persisted vmlinux index (see image_index.h)
     std::string index_dir;      // default: default_index_dir()
 };
@@ -74,6 +76,8 @@ struct Module {
     std::string layout_how;                // where the layout came from, when it was derived from a report's frame
     std::shared_ptr<const ElfFile> ko;
     std::string ko_choice;                 // which file, and why
+    std::string ko_source;                 // "debuginfod" or "build-id path" when found by build-id, else ""
+    std::string build_id;                  // the loaded module's, from the report or the capture's notes
     SymbolTable symbols;                   // runtime addresses
     std::string symbols_from;              // "module symtab" or "kallsyms"
     mutable std::once_flag dwarf_once;
@@ -93,7 +97,11 @@ public:
     // Debug files that disagree with the crash (another release, another
     // build-id): path -> why. Every answer from such a file says so and is
     // never `exact`.
-    std::map<std::string, std::string> doubted_files;
+    struct Doubt {
+        std::string why;
+        bool build_id_mismatch = false;  // then the file's answers are errors, not guesses
+    };
+    std::map<std::string, Doubt> doubted_files;
     std::string module_search;       // where module files were looked for (for "not found" messages)
     // Modules the report names that have no usable file: name -> why.
     std::map<std::string, std::string> missing_modules;

@@ -17,6 +17,7 @@
 #include "kaddr/elf_facts.h"
 #include "core_image.h"
 #include "debug_tree.h"
+#include "debuginfod_fetch.h"
 #include "module_finder.h"
 
 namespace kaddr {
@@ -49,6 +50,7 @@ SnapshotInputs expand(SnapshotInputs in) {
         if (in.proc_modules.empty()) in.proc_modules = existing(d / "proc/modules");
         if (in.version.empty()) in.version = existing(d / "proc/version");
         if (in.sections.empty()) in.sections = existing(d / "sys/module");
+        if (in.kernel_notes.empty()) in.kernel_notes = existing(d / "sys/kernel/notes");
     }
     return in;
 }
@@ -475,8 +477,8 @@ void settle_release(Snapshot& snap, const SnapshotInputs& in) {
 // chooses, and the choice is said; none of this release: a loud warning,
 // and the files of the only other kernel, if there is exactly one, are
 // used but doubted.
-void use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module_files, std::string& doubt) {
-    const DebugTree tree(in.debug_root);
+DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module_files, std::string& doubt) {
+    DebugTree tree(in.debug_root);
     std::string release = snap.version.release;
     std::string list;
     for (const auto& r : tree.releases()) list += (list.empty() ? "" : ", ") + r;
@@ -507,6 +509,19 @@ void use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module_file
     if (in.vmlinux.empty() && !k.release.empty())
         snap.notes.push_back(in.debug_root + ": no vmlinux for " + k.release);
     if (!k.modules_dir.empty()) scan_module_dir(k.modules_dir, module_files);
+    return tree;
+}
+
+// Build-ids of the loaded modules from a captured sys/module tree
+// (NAME/notes/.note.gnu.build-id); modules without the file are left out.
+std::map<std::string, std::string> module_notes(const std::string& sys_module) {
+    std::map<std::string, std::string> ids;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sys_module, ec)) {
+        const fs::path note = e.path() / "notes/.note.gnu.build-id";
+        if (fs::is_regular_file(note, ec)) ids[e.path().filename().string()] = read_build_id_notes(note.string());
+    }
+    return ids;
 }
 
 // A module file built for another release than the kernel's (its
@@ -515,7 +530,7 @@ void doubt_module_release(Snapshot& snap, const Module& m) {
     if (!m.ko || snap.version.release.empty()) return;
     const std::string built = module_vermagic_release(*m.ko);
     if (built.empty() || built == snap.version.release) return;
-    snap.doubted_files.emplace(m.ko->path(), "built for " + built + ", the kernel is " + snap.version.release);
+    snap.doubted_files.emplace(m.ko->path(), Snapshot::Doubt{"built for " + built + ", the kernel is " + snap.version.release});
     snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko->path() + " was built for " + built + ", not " +
                          snap.version.release + ": its answers are doubtful");
 }
@@ -531,7 +546,31 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
     std::string doubt;  // why the debug tree's files may not be this kernel's
-    if (!in.debug_root.empty()) use_debug_tree(*snap, in, module_files, doubt);
+    std::optional<DebugTree> tree;
+    if (!in.debug_root.empty()) tree = use_debug_tree(*snap, in, module_files, doubt);
+    // A file by build-id: the debug tree's .build-id/ directory, then debuginfod.
+    auto by_build_id = [&](const std::string& id, const std::string& what, std::string& source) -> std::string {
+        if (tree)
+            if (std::string p = tree->by_build_id(id); !p.empty()) {
+                source = "build-id path";
+                return p;
+            }
+        if (!in.use_debuginfod) return {};
+        Fetched f = fetch_debuginfo(id);
+        if (f.path.empty()) {
+            snap->notes.push_back(what + ": " + f.why);
+            return {};
+        }
+        source = "debuginfod";
+        snap->notes.push_back(what + ": debug file from debuginfod: " + f.path);
+        return f.path;
+    };
+    // The running image's build-id (a captured /sys/kernel/notes) finds or checks vmlinux.
+    const std::string kernel_id = in.kernel_notes.empty() ? std::string() : read_build_id_notes(in.kernel_notes);
+    if (in.vmlinux.empty() && !kernel_id.empty()) {
+        std::string source;
+        in.vmlinux = by_build_id(kernel_id, "vmlinux (build-id " + kernel_id + ")", source);
+    }
     for (const auto& f : in.ko_files) {
         std::string name = module_name_of_file(fs::path(f).filename().string());
         if (name.empty()) throw Error(f, "not a module file name", "expected NAME.ko, NAME.ko.xz, NAME.ko.zst or NAME.ko.gz");
@@ -551,7 +590,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
             throw Error(in.vmlinux, "is a module (ET_REL), not vmlinux", "pass modules with --ko or --modules");
         if (!snap->core.vmlinux->has_dwarf())
             snap->notes.push_back(in.vmlinux + ": no DWARF; core-kernel answers are symbol-only");
-        if (!doubt.empty()) snap->doubted_files.emplace(snap->core.vmlinux->path(), doubt);
+        if (!doubt.empty()) snap->doubted_files.emplace(snap->core.vmlinux->path(), Snapshot::Doubt{doubt});
+        const std::string& have = snap->core.vmlinux->build_id();
+        if (!kernel_id.empty() && !have.empty() && have != kernel_id) {
+            const std::string why = "BUILD-ID MISMATCH: the crashed kernel's build-id is " + kernel_id + " (" +
+                                    in.kernel_notes + "), this file's is " + have +
+                                    " (give the debug vmlinux of the build that crashed)";
+            snap->doubted_files[snap->core.vmlinux->path()] = Snapshot::Doubt{why, true};
+            snap->notes.push_back("WARNING: " + in.vmlinux + ": " + why);
+        }
     }
 
     Listed listed;
@@ -618,9 +665,29 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     for (const auto& [n, v] : listed.modules) names.insert(n);
     // Modules the report's frames name: looked for in the module trees even
     // with no capture listing them (their layout is then section-relative).
+    // Build-ids: the capture's notes, else what the report printed; both
+    // given and different is the wrong pairing, said loudly.
+    std::map<std::string, std::string> want_ids;
+    for (const auto& [n, id] : in.report_build_ids) want_ids[canonical_module_name(n)] = id;
+    if (!in.sections.empty() && fs::is_directory(in.sections))
+        for (const auto& [n, id] : module_notes(in.sections)) {
+            auto [it, fresh] = want_ids.emplace(n, id);
+            if (!fresh && !id.starts_with(it->second))
+                snap->notes.push_back("WARNING: module " + n + ": the report prints build-id " + it->second +
+                                      " but the capture's notes say " + id + ": they are not of the same build");
+            it->second = id;
+        }
+    std::map<std::string, std::string> ko_source;  // module -> where its file was found by build-id
     std::set<std::string> from_report;
     for (const auto& n : in.report_modules) {
         const std::string c = canonical_module_name(n);
+        if (!module_files.count(c) && want_ids.count(c) && want_ids[c].size() == 40) {
+            std::string source;
+            if (std::string p = by_build_id(want_ids[c], "module " + c + " (build-id " + want_ids[c] + ")", source); !p.empty()) {
+                module_files[c].push_back(p);
+                ko_source[c] = source;
+            }
+        }
         if (module_files.count(c)) from_report.insert(c);
         else if (!names.count(c))
             snap->missing_modules[c] = snap->module_search.empty()
@@ -648,10 +715,10 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         // listed in sys/module) are not loaded modules.
         if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name) && !from_report.count(name))
             continue;
-        const auto bid = in.report_build_ids.find(name);
+        if (auto id = want_ids.find(name); id != want_ids.end()) m->build_id = id->second;
         if (auto it = module_files.find(name); it != module_files.end())
-            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules,
-                              bid == in.report_build_ids.end() ? std::string() : bid->second);
+            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id);
+        if (m->ko && ko_source.count(name)) m->ko_source = ko_source[name];
         if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {
             snap->missing_modules[name] = m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice;
             continue;
@@ -661,7 +728,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
         if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
-            snap->doubted_files.emplace(m->ko->path(), doubt);
+            snap->doubted_files.emplace(m->ko->path(), Snapshot::Doubt{doubt});
         doubt_module_release(*snap, *m);
         snap->modules.push_back(std::move(m));
     }

@@ -87,7 +87,13 @@ std::string layout_confidence(const Module& m) {
 void Resolver::apply_doubts(Resolution& r, const std::string& file) const {
     auto it = snap_.doubted_files.find(file);
     if (it == snap_.doubted_files.end()) return;
-    r.notes.push_back("WARNING: " + file + " may not be the crashed kernel's: " + it->second);
+    if (it->second.build_id_mismatch) {
+        r.error = file + ": " + it->second.why;
+        r.locations.clear();
+        r.confidence.clear();
+        return;
+    }
+    r.notes.push_back("WARNING: " + file + " may not be the crashed kernel's: " + it->second.why);
     r.confidence = "guess";
 }
 
@@ -106,6 +112,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
         r.locations = dw->locate(lookup);
         name_unnamed(r.locations, m.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
+        if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
     } else if (!m.ko) {
         r.notes.push_back("no .ko for module " + m.name + ": symbol only (give --modules, --ko or --debug-root)");
     } else if (!m.dwarf_error.empty()) {
