@@ -80,6 +80,9 @@ struct Module {
     std::string build_id;                  // the loaded module's, from the report or the capture's notes
     SymbolTable symbols;                   // runtime addresses
     std::string symbols_from;              // "module symtab" or "kallsyms"
+    // Only kallsyms knows the module: the span of its symbols stands in for
+    // the allocation ([first, end of the last one's page)).
+    std::pair<std::uint64_t, std::uint64_t> listed_extent{0, 0};
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
     mutable std::string dwarf_error;

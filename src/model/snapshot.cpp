@@ -24,6 +24,8 @@ const Module* Snapshot::module_at(std::uint64_t addr) const {
                     return m.get();
     for (const auto& m : modules)
         if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size) return m.get();
+    for (const auto& m : modules)
+        if (addr >= m->listed_extent.first && addr < m->listed_extent.second) return m.get();
     return nullptr;
 }
 

@@ -16,6 +16,7 @@
 #include "kaddr/snapshot.h"
 #include "kaddr/elf_facts.h"
 #include "core_image.h"
+#include "cross_checks.h"
 #include "debug_tree.h"
 #include "debuginfod_fetch.h"
 #include "module_finder.h"
@@ -28,6 +29,8 @@ namespace {
 
 template <class Parser>
 auto parse_file(const std::string& path, Parser parse) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw Error(path, "is a directory", "give the captured file itself");
     std::ifstream in(path);
     if (!in) throw Error(path, "cannot read file");
     return parse(in, path);
@@ -77,15 +80,20 @@ void add_listed(SymbolTable& table, const ListedSymbol& s, std::uint64_t shift) 
 // are not addresses: they neither enter the table nor bound the image.
 void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, std::uint64_t shift) {
     std::uint64_t lo = ~0ULL, hi = 0;
+    const ListedSymbol* start = find_listed(syms, "_text");
+    if (!start) start = find_listed(syms, "_stext");
+    // x86_64's System.map lists per-cpu variables as D at their offsets
+    // from 0 (kallsyms marks them A): in a 64-bit kernel those are not
+    // addresses of the image.
+    const bool high_kernel = start && start->addr >= 0xffff000000000000ULL;
     core.symbols.reserve(syms.size());
     for (const auto& s : syms) {
         if (s.type == 'A' || s.type == 'a') continue;
+        if (high_kernel && s.addr < 0x0001000000000000ULL) continue;
         add_listed(core.symbols, s, shift);
         lo = std::min(lo, s.addr + shift);
         hi = std::max(hi, s.addr + shift + 1);
     }
-    const ListedSymbol* start = find_listed(syms, "_text");
-    if (!start) start = find_listed(syms, "_stext");
     const ListedSymbol* end = find_listed(syms, "_end");
     core.start = start ? std::min(start->addr + shift, lo) : lo;
     core.end = end ? end->addr + shift : hi;
@@ -117,6 +125,11 @@ void check_same_build(const std::vector<const ListedSymbol*>& sample,
                           hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
         }
     }
+    // An unrelated ELF with a symbol table shares few names with the capture.
+    if (sample.size() >= 20 && compared * 2 < sample.size())
+        throw Error(link_file, "shares only " + std::to_string(compared) + " of " + std::to_string(sample.size()) +
+                                   " sampled function names with " + kallsyms_file + ": it is not this kernel's image",
+                    "give the vmlinux/System.map of the kernel that produced the capture");
     if (compared >= 10 && differ * 20 > compared)
         throw Error(link_file, "is from another build than " + kallsyms_file + ": " + std::to_string(differ) + " of " +
                                    std::to_string(compared) + " sampled functions differ (" + example + ")",
@@ -385,6 +398,13 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
     if (m.symbols.empty() && listed) {
         for (const auto& s : *listed) add_listed(m.symbols, s, 0);
         m.symbols_from = "kallsyms";
+        if (!m.proc && m.sections.empty() && !listed->empty()) {
+            // No allocation known: its extent is its symbols' (to the end of
+            // the last one's page; module allocations are page-granular).
+            auto [lo, hi] = std::minmax_element(listed->begin(), listed->end(),
+                                                [](const ListedSymbol& a, const ListedSymbol& b) { return a.addr < b.addr; });
+            m.listed_extent = {lo->addr, (hi->addr | 0xfff) + 1};
+        }
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
     m.symbols.finalize(end);
@@ -641,7 +661,11 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     build_core(*snap, in, listed);
 
     std::vector<ProcModule> procs;
-    if (!in.proc_modules.empty()) procs = parse_file(in.proc_modules, parse_proc_modules);
+    if (!in.proc_modules.empty()) {
+        procs = parse_file(in.proc_modules, parse_proc_modules);
+        check_proc_modules(procs, snap->arch, in.proc_modules);
+        check_modules_against_kallsyms(procs, listed.modules, in.proc_modules, in.kallsyms);
+    }
     SectionAddresses sysfs;
     if (!in.sections.empty()) {
         std::error_code ec;

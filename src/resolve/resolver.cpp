@@ -34,6 +34,14 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     }
 }
 
+// A location with neither file nor line is no source information (DWARF
+// describes code; a data address inside a CU's range gets such an empty
+// answer): an answer without source lines is symbol-only, never exact.
+void drop_sourceless(std::vector<SourceLocation>& locs) {
+    if (std::all_of(locs.begin(), locs.end(), [](const SourceLocation& l) { return l.file.empty() && l.line == 0; }))
+        locs.clear();
+}
+
 }  // namespace
 
 void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const {
@@ -54,6 +62,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
     if (DwarfSource* dw = snap_.core_dwarf()) {
         r.locations = dw->locate(link);
+        drop_sourceless(r.locations);
         name_unnamed(r.locations, core.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
     } else if (!core.vmlinux) {
@@ -105,11 +114,14 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
         r.found_by.push_back(layout_source(m));
     } else if (m.proc) {
         r.found_by.push_back("/proc/modules");
+    } else if (m.listed_extent.second) {
+        r.notes.push_back("module " + m.name + "'s extent is inferred from its kallsyms symbols (no /proc/modules)");
     }
     set_symbol(r, m.symbols, addr);
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
     if (DwarfSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
+        drop_sourceless(r.locations);
         name_unnamed(r.locations, m.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
         if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
