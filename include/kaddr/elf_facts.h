@@ -24,6 +24,10 @@ std::optional<DebugLink> read_debuglink(const ElfFile& f);
 // The CRC-32 (zlib's, as gdb and eu-unstrip compute it) of a whole file.
 std::uint32_t file_crc32(const std::string& path);
 
+// Why this libdw cannot read the file's DWARF although it has some ("" when
+// it can): zstd-compressed debug sections need elfutils 0.189 or newer.
+std::string dwarf_unreadable_reason(const ElfFile& f);
+
 // The architecture of an ELF file, or Unknown for a machine kaddr does not know.
 Arch elf_arch(const ElfFile& f);
 

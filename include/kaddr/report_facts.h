@@ -15,4 +15,8 @@ namespace kaddr {
 // `base` with the report's facts added where the user did not give them.
 SnapshotInputs with_report_facts(SnapshotInputs base, const OopsReport& report, const std::string& file);
 
+// `base` with the modules that `sym+off/size [mod]` queries name, so that
+// `kaddr resolve` finds them in the module trees without a capture.
+SnapshotInputs with_queried_modules(SnapshotInputs base, const std::vector<std::string>& queries);
+
 }  // namespace kaddr

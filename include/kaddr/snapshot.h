@@ -66,6 +66,7 @@ struct CoreImage {
     std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
     mutable std::shared_ptr<DwarfSource> dwarf;  // shared by every snapshot of the same vmlinux
+    std::string dwarf_unusable;   // why vmlinux's DWARF cannot be read (then answers are symbol-only)
 };
 
 struct Module {
@@ -86,6 +87,7 @@ struct Module {
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
     mutable std::string dwarf_error;
+    std::string dwarf_unusable;            // why its DWARF cannot be read (see elf_facts.h)
 
     const PlacedSection* section_at(std::uint64_t addr) const;
 };

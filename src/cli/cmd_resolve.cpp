@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "kaddr/report.h"
+#include "kaddr/report_facts.h"
 #include "kaddr/resolver.h"
 
 namespace kaddr::cli {
@@ -24,13 +25,13 @@ int cmd_resolve(int argc, char** argv) {
         ("input", po::value(&inputs)->composing(), "addresses or symbols (else read from stdin)");
     if (!parse(argc, argv, "usage: kaddr resolve [inputs] ADDR|SYM[+OFF[/SIZE]] [mod]...", opts, "input")) return kOk;
 
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
-    const Resolver resolver(*snap);
-    const AddressKind kind = ret ? AddressKind::Return : AddressKind::Precise;
     if (inputs.empty())
         for (std::string line; std::getline(std::cin, line);)
             if (!trim(line).empty()) inputs.push_back(line);
+    auto snap = load_snapshot(with_queried_modules(in, inputs));
+    print_notes(*snap);
+    const Resolver resolver(*snap);
+    const AddressKind kind = ret ? AddressKind::Return : AddressKind::Precise;
     // Threads take contiguous slices of the inputs sorted by address, so
     // each thread's DWARF session parses its own compile units; output
     // keeps the input order.

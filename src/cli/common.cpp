@@ -20,6 +20,8 @@ po::options_description input_options(SnapshotInputs& in) {
         ("modules", po::value(&in.module_dirs)->composing(), "directory searched recursively for .ko[.xz|.zst|.gz] (repeatable)")
         ("ko", po::value(&in.ko_files)->composing(), "a module file (repeatable)")
         ("arch", po::value(&in.arch), "x86_64, arm64 or arm (normally derived)")
+        ("no-debuginfod", po::bool_switch()->notifier([&in](bool off) { in.use_debuginfod = !off; }),
+         "never fetch missing debug files from $DEBUGINFOD_URLS")
         ("no-index", po::bool_switch()->notifier([&in](bool off) { in.use_index = !off; }),
          "do not read or write the persisted vmlinux index (in $KADDR_CACHE/index or ~/.cache/kaddr/index)")
         ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives");

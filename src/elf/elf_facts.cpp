@@ -1,6 +1,8 @@
 #include "kaddr/elf_facts.h"
 
+#include <elfutils/version.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -71,6 +73,26 @@ std::uint32_t file_crc32(const std::string& path) {
     }
     ::close(fd);
     return static_cast<std::uint32_t>(crc);
+}
+
+std::string dwarf_unreadable_reason(const ElfFile& f) {
+#if !_ELFUTILS_PREREQ(0, 189)
+    constexpr unsigned kZstd = 2;  // ELFCOMPRESS_ZSTD
+    for (const auto& s : f.sections()) {
+        if (!(s.flags & SHF_COMPRESSED) || !s.name.starts_with(".debug_")) continue;
+        GElf_Chdr ch;
+        Elf_Scn* scn = elf_getscn(f.elf(), s.index);
+        if (scn && gelf_getchdr(scn, &ch) && ch.ch_type == kZstd)
+            return f.path() + ": its DWARF is zstd-compressed (" + s.name +
+                   "), which this elfutils (" + std::to_string(_ELFUTILS_VERSION / 1000) + "." +
+                   std::to_string(_ELFUTILS_VERSION % 1000) +
+                   ") cannot read: answers from it are symbol-only (run `objcopy --decompress-debug-sections` on a copy, "
+                   "or build kaddr with elfutils 0.189 or newer)";
+    }
+#else
+    (void)f;
+#endif
+    return {};
 }
 
 Arch elf_arch(const ElfFile& f) { return arch_from_elf_machine(f.machine()); }

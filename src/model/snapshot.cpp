@@ -41,7 +41,7 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
 }
 
 DwarfSource* Snapshot::core_dwarf() const {
-    if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
+    if (!core.vmlinux || !core.vmlinux->has_dwarf() || !core.dwarf_unusable.empty()) return nullptr;
     // Look-ups in vmlinux take link-time addresses, so its DWARF session
     // (and the per-CU indexes it builds) serves every snapshot of the same
     // file whatever KASLR offset a report brings.
@@ -62,7 +62,7 @@ DwarfSource* Snapshot::core_dwarf() const {
 }
 
 DwarfSource* Snapshot::module_dwarf(const Module& m) const {
-    if (!m.ko || !m.ko->has_dwarf()) return nullptr;
+    if (!m.ko || !m.ko->has_dwarf() || !m.dwarf_unusable.empty()) return nullptr;
     std::call_once(m.dwarf_once, [&] {
         try {
             m.dwarf = DwarfSource::for_module(m.ko, m.sections);

@@ -610,6 +610,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
             throw Error(in.vmlinux, "is a module (ET_REL), not vmlinux", "pass modules with --ko or --modules");
         if (!snap->core.vmlinux->has_dwarf())
             snap->notes.push_back(in.vmlinux + ": no DWARF; core-kernel answers are symbol-only");
+        snap->core.dwarf_unusable = dwarf_unreadable_reason(*snap->core.vmlinux);
+        if (!snap->core.dwarf_unusable.empty()) snap->notes.push_back(snap->core.dwarf_unusable);
         if (!doubt.empty()) snap->doubted_files.emplace(snap->core.vmlinux->path(), Snapshot::Doubt{doubt});
         const std::string& have = snap->core.vmlinux->build_id();
         if (!kernel_id.empty() && !have.empty() && have != kernel_id) {
@@ -743,6 +745,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         if (auto it = module_files.find(name); it != module_files.end())
             m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id);
         if (m->ko && ko_source.count(name)) m->ko_source = ko_source[name];
+        if (m->ko) m->dwarf_unusable = dwarf_unreadable_reason(*m->ko);
+        if (!m->dwarf_unusable.empty()) snap->notes.push_back("module " + m->name + ": " + m->dwarf_unusable);
         if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {
             snap->missing_modules[name] = m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice;
             continue;

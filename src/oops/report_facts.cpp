@@ -31,4 +31,18 @@ SnapshotInputs with_report_facts(SnapshotInputs in, const OopsReport& r, const s
     return in;
 }
 
+SnapshotInputs with_queried_modules(SnapshotInputs in, const std::vector<std::string>& queries) {
+    for (const auto& q : queries) {
+        const std::string_view t = trim(q);
+        if (parse_address_text(t)) continue;
+        auto ref = parse_symbol_ref(t);
+        if (!ref || ref->module.empty()) continue;
+        const std::string mod = canonical_module_name(ref->module);
+        if (std::find(in.report_modules.begin(), in.report_modules.end(), mod) == in.report_modules.end())
+            in.report_modules.push_back(mod);
+        if (!ref->build_id.empty()) in.report_build_ids.emplace(mod, ref->build_id);
+    }
+    return in;
+}
+
 }  // namespace kaddr

@@ -67,6 +67,8 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
     } else if (!core.vmlinux) {
         r.notes.push_back("no vmlinux: no source lines for the core kernel (give --vmlinux or --debug-root)");
+    } else if (!core.dwarf_unusable.empty()) {
+        r.notes.push_back(core.dwarf_unusable);
     }
     if (r.confidence.empty()) r.confidence = r.locations.empty() ? "symbol-only" : "exact";
     if (core.vmlinux) apply_doubts(r, core.vmlinux->path());
@@ -127,6 +129,8 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
         if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
     } else if (!m.ko) {
         r.notes.push_back("no .ko for module " + m.name + ": symbol only (give --modules, --ko or --debug-root)");
+    } else if (!m.dwarf_unusable.empty()) {
+        r.notes.push_back(m.dwarf_unusable);
     } else if (!m.dwarf_error.empty()) {
         r.notes.push_back(m.dwarf_error);
     } else {
