@@ -56,6 +56,7 @@ struct CoreImage {
     std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
+    mutable std::string dwarf_error;  // why `dwarf` could not be opened (names the file)
 };
 
 struct Module {

@@ -6,6 +6,7 @@
 #include "ordered_parallel.h"
 
 #include "common.h"
+#include "kaddr/inputs.h"
 #include "kaddr/report.h"
 #include "kaddr/resolver.h"
 
@@ -28,9 +29,11 @@ int cmd_resolve(int argc, char** argv) {
     print_notes(*snap);
     const Resolver resolver(*snap);
     const AddressKind kind = ret ? AddressKind::Return : AddressKind::Precise;
-    if (inputs.empty())
-        for (std::string line; std::getline(std::cin, line);)
+    if (inputs.empty()) {  // bounded, binary refused: /dev/zero is an error, not an OOM kill
+        std::istringstream in{std::string(read_standard_input().text)};
+        for (std::string line; std::getline(in, line);)
             if (!trim(line).empty()) inputs.push_back(line);
+    }
     // Threads take contiguous slices of the inputs sorted by address, so
     // each thread's DWARF session parses its own compile units; output
     // keeps the input order.

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <thread>
 
+#include "kaddr/input_limit.h"
+
 namespace kaddr::cli {
 
 po::options_description input_options(SnapshotInputs& in) {
@@ -22,7 +24,13 @@ po::options_description input_options(SnapshotInputs& in) {
         ("arch", po::value(&in.arch), "x86_64, arm64 or arm (normally derived)")
         ("no-index", po::bool_switch()->notifier([&in](bool off) { in.use_index = !off; }),
          "do not read or write the persisted vmlinux index (in $KADDR_CACHE/index or ~/.cache/kaddr/index)")
-        ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives");
+        ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives")
+        ("max-input-size", po::value<std::string>()->notifier([](const std::string& s) {
+             auto v = parse_size(s);
+             if (!v) throw po::invalid_option_value("--max-input-size " + s + " (expected e.g. 4G, 512M)");
+             set_input_size_limit(*v);
+         }),
+         "most bytes one input may hold in memory, read or decompressed (default 2G; also KADDR_MAX_INPUT_SIZE)");
     return o;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kaddr/error.h"
+
 namespace kaddr {
 
 const PlacedSection* Module::section_at(std::uint64_t addr) const {
@@ -39,7 +41,17 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
 
 DwarfSource* Snapshot::core_dwarf() const {
     if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
-    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage); });
+    // No exception may leave a call_once: with the statically linked runtime
+    // it aborts the process (exit 134, no message). The error is kept and
+    // reported by the caller, like a module's.
+    std::call_once(core.dwarf_once, [&] {
+        try {
+            core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
+        } catch (const std::exception& e) {
+            core.dwarf_error = e.what();
+        }
+    });
+    if (!core.dwarf && !core.dwarf_error.empty()) throw Error(core.vmlinux->path(), "no usable DWARF: " + core.dwarf_error);
     return core.dwarf.get();
 }
 

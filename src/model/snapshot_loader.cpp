@@ -25,8 +25,7 @@ namespace {
 
 template <class Parser>
 auto parse_file(const std::string& path, Parser parse) {
-    std::ifstream in(path);
-    if (!in) throw Error(path, "cannot read file");
+    std::istringstream in = text_input_stream(path);  // refuses directories, binary, oversized input
     return parse(in, path);
 }
 
