@@ -6,9 +6,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <lzma.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <cstring>
 #include <functional>
@@ -27,6 +24,7 @@
 #include "kaddr/lexemes.h"
 #include "kaddr/mapped_file.h"
 #include "kaddr/oops.h"
+#include "compress_support.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -62,37 +60,6 @@ struct Limit {
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string gzip(const std::string& data) {
-    z_stream s{};
-    REQUIRE(deflateInit2(&s, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&s, data.size()), '\0');
-    s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    s.avail_in = static_cast<uInt>(data.size());
-    s.next_out = reinterpret_cast<Bytef*>(out.data());
-    s.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&s, Z_FINISH) == Z_STREAM_END);
-    out.resize(s.total_out);
-    deflateEnd(&s);
-    return out;
-}
-
-std::string xz(const std::string& data) {
-    std::string out(lzma_stream_buffer_bound(data.size()), '\0');
-    std::size_t pos = 0;
-    REQUIRE(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const uint8_t*>(data.data()),
-                                    data.size(), reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()) == LZMA_OK);
-    out.resize(pos);
-    return out;
-}
-
-std::string zstd(const std::string& data) {
-    std::string out(ZSTD_compressBound(data.size()), '\0');
-    const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
-    REQUIRE(!ZSTD_isError(n));
-    out.resize(n);
-    return out;
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -157,9 +124,9 @@ TEST_CASE("input sizes: K/M/G/T are powers of 1024; zero, junk and overflow are 
 TEST_CASE("decompression: gzip, xz and zstd round-trip, concatenated members too, within the limit") {
     const std::string text = "Call Trace:\n vfs_write+0xc7/0x3f0\n";
     const std::pair<std::string, std::string> cases[] = {
-        {gzip(text), text}, {xz(text), text}, {zstd(text), text},
-        {gzip(text) + gzip(text), text + text},  // `cat a.gz b.gz`
-        {zstd(text) + zstd(text), text + text},  // two frames
+        {kt::gzip(text), text}, {kt::xz(text), text}, {kt::zstd(text), text},
+        {kt::gzip(text) + kt::gzip(text), text + text},  // `cat a.gz b.gz`
+        {kt::zstd(text) + kt::zstd(text), text + text},  // two frames
     };
     for (const auto& [packed, want] : cases) {
         std::vector<char> out;
@@ -168,7 +135,7 @@ TEST_CASE("decompression: gzip, xz and zstd round-trip, concatenated members too
     }
     std::vector<char> out;
     CHECK(!decompress(text.data(), text.size(), out, "t"));  // not compressed: left alone
-    const std::string cut = gzip(text).substr(0, 12);
+    const std::string cut = kt::gzip(text).substr(0, 12);
     CHECK(error_of([&] { decompress(cut.data(), cut.size(), out, "cut.gz"); }) ==
           "cut.gz: corrupt or truncated gzip data (re-fetch the file)");
 }
@@ -177,7 +144,7 @@ TEST_CASE("a decompression bomb is refused at the limit, naming the file") {
     const std::string zeros(64 << 20, '\0');  // 64 MiB that packs into a few KiB
     const Limit limit(16 << 20);
     const std::pair<std::string, std::string> bombs[] = {
-        {"bomb.ko.gz", gzip(zeros)}, {"bomb.ko.xz", xz(zeros)}, {"bomb.ko.zst", zstd(zeros)}};
+        {"bomb.ko.gz", kt::gzip(zeros)}, {"bomb.ko.xz", kt::xz(zeros)}, {"bomb.ko.zst", kt::zstd(zeros)}};
     for (const auto& bomb : bombs) {  // not a structured binding: clang 14 cannot capture one in INFO
         const std::string& name = bomb.first;
         const std::string& packed = bomb.second;
@@ -194,9 +161,9 @@ TEST_CASE("text inputs: directories, binary data, /dev/zero and oversized files 
     Scratch s("text");
     const std::string text = "ffffffff81000000 T _stext\n";
     CHECK(std::string(read_text_file(s.file("plain", text)).text) == text);
-    CHECK(std::string(read_text_file(s.file("log.gz", gzip(text))).text) == text);
-    CHECK(std::string(read_text_file(s.file("log.xz", xz(text))).text) == text);
-    CHECK(std::string(read_text_file(s.file("log.zst", zstd(text))).text) == text);
+    CHECK(std::string(read_text_file(s.file("log.gz", kt::gzip(text))).text) == text);
+    CHECK(std::string(read_text_file(s.file("log.xz", kt::xz(text))).text) == text);
+    CHECK(std::string(read_text_file(s.file("log.zst", kt::zstd(text))).text) == text);
     CHECK(read_text_file(s.file("empty", "")).text.empty());
 
     CHECK(error_of([&] { read_text_file(s.dir.string()); }) ==
@@ -208,7 +175,7 @@ TEST_CASE("text inputs: directories, binary data, /dev/zero and oversized files 
     CHECK(error_of([&] { read_text_file(kt::fixture("fxmod.ko")); }) == kt::fixture("fxmod.ko") + binary_why);
     const std::string utf16 = s.file("utf16.log", std::string("B\0U\0G\0:\0 \0", 10));
     CHECK(error_of([&] { read_text_file(utf16); }) == utf16 + binary_why);
-    const std::string gz_binary = s.file("elf.gz", gzip(slurp(kt::fixture("fxmod.ko"))));
+    const std::string gz_binary = s.file("elf.gz", kt::gzip(slurp(kt::fixture("fxmod.ko"))));
     CHECK(error_of([&] { read_text_file(gz_binary); }) == gz_binary + binary_why);  // judged once expanded
 
     const Limit limit(1024);
@@ -216,7 +183,7 @@ TEST_CASE("text inputs: directories, binary data, /dev/zero and oversized files 
     CHECK(error_of([&] { read_text_file(big); }) ==
           big + ": is larger than the 1 KiB input size limit (raise it with --max-input-size or KADDR_MAX_INPUT_SIZE "
                 "if the file is genuine)");
-    const std::string big_gz = s.file("big.gz", gzip(std::string(4096, 'x')));
+    const std::string big_gz = s.file("big.gz", kt::gzip(std::string(4096, 'x')));
     CHECK(error_of([&] { read_text_file(big_gz); }).find(big_gz + ": decompresses to more than the 1 KiB") == 0);
 }
 
