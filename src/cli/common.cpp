@@ -38,12 +38,12 @@ void print_notes(const Snapshot& snap) {
     for (const auto& n : snap.notes) std::cerr << "kaddr: note: " << n << "\n";
 }
 
-void release_at_exit(std::unique_ptr<Snapshot> snap) {
-    // Kept reachable from a global rather than dropped: the same for the
-    // OS, and LeakSanitizer (the sanitizer build) sees it is not a leak.
-    static Snapshot* kept = nullptr;
-    kept = snap.release();
-}
+// Kept reachable from a global rather than dropped: the same for the OS,
+// and LeakSanitizer (the sanitizer build) sees it is not a leak. Volatile:
+// a global that is only written is otherwise optimised away.
+Snapshot* volatile g_snapshot_at_exit = nullptr;
+
+void release_at_exit(std::unique_ptr<Snapshot> snap) { g_snapshot_at_exit = snap.release(); }
 
 void add_jobs_option(po::options_description& opts, unsigned& jobs) {
     jobs = std::max(1u, std::thread::hardware_concurrency());

@@ -27,6 +27,8 @@ work=$build/fuzz-corpus
 # fuzzer mutates small inputs faster, and libFuzzer caps the length).
 make_seeds() {
     local t=$1 d=$seeds/$1 n=0
+    local -
+    set +o pipefail # `... | head` ends its writer early, which is fine here
     rm -rf "$d"
     mkdir -p "$d"
     piece() { # FILE LINES: the first LINES lines of FILE as one seed
