@@ -6,6 +6,7 @@ SUDO=
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   cmake g++ make pkg-config ca-certificates \
-  libdw-dev libelf-dev libdebuginfod-dev debuginfod liblzma-dev zlib1g-dev libzstd-dev \
+  libdw-dev libelf-dev libdebuginfod-dev debuginfod liblzma-dev zlib1g-dev libzstd-dev libxxhash-dev \
   libboost-program-options-dev nlohmann-json3-dev doctest-dev \
-  gcc binutils xz-utils zstd gzip dpkg-dev apt >/dev/null
+  gcc binutils xz-utils zstd gzip dpkg-dev apt \
+  clang-14 libclang-rt-14-dev >/dev/null

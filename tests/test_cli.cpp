@@ -102,9 +102,19 @@ TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files bec
     Run r = run("batch --jobs 2 --snapshot " + kCap + "capture-1/snapshot --modules " + kCap + "ktoops " +
                 dir.string() + " " + missing);
     auto recs = lines(r.out);
+    REQUIRE(!recs.empty());
+    const auto totals = recs.back();  // written last, only when the batch completed
+    recs.pop_back();
+    CHECK(totals["batch"] == "complete");
+    CHECK(totals["reports"] == expected);
+    CHECK(totals["unreadable_files"] == 1);
+    CHECK(totals["files_without_report"] == 1);
     int reports = 0, errors = 0;
     for (const auto& j : recs) {
-        if (j.contains("error") && !j.contains("kind")) {
+        if (j.contains("reports")) {
+            CHECK(j["reports"] == 0);
+            CHECK(j["source_file"] == (dir / "no-report.txt").string());
+        } else if (j.contains("error") && !j.contains("kind")) {
             ++errors;
             CHECK(j["source_file"] == missing);
         } else {
@@ -128,6 +138,7 @@ TEST_CASE("console bytes that are not UTF-8 never cost a report") {
     for (const char* cmd : {"oops --json ", "batch "}) {
         Run r = run(std::string(cmd) + "--kallsyms " + kCap + "capture-1/kallsyms.txt " + path.string());
         auto recs = lines(r.out);  // parses: every record is valid JSON
+        if (std::string(cmd) == "batch ") recs.pop_back();  // the totals
         REQUIRE(recs.size() == 1);
         CHECK(recs[0]["kind"] == "null-deref");
         CHECK(recs[0]["headline"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD

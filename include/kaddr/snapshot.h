@@ -66,6 +66,7 @@ struct CoreImage {
     std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
     mutable std::shared_ptr<DwarfSource> dwarf;  // shared by every snapshot of the same vmlinux
+    mutable std::string dwarf_error;  // why `dwarf` could not be opened (names the file)
     std::string dwarf_unusable;   // why vmlinux's DWARF cannot be read (then answers are symbol-only)
 };
 

@@ -1,5 +1,10 @@
 // kaddr batch: many saved reports, one snapshot loaded once, N threads.
 // Results are printed in input order; one bad file never stops the others.
+// Each file's records are flushed as soon as they are in order, and a last
+// record with the totals is written only when every file was processed:
+// output without it is from an interrupted batch, and a re-run writes the
+// same records in the same order (the file list is sorted, nothing in a
+// record depends on timing or threads).
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,6 +27,7 @@ struct FileResult {
     std::string lines;  // JSON Lines for this file
     std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
     bool unreadable = false;
+    bool no_report = false;
 };
 
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
@@ -62,6 +68,10 @@ void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& po
             else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
             else ++res.partial;
         }
+        if (res.reports == 0) {  // said, not silently absent from the output
+            res.lines += json_line({{"source_file", path}, {"reports", 0}});
+            res.no_report = true;
+        }
     } catch (const std::exception& ex) {
         nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
         res.lines += json_line(j);
@@ -87,7 +97,7 @@ int cmd_batch(int argc, char** argv) {
     const auto files = expand_paths(paths);
     const bool progress = isatty(STDERR_FILENO);
     FileResult total;
-    std::size_t unreadable = 0;
+    std::size_t unreadable = 0, no_report = 0;
     ordered_parallel<FileResult>(
         files.size(), jobs,
         [&](std::size_t i) {
@@ -96,19 +106,28 @@ int cmd_batch(int argc, char** argv) {
             return r;
         },
         [&](std::size_t i, FileResult r) {
-            std::cout << r.lines;
+            std::cout << r.lines << std::flush;  // what is written survives a kill
             total.reports += r.reports;
             total.resolved += r.resolved;
             total.partial += r.partial;
             total.failed += r.failed;
             unreadable += r.unreadable;
+            no_report += r.no_report;
             if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
         });
+    std::cout << json_line({{"batch", "complete"},
+                            {"files", files.size()},
+                            {"reports", total.reports},
+                            {"resolved", total.resolved},
+                            {"partly_resolved", total.partial},
+                            {"failed", total.failed},
+                            {"unreadable_files", unreadable},
+                            {"files_without_report", no_report}});
     std::cout.flush();
     if (progress) std::cerr << "\n";
     std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
               << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
-              << " unreadable files\n";
+              << " unreadable files, " << no_report << " without a report\n";
     return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
 }
 

@@ -1,6 +1,8 @@
 #include <iostream>
+#include <sstream>
 
 #include "common.h"
+#include "kaddr/inputs.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report_facts.h"
 #include "kaddr/snapshot_pool.h"
@@ -11,7 +13,10 @@ namespace kaddr::cli {
 namespace {
 
 std::vector<OopsReport> read_reports(const std::string& path) {
-    return path == "-" ? parse_reports(std::cin) : parse_report_file(path);
+    if (path != "-") return parse_report_file(path);
+    // Through read_standard_input: bounded, and binary (/dev/zero) refused.
+    std::istringstream in{std::string(read_standard_input().text)};
+    return parse_reports(in);
 }
 
 }  // namespace

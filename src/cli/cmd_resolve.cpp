@@ -6,6 +6,7 @@
 #include "ordered_parallel.h"
 
 #include "common.h"
+#include "kaddr/inputs.h"
 #include "kaddr/report.h"
 #include "kaddr/report_facts.h"
 #include "kaddr/resolver.h"
@@ -25,9 +26,11 @@ int cmd_resolve(int argc, char** argv) {
         ("input", po::value(&inputs)->composing(), "addresses or symbols (else read from stdin)");
     if (!parse(argc, argv, "usage: kaddr resolve [inputs] ADDR|SYM[+OFF[/SIZE]] [mod]...", opts, "input")) return kOk;
 
-    if (inputs.empty())
-        for (std::string line; std::getline(std::cin, line);)
+    if (inputs.empty()) {  // bounded, binary refused: /dev/zero is an error, not an OOM kill
+        std::istringstream text{std::string(read_standard_input().text)};
+        for (std::string line; std::getline(text, line);)
             if (!trim(line).empty()) inputs.push_back(line);
+    }
     auto snap = load_snapshot(with_queried_modules(in, inputs));
     print_notes(*snap);
     const Resolver resolver(*snap);

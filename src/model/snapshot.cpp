@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 
+#include "kaddr/error.h"
+
 namespace kaddr {
 
 const PlacedSection* Module::section_at(std::uint64_t addr) const {
@@ -44,20 +46,27 @@ DwarfSource* Snapshot::core_dwarf() const {
     if (!core.vmlinux || !core.vmlinux->has_dwarf() || !core.dwarf_unusable.empty()) return nullptr;
     // Look-ups in vmlinux take link-time addresses, so its DWARF session
     // (and the per-CU indexes it builds) serves every snapshot of the same
-    // file whatever KASLR offset a report brings.
+    // file whatever KASLR offset a report brings. No exception may leave a
+    // call_once: with the statically linked runtime it aborts the process
+    // (exit 134, no message); the error is kept and reported by the caller.
     std::call_once(core.dwarf_once, [&] {
         static std::mutex mu;
         static std::map<std::string, std::weak_ptr<DwarfSource>> shared;
         const ElfFile& f = *core.vmlinux;
         const std::string key = f.path() + '\n' + f.build_id() + '\n' + std::to_string(f.file_size()) + '\n' +
                                 std::to_string(f.mtime());
-        std::lock_guard lock(mu);
-        core.dwarf = shared[key].lock();
-        if (!core.dwarf) {
-            core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
-            shared[key] = core.dwarf;
+        try {
+            std::lock_guard lock(mu);
+            core.dwarf = shared[key].lock();
+            if (!core.dwarf) {
+                core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
+                shared[key] = core.dwarf;
+            }
+        } catch (const std::exception& e) {
+            core.dwarf_error = e.what();
         }
     });
+    if (!core.dwarf && !core.dwarf_error.empty()) throw Error(core.vmlinux->path(), "no usable DWARF: " + core.dwarf_error);
     return core.dwarf.get();
 }
 

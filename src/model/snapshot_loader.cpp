@@ -29,10 +29,7 @@ namespace {
 
 template <class Parser>
 auto parse_file(const std::string& path, Parser parse) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw Error(path, "is a directory", "give the captured file itself");
-    std::ifstream in(path);
-    if (!in) throw Error(path, "cannot read file");
+    std::istringstream in = text_input_stream(path);  // refuses directories, binary, oversized input
     return parse(in, path);
 }
 
