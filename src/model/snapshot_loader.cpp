@@ -675,8 +675,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
     for (const auto& f : in.ko_files) {
         given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
-        // A module file of another architecture given by name is a mistake, not a candidate.
-        auto ko = ElfFile::open(f);
+        // A module file of another architecture given by name is a mistake,
+        // not a candidate. (One that cannot be opened is skipped, with the
+        // reason, when the module's files are tried.)
+        std::shared_ptr<const ElfFile> ko;
+        try {
+            ko = ElfFile::open(f);
+        } catch (const Error&) {
+            continue;
+        }
         if (const Arch a = elf_arch(*ko); snap->arch != Arch::Unknown && a != snap->arch)
             throw Error(f, "is an " + std::string(arch_name(a)) + " module, but the kernel is " +
                                std::string(arch_name(snap->arch)),
