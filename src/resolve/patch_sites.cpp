@@ -1,0 +1,377 @@
+#include "patch_sites.h"
+
+#include <elf.h>
+#include <gelf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <span>
+#include <unordered_map>
+
+#include "kaddr/code_disasm.h"
+
+namespace kaddr {
+
+namespace {
+
+// ---- the tables the kernel patches its text from -------------------------
+
+enum class Ptr { Rel32, Abs64, Abs32 };  // how an entry points at its site
+enum class Len { Fixed, U8Field, Decoded };
+
+struct SiteTable {
+    Arch arch;
+    PatchKind kind;
+    const char* section;     // the .ko section, and vmlinux's when it has its own
+    const char* start_sym;   // vmlinux bounds when the table sits inside .data/.rodata
+    const char* stop_sym;
+    unsigned entry;          // bytes per entry
+    unsigned field;          // offset of the site pointer in the entry
+    Ptr ptr;
+    Len len;
+    unsigned len_value;      // Fixed: bytes; U8Field: the length byte's offset; Decoded: fallback
+    int since, until;        // releases as major*100+minor, [since, until)
+};
+
+constexpr int kAny = 0, kNever = 100000;
+
+// Layouts from the kernel's own structs (struct alt_instr,
+// paravirt_patch_site, jump_entry, static_call_site) per release.
+constexpr SiteTable kTables[] = {
+    // x86_64 alt_instr: s32 instr, s32 repl, u16 cpuid, u8 instrlen, u8 replen[, u8 padlen before 5.13];
+    // 6.3 widened cpuid to u32 ft_flags.
+    {Arch::X86_64, PatchKind::Alternative, ".altinstructions", "__alt_instructions", "__alt_instructions_end", 13, 0, Ptr::Rel32, Len::U8Field, 10, kAny, 513},
+    {Arch::X86_64, PatchKind::Alternative, ".altinstructions", "__alt_instructions", "__alt_instructions_end", 12, 0, Ptr::Rel32, Len::U8Field, 10, 513, 603},
+    {Arch::X86_64, PatchKind::Alternative, ".altinstructions", "__alt_instructions", "__alt_instructions_end", 14, 0, Ptr::Rel32, Len::U8Field, 12, 603, kNever},
+    // paravirt_patch_site: u8 *instr, u8 type, u8 len (padded to 16); folded into alternatives in 6.8.
+    {Arch::X86_64, PatchKind::Paravirt, ".parainstructions", "__parainstructions", "__parainstructions_end", 16, 0, Ptr::Abs64, Len::U8Field, 9, kAny, 608},
+    {Arch::X86_64, PatchKind::ReturnThunk, ".return_sites", "__return_sites", "__return_sites_end", 4, 0, Ptr::Rel32, Len::Decoded, 5, kAny, kNever},
+    {Arch::X86_64, PatchKind::Retpoline, ".retpoline_sites", "__retpoline_sites", "__retpoline_sites_end", 4, 0, Ptr::Rel32, Len::Decoded, 5, kAny, kNever},
+    {Arch::X86_64, PatchKind::CallDepth, ".call_sites", "__call_sites", "__call_sites_end", 4, 0, Ptr::Rel32, Len::Decoded, 5, kAny, kNever},
+    {Arch::X86_64, PatchKind::EndbrSeal, ".ibt_endbr_seal", "__ibt_endbr_seal", "__ibt_endbr_seal_end", 4, 0, Ptr::Rel32, Len::Fixed, 4, kAny, kNever},
+    {Arch::X86_64, PatchKind::SmpLock, ".smp_locks", "__smp_locks", "__smp_locks_end", 4, 0, Ptr::Rel32, Len::Fixed, 1, kAny, kNever},
+    // jump_entry: s32 code, s32 target, long key; a jmp or nop of 2 or 5 bytes.
+    {Arch::X86_64, PatchKind::JumpLabel, "__jump_table", "__start___jump_table", "__stop___jump_table", 16, 0, Ptr::Rel32, Len::Decoded, 5, kAny, kNever},
+    // static_call_site: s32 addr, s32 key; a 5-byte call or nop.
+    {Arch::X86_64, PatchKind::StaticCall, ".static_call_sites", "__start_static_call_sites", "__stop_static_call_sites", 8, 0, Ptr::Rel32, Len::Decoded, 5, kAny, kNever},
+    // __fentry__ calls, nopped by ftrace at boot.
+    {Arch::X86_64, PatchKind::Ftrace, "__mcount_loc", "__start_mcount_loc", "__stop_mcount_loc", 8, 0, Ptr::Abs64, Len::Decoded, 5, kAny, kNever},
+
+    // arm64 alt_instr: s32 orig, s32 alt, u16 cpufeature, u8 orig_len, u8 alt_len.
+    {Arch::Arm64, PatchKind::Alternative, ".altinstructions", "__alt_instructions", "__alt_instructions_end", 12, 0, Ptr::Rel32, Len::U8Field, 10, kAny, kNever},
+    {Arch::Arm64, PatchKind::JumpLabel, "__jump_table", "__start___jump_table", "__stop___jump_table", 16, 0, Ptr::Rel32, Len::Fixed, 4, kAny, kNever},
+    // -fpatchable-function-entry=2: two nops ftrace rewrites (mov x9, x30; nop).
+    {Arch::Arm64, PatchKind::Ftrace, "__patchable_function_entries", "__start_mcount_loc", "__stop_mcount_loc", 8, 0, Ptr::Abs64, Len::Fixed, 8, kAny, kNever},
+
+    // 32-bit ARM: absolute jump entries (u32 code, u32 target, u32 key); bl __gnu_mcount_nc.
+    {Arch::Arm, PatchKind::JumpLabel, "__jump_table", "__start___jump_table", "__stop___jump_table", 12, 0, Ptr::Abs32, Len::Fixed, 4, kAny, kNever},
+    {Arch::Arm, PatchKind::Ftrace, "__mcount_loc", "__start_mcount_loc", "__stop_mcount_loc", 4, 0, Ptr::Abs32, Len::Fixed, 4, kAny, kNever},
+    {Arch::Arm, PatchKind::SmpAlt, ".alt.smp.init", "__smpalt_begin", "__smpalt_end", 8, 0, Ptr::Rel32, Len::Fixed, 4, kAny, kNever},
+};
+
+// ---- relocations -----------------------------------------------------------
+
+// What a relocation type does to the bytes it covers.
+enum class RelClass { Absolute, PcRelative };
+struct RelType {
+    unsigned size;
+    RelClass cls;
+};
+
+RelType rel_type(unsigned machine, unsigned type) {
+    switch (machine) {
+        case EM_X86_64:
+            switch (type) {
+                case R_X86_64_64: return {8, RelClass::Absolute};
+                case R_X86_64_32: case R_X86_64_32S: return {4, RelClass::Absolute};
+                case R_X86_64_16: return {2, RelClass::Absolute};
+                case R_X86_64_8: return {1, RelClass::Absolute};
+                case R_X86_64_PC64: return {8, RelClass::PcRelative};
+                case R_X86_64_PC16: return {2, RelClass::PcRelative};
+                case R_X86_64_PC8: return {1, RelClass::PcRelative};
+                default: return {4, RelClass::PcRelative};  // PC32, PLT32, GOTPCREL(X)
+            }
+        case EM_AARCH64:
+            switch (type) {
+                case R_AARCH64_ABS64: case R_AARCH64_RELATIVE: return {8, RelClass::Absolute};
+                case R_AARCH64_ABS32: return {4, RelClass::Absolute};
+                case R_AARCH64_ABS16: return {2, RelClass::Absolute};
+                case R_AARCH64_PREL64: return {8, RelClass::PcRelative};
+                case R_AARCH64_PREL16: return {2, RelClass::PcRelative};
+                default:
+                    if (type >= R_AARCH64_MOVW_UABS_G0 && type <= R_AARCH64_MOVW_UABS_G3) return {4, RelClass::Absolute};
+                    return {4, RelClass::PcRelative};  // instruction fields, PREL32
+            }
+        case EM_ARM:
+            switch (type) {
+                case R_ARM_ABS32: case R_ARM_RELATIVE: case R_ARM_MOVW_ABS_NC: case R_ARM_MOVT_ABS:
+                case R_ARM_THM_MOVW_ABS_NC: case R_ARM_THM_MOVT_ABS: return {4, RelClass::Absolute};
+                case R_ARM_THM_PC11: case R_ARM_THM_PC9:  // THM_JUMP11, THM_JUMP8 return {2, RelClass::PcRelative};
+                default: return {4, RelClass::PcRelative};
+            }
+        default: return {4, RelClass::Absolute};
+    }
+}
+
+struct Reloc {
+    std::uint64_t where;   // r_offset: section offset (ET_REL) or address (linked image)
+    unsigned type;
+    std::size_t sym;
+    std::int64_t addend;   // RELA's; for REL, read in place by the caller
+    bool rela;
+};
+
+template <class F>
+void for_each_reloc(const ElfFile& f, const ElfSection& rs, F&& fn) {
+    Elf_Scn* scn = elf_getscn(f.elf(), rs.index);
+    Elf_Data* d = scn ? elf_getdata(scn, nullptr) : nullptr;
+    if (!d) return;
+    const bool rela = rs.type == SHT_RELA;
+    const std::size_t esz = gelf_fsize(f.elf(), rela ? ELF_T_RELA : ELF_T_REL, 1, EV_CURRENT);
+    const std::size_t n = esz ? d->d_size / esz : 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        Reloc r{};
+        if (rela) {
+            GElf_Rela x;
+            if (!gelf_getrela(d, static_cast<int>(i), &x)) continue;
+            r = {x.r_offset, static_cast<unsigned>(GELF_R_TYPE(x.r_info)), GELF_R_SYM(x.r_info), x.r_addend, true};
+        } else {
+            GElf_Rel x;
+            if (!gelf_getrel(d, static_cast<int>(i), &x)) continue;
+            r = {x.r_offset, static_cast<unsigned>(GELF_R_TYPE(x.r_info)), GELF_R_SYM(x.r_info), 0, false};
+        }
+        fn(r);
+    }
+}
+
+std::optional<GElf_Sym> symbol_at(const ElfFile& f, const ElfSection& rs, std::size_t i) {
+    GElf_Shdr sh;
+    Elf_Scn* scn = elf_getscn(f.elf(), rs.index);
+    if (!scn || !gelf_getshdr(scn, &sh)) return std::nullopt;
+    Elf_Data* d = elf_getdata(elf_getscn(f.elf(), sh.sh_link), nullptr);
+    GElf_Sym s;
+    if (!d || !gelf_getsym(d, static_cast<int>(i), &s)) return std::nullopt;
+    return s;
+}
+
+std::uint64_t read_le(std::string_view bytes, std::uint64_t off, unsigned n) {
+    std::uint64_t v = 0;
+    if (off + n > bytes.size()) return 0;
+    for (unsigned k = 0; k < n; ++k) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[off + k])) << (8 * k);
+    return v;
+}
+
+bool linked(const ElfFile& f) { return f.type() != ET_REL; }
+
+// Relocation sections applying to `section`: its own (.rela.text; in a
+// linked image, kept by --emit-relocs) and, in a linked image, the
+// dynamic ones (.rela.dyn, sh_info 0) that cover the whole image.
+bool applies_to(const ElfFile& f, const ElfSection& rs, std::size_t section) {
+    if (rs.type != SHT_RELA && rs.type != SHT_REL) return false;
+    GElf_Shdr sh;
+    if (!gelf_getshdr(elf_getscn(f.elf(), rs.index), &sh)) return false;
+    return sh.sh_info == section || (linked(f) && sh.sh_info == 0 && (sh.sh_flags & SHF_ALLOC));
+}
+
+// Bytes the kernel's relocations change. In a module, every one (the
+// loader applies them all). In a linked image only what KASLR moves:
+// absolute addresses, dynamic relocations, and on x86_64 pc-relative
+// references to the zero-based per-cpu area or absolute symbols.
+void relocation_ranges(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t lo, std::uint64_t hi,
+                       PatchScan& out) {
+    const ElfSection& sec = f.sections()[section];
+    const std::uint64_t base = linked(f) ? sec.addr : 0;
+    for (const auto& rs : f.sections()) {
+        if (!applies_to(f, rs, section)) continue;
+        GElf_Shdr sh;
+        gelf_getshdr(elf_getscn(f.elf(), rs.index), &sh);
+        const bool dynamic = linked(f) && sh.sh_info == 0;
+        for_each_reloc(f, rs, [&](const Reloc& r) {
+            if (r.where + 8 <= base + lo || r.where >= base + hi) return;
+            const RelType t = rel_type(f.machine(), r.type);
+            if (linked(f) && !dynamic && t.cls == RelClass::PcRelative) {
+                if (arch != Arch::X86_64) return;
+                auto s = symbol_at(f, rs, r.sym);
+                if (!s) return;
+                const bool abs = s->st_shndx == SHN_ABS;
+                const bool percpu = s->st_shndx < f.sections().size() && f.sections()[s->st_shndx].name == ".data..percpu";
+                if (!abs && !percpu) return;
+            }
+            const std::uint64_t b = r.where - base;
+            out.ranges.push_back({b, b + t.size, PatchKind::Relocation});
+        });
+    }
+}
+
+// ---- site tables -------------------------------------------------------------
+
+struct TableSpan {
+    std::size_t section = 0;       // the section holding the table
+    std::uint64_t begin = 0, end = 0;  // offsets in that section
+};
+
+// Values of the named symbols of a linked image's symbol table.
+std::map<std::string, std::uint64_t, std::less<>> bound_symbols(const ElfFile& f, Arch arch) {
+    std::map<std::string, std::uint64_t, std::less<>> want;
+    for (const auto& t : kTables)
+        if (t.arch == arch) {
+            want.emplace(t.start_sym, 0);
+            want.emplace(t.stop_sym, 0);
+        }
+    std::map<std::string, std::uint64_t, std::less<>> got;
+    for (const auto& s : f.symbols())
+        if (want.count(s.name)) got.emplace(std::string(s.name), s.value);
+    return got;
+}
+
+std::optional<TableSpan> locate_table(const ElfFile& f, const SiteTable& t,
+                                      const std::map<std::string, std::uint64_t, std::less<>>& bounds) {
+    for (const auto& s : f.sections())
+        if (s.name == t.section && s.type == SHT_PROGBITS) return TableSpan{s.index, 0, s.size};
+    if (!linked(f)) return std::nullopt;
+    auto a = bounds.find(t.start_sym), b = bounds.find(t.stop_sym);
+    if (a == bounds.end() || b == bounds.end() || b->second < a->second) return std::nullopt;
+    for (const auto& s : f.sections())
+        if (s.type == SHT_PROGBITS && (s.flags & SHF_ALLOC) && a->second >= s.addr && b->second <= s.addr + s.size)
+            return TableSpan{s.index, a->second - s.addr, b->second - s.addr};
+    return std::nullopt;
+}
+
+// Where the entries of a module's table point: relocation r_offset ->
+// (section, offset). Self-relative and absolute pointers alike resolve to
+// S + A, the site itself.
+std::unordered_map<std::uint64_t, std::pair<std::size_t, std::uint64_t>> module_pointers(const ElfFile& f,
+                                                                                          std::size_t table) {
+    std::unordered_map<std::uint64_t, std::pair<std::size_t, std::uint64_t>> out;
+    const std::string_view bytes = f.section_bytes(table);
+    for (const auto& rs : f.sections()) {
+        if (!applies_to(f, rs, table)) continue;
+        for_each_reloc(f, rs, [&](const Reloc& r) {
+            auto s = symbol_at(f, rs, r.sym);
+            if (!s || s->st_shndx == SHN_UNDEF || s->st_shndx >= f.sections().size()) return;
+            const unsigned n = rel_type(f.machine(), r.type).size;
+            const std::int64_t a = r.rela ? r.addend : static_cast<std::int32_t>(read_le(bytes, r.where, n == 8 ? 8 : 4));
+            out[r.where] = {s->st_shndx, s->st_value + static_cast<std::uint64_t>(a)};
+        });
+    }
+    return out;
+}
+
+// Linked images built PIE (arm64) leave absolute pointers zero in the file
+// (--no-apply-dynamic-relocs): their value is a RELATIVE relocation's addend.
+class DynamicAddends {
+public:
+    explicit DynamicAddends(const ElfFile& f) : f_(f) {}
+    std::uint64_t at(std::uint64_t addr) {
+        if (!built_) {
+            built_ = true;
+            for (const auto& rs : f_.sections()) {
+                GElf_Shdr sh;
+                if ((rs.type != SHT_RELA) || !gelf_getshdr(elf_getscn(f_.elf(), rs.index), &sh) || sh.sh_info != 0) continue;
+                for_each_reloc(f_, rs, [&](const Reloc& r) { map_[r.where] = static_cast<std::uint64_t>(r.addend); });
+            }
+        }
+        auto it = map_.find(addr);
+        return it == map_.end() ? 0 : it->second;
+    }
+
+private:
+    const ElfFile& f_;
+    bool built_ = false;
+    std::unordered_map<std::uint64_t, std::uint64_t> map_;
+};
+
+// Site (offset in `section`) of entry field at `field_off` of the table, or nullopt.
+struct SiteResolver {
+    const ElfFile& f;
+    const ElfSection& sec;
+    const TableSpan& span;
+    const SiteTable& t;
+    std::string_view bytes;  // the table section's bytes
+    std::unordered_map<std::uint64_t, std::pair<std::size_t, std::uint64_t>> ptrs;  // modules only
+    DynamicAddends& dyn;
+
+    std::optional<std::uint64_t> site(std::uint64_t field_off) {
+        if (!linked(f)) {
+            auto it = ptrs.find(field_off);
+            if (it == ptrs.end() || it->second.first != sec.index) return std::nullopt;
+            return it->second.second;
+        }
+        const std::uint64_t field_addr = f.sections()[span.section].addr + field_off;
+        std::uint64_t target = 0;
+        switch (t.ptr) {
+            case Ptr::Rel32: target = field_addr + static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int32_t>(read_le(bytes, field_off, 4)))); break;
+            case Ptr::Abs64: target = read_le(bytes, field_off, 8); break;
+            case Ptr::Abs32: target = read_le(bytes, field_off, 4); break;
+        }
+        if (target == 0 && t.ptr != Ptr::Rel32) target = dyn.at(field_addr);
+        if (target < sec.addr || target >= sec.addr + sec.size) return std::nullopt;
+        return target - sec.addr;
+    }
+};
+
+unsigned site_length(const ElfFile& f, Arch arch, const ElfSection& sec, const SiteTable& t, std::string_view table_bytes,
+                     std::uint64_t entry_off, std::uint64_t site) {
+    switch (t.len) {
+        case Len::Fixed: return t.len_value;
+        case Len::U8Field: return static_cast<unsigned>(read_le(table_bytes, entry_off + t.len_value, 1));
+        case Len::Decoded: {
+            const std::string_view text = f.section_bytes(sec.index);
+            if (site >= text.size()) return t.len_value;
+            auto p = reinterpret_cast<const std::uint8_t*>(text.data()) + site;
+            auto n = instruction_length(arch, false, std::span(p, std::min<std::size_t>(16, text.size() - site)));
+            return n ? static_cast<unsigned>(*n) : t.len_value;
+        }
+    }
+    return t.len_value;
+}
+
+bool in_era(const SiteTable& t, int major, int minor) {
+    const int v = major ? major * 100 + minor : kNever - 1;
+    return v >= t.since && v < t.until;
+}
+
+}  // namespace
+
+std::string_view patch_kind_name(PatchKind k) {
+    static constexpr std::string_view names[kPatchKinds] = {
+        "relocation", "alternative", "paravirt", "return-thunk", "retpoline", "jump-label",
+        "static-call", "ftrace", "smp-lock", "endbr-seal", "call-depth", "smp-alt"};
+    return names[static_cast<std::size_t>(k)];
+}
+
+PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t lo, std::uint64_t hi,
+                       int major, int minor) {
+    PatchScan out;
+    const ElfSection& sec = f.sections()[section];
+    const auto bounds = linked(f) ? bound_symbols(f, arch) : std::map<std::string, std::uint64_t, std::less<>>{};
+    DynamicAddends dyn(f);
+    constexpr std::uint64_t kLongest = 16;  // no patched instruction group starting earlier reaches the window
+    for (const auto& t : kTables) {
+        if (t.arch != arch || !in_era(t, major, minor)) continue;
+        auto span = locate_table(f, t, bounds);
+        if (!span) continue;
+        const std::uint64_t size = span->end - span->begin;
+        if (size % t.entry != 0) {
+            out.notes.push_back(std::string(t.section) + ": " + std::to_string(size) + " bytes is not a whole number of " +
+                                std::to_string(t.entry) + "-byte entries; its sites were not masked");
+            continue;
+        }
+        const std::string_view bytes = f.section_bytes(span->section);
+        SiteResolver sr{f, sec, *span, t, bytes, linked(f) ? decltype(SiteResolver::ptrs){} : module_pointers(f, span->section), dyn};
+        for (std::uint64_t e = span->begin; e + t.entry <= span->end; e += t.entry) {
+            auto site = sr.site(e + t.field);
+            if (!site || *site + kLongest < lo || *site >= hi) continue;
+            const unsigned len = site_length(f, arch, sec, t, bytes, e, *site);
+            if (len) out.ranges.push_back({*site, *site + len, t.kind});
+        }
+    }
+    // Last: a site the kernel patches names its purpose better than the
+    // relocation that also covers it (the first range containing a byte wins).
+    relocation_ranges(f, arch, section, lo, hi, out);
+    return out;
+}
+
+}  // namespace kaddr

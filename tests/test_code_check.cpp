@@ -1,0 +1,197 @@
+// `Code:` lines: parsing in every architecture's format, and the check that
+// the debug file is the build that crashed, on the real captures: every
+// report's bytes match the shipped ktoops.ko once the kernel's own patch
+// sites are masked, and any single changed byte outside them is caught.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "kaddr/code_check.h"
+#include "kaddr/oops_explain.h"
+#include "support.h"
+
+using namespace kaddr;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CaptureDir {
+    const char* dir;
+    std::vector<const char*> captures;
+};
+const CaptureDir kCaptures[] = {
+    {"deb12-6.1.0-56-cloud", {"capture-1", "capture-2"}},
+    {"deb12-6.1.0-56-arm64", {"capture-1", "capture-2", "capture-3"}},
+    {"deb12-6.1.0-50-armmp", {"capture-1", "capture-2"}},
+};
+
+// Every report of a capture (oops/ and console-oops/), explained.
+std::vector<ExplainedReport> capture_reports(const Resolver& res, const std::string& dir, const std::string& cap) {
+    std::vector<ExplainedReport> out;
+    for (const char* sub : {"oops", "console-oops"}) {
+        const fs::path d = kt::testdata("captures/" + dir + "/" + cap + "/" + sub);
+        if (!fs::is_directory(d)) continue;
+        std::vector<fs::path> files;
+        for (const auto& f : fs::directory_iterator(d)) files.push_back(f.path());
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files)
+            for (auto& r : parse_report_file(f.string())) out.push_back(explain(std::move(r), res));
+    }
+    return out;
+}
+
+// The Code: text with byte `i` (memory order) changed.
+std::string with_byte_changed(const std::string& code, Arch arch, std::size_t i) {
+    CodeBytes b = parse_code_bytes(code, arch);
+    std::string out;
+    const std::size_t unit = b.unit;
+    for (std::size_t w = 0; w < b.bytes.size(); w += unit) {
+        std::uint64_t v = 0;
+        for (std::size_t k = 0; k < unit; ++k) {
+            std::uint8_t byte = b.bytes[w + k];
+            if (w + k == i) byte ^= 0x5a;
+            v |= static_cast<std::uint64_t>(byte) << (8 * k);
+        }
+        char buf[20];
+        std::snprintf(buf, sizeof buf, "%0*llx", static_cast<int>(2 * unit), static_cast<unsigned long long>(v));
+        const bool f = w == b.fault_offset;
+        out += (w ? " " : "") + std::string(f ? (unit == 1 ? "<" : "(") : "") + buf + (f ? (unit == 1 ? ">" : ")") : "");
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Code: lines parse in each architecture's format") {
+    auto x = parse_code_bytes("ff ff 48 63 d0 <0f> 0b 8d 47", Arch::Unknown);
+    REQUIRE(x.ok());
+    CHECK(x.arch == Arch::X86_64);
+    CHECK(x.bytes.size() == 9);
+    CHECK(x.fault_offset == 5);
+    CHECK(x.bytes[5] == 0x0f);
+
+    auto a64 = parse_code_bytes("d503233f 36f80060 d50323bf d65f03c0 (d4210000) ", Arch::Arm64);
+    REQUIRE(a64.ok());
+    CHECK(a64.bytes.size() == 20);
+    CHECK(a64.fault_offset == 16);
+    CHECK(a64.bytes[16] == 0x00);  // brk #0x800 = d4210000, little-endian in memory
+    CHECK(a64.bytes[19] == 0xd4);
+
+    auto arm = parse_code_bytes("e92d4010 e52de004 e28dd004 e1a03000 (e5900000)", Arch::Arm);
+    REQUIRE(arm.ok());
+    CHECK(!arm.thumb);
+    CHECK(arm.bytes[16] == 0x00);
+    CHECK(arm.bytes[18] == 0x90);
+
+    auto thumb = parse_code_bytes("4b07 b510 (6818) 4798", Arch::Arm);
+    REQUIRE(thumb.ok());
+    CHECK(thumb.thumb);
+    CHECK(thumb.unit == 2);
+    CHECK(thumb.fault_offset == 4);
+    CHECK(thumb.bytes[4] == 0x18);
+
+    CHECK(parse_code_bytes("", Arch::X86_64).error == CodeParseError::Empty);
+    CHECK(parse_code_bytes("Unable to access opcode bytes at 0x7f3c1a2b3c4d.", Arch::X86_64).error ==
+          CodeParseError::Unreadable);
+    CHECK(parse_code_bytes("Bad RIP value.", Arch::X86_64).error == CodeParseError::Unreadable);
+    CHECK(parse_code_bytes("e52de004 bad PC value", Arch::Arm).error == CodeParseError::Unreadable);
+    CHECK(parse_code_bytes("48 89 e5 0f 0b", Arch::X86_64).error == CodeParseError::NoFaultMarker);
+    CHECK(parse_code_bytes("48 89 zz <0f> 0b", Arch::X86_64).error == CodeParseError::Malformed);
+    CHECK(parse_code_bytes("d503233f (d4210000)", Arch::Unknown).error == CodeParseError::ArchUnknown);
+}
+
+TEST_CASE("Code: bytes of every bundled capture match the shipped ktoops.ko; a changed byte does not") {
+    int matched = 0, user = 0;
+    for (const auto& cd : kCaptures)
+        for (const char* cap : cd.captures) {
+            auto snap = kt::load_capture(cd.dir, cap, "");
+            Resolver res(*snap);
+            for (const auto& e : capture_reports(res, cd.dir, cap)) {
+                if (e.report.code.empty()) continue;
+                const std::string what = std::string(cd.dir) + "/" + cap + " line " + std::to_string(e.report.first_line());
+                INFO(what << ": " << e.report.code);
+                CodeCheck c = check_report_code(*snap, e);
+                auto pc = code_pc(e);
+                REQUIRE(pc);
+                if (pc->user) {
+                    // sysrq-l and the user-mode register dumps: a program's bytes.
+                    CHECK(c.skip == CodeSkip::UserPc);
+                    ++user;
+                    continue;
+                }
+                CHECK_MESSAGE(c.verdict == CodeVerdict::Match, code_skip_name(c.skip) << " " << c.detail);
+                CHECK(c.module == std::optional<std::string>("ktoops"));
+                CHECK(c.compared + c.masked + c.outside == c.reported);
+                if (snap->arch == Arch::X86_64) {
+                    // Every x86_64 window shows a patched return (c3 cc cc cc cc,
+                    // `jmp __x86_return_thunk` in the file) and a nopped __fentry__ call.
+                    CHECK(c.masked_by[static_cast<std::size_t>(PatchKind::ReturnThunk)] >= 5);
+                    CHECK(c.masked_by[static_cast<std::size_t>(PatchKind::Ftrace)] >= 5);
+                }
+                std::string kinds;
+                for (std::size_t k = 0; k < c.masked_by.size(); ++k)
+                    if (c.masked_by[k]) kinds += " " + std::string(patch_kind_name(static_cast<PatchKind>(k))) + ":" + std::to_string(c.masked_by[k]);
+                INFO("compared " << c.compared << " masked " << c.masked << kinds);
+                ++matched;
+                // Each byte changed alone: caught exactly when it was compared.
+                std::size_t caught = 0;
+                for (std::size_t i = 0; i < c.reported; ++i) {
+                    CodeCheck ci = check_code(*snap, with_byte_changed(e.report.code, snap->arch, i), *pc);
+                    if (ci.verdict == CodeVerdict::Mismatch) {
+                        ++caught;
+                        CHECK(ci.differing == 1);
+                        CHECK(ci.first_difference ==
+                              static_cast<std::int64_t>(i) - static_cast<std::int64_t>(parse_code_bytes(e.report.code, snap->arch).fault_offset));
+                        CHECK(!ci.advice().empty());
+                    } else {
+                        CHECK(ci.verdict == CodeVerdict::Match);
+                    }
+                }
+                CHECK(caught == c.compared);
+            }
+        }
+    // x86_64: WARN, NULL deref, BUG in 2 captures x 2 transports (oops/,
+    // console-oops/); arm64: NULL deref and BUG in captures 1 and 2 x 2; ARM:
+    // the same in capture 1 x 2 (the other captures print no Code: line).
+    CHECK(matched == 12 + 8 + 4);
+    CHECK(user == 4);  // x86_64 sysrq-l: only the user-mode register dump has one
+}
+
+TEST_CASE("a function of another build is a mismatch: BUG()'s bytes against ktoops_deref") {
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-1", "");
+    const std::string bug_code =
+        "66 2e 0f 1f 84 00 00 00 00 00 0f 1f 44 00 00 0f 0b 8d 47 01 c3 cc cc cc cc 90 0f 1f 44 00 00 89 f8 85 ff "
+        "79 05 c3 cc cc cc cc <0f> 0b 66 66 2e 0f 1f 84 00 00 00 00 00 0f 1f 00 0f 1f 44 00 00 55";
+    CodePc pc;
+    pc.symbol = parse_symbol_ref("ktoops_do_bug+0x10/0x20 [ktoops]");
+    CHECK(check_code(*snap, bug_code, pc).verdict == CodeVerdict::Match);  // found by symbol: no address needed
+    pc.symbol = parse_symbol_ref("ktoops_deref+0x6/0x30 [ktoops]");
+    CodeCheck c = check_code(*snap, bug_code, pc);
+    CHECK(c.verdict == CodeVerdict::Mismatch);
+    CHECK(c.differing > 10);
+    CHECK(c.file.ends_with("ktoops.ko"));
+    CHECK(c.advice().find("exact release and build") != std::string::npos);
+    Resolution in_module, in_core;
+    in_module.module = "ktoops";
+    in_module.symbol = "ktoops_deref";
+    in_core.symbol = "vfs_write";
+    CHECK(c.covers(in_module));
+    CHECK(!c.covers(in_core));
+}
+
+TEST_CASE("Code: checks that cannot be made say why") {
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-1", "");
+    CodePc pc;
+    pc.symbol = parse_symbol_ref("ktoops_deref+0x6/0x30 [ktoops]");
+    CHECK(check_code(*snap, "", pc).skip == CodeSkip::NoCodeLine);
+    CHECK(check_code(*snap, "Unable to access opcode bytes at 0xffffffffc0a2b000.", pc).skip == CodeSkip::CodeUnusable);
+    pc.symbol = parse_symbol_ref("no_such_function+0x6/0x30 [ktoops]");
+    CHECK(check_code(*snap, "53 <8b> 5f 04", pc).skip == CodeSkip::PcUnknown);
+    pc.symbol = parse_symbol_ref("vfs_write+0x6/0x30");
+    pc.address = 0xffffffffb0400000;
+    pc.address_from_symbol = true;
+    CHECK(check_code(*snap, "53 <8b> 5f 04", pc).skip == CodeSkip::NoFile);  // no vmlinux given
+    pc.user = true;
+    CHECK(check_code(*snap, "53 <8b> 5f 04", pc).skip == CodeSkip::UserPc);
+}
