@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "kaddr/code_check.h"
+#include "kaddr/snapshot.h"
 #include "kaddr/oops_explain.h"
 #include "support.h"
 
@@ -194,4 +195,46 @@ TEST_CASE("Code: checks that cannot be made say why") {
     CHECK(check_code(*snap, "53 <8b> 5f 04", pc).skip == CodeSkip::NoFile);  // no vmlinux given
     pc.user = true;
     CHECK(check_code(*snap, "53 <8b> 5f 04", pc).skip == CodeSkip::UserPc);
+}
+
+// The running kernel's own text from a real vmcore against the debug vmlinux
+// of that build: every row must match once the boot-time patch sites are
+// masked; a byte changed outside them must not (testdata/code-check/README.md).
+TEST_CASE("core kernel: Code: lines read from a real vmcore match the debug vmlinux" * doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE_MESSAGE(!root.empty(), "KADDR_DEBUG_ROOT_X86_64 is not set (tests/run-vmlinux-tier.sh sets it)");
+    SnapshotInputs si;
+    si.vmlinux = root + "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64";
+    si.kaslr_offset = 0x2f400000;
+    si.kaslr_offset_source = "the kdump capture's kallsyms";
+    auto snap = load_snapshot(si);
+    std::size_t rows = 0, compared = 0, masked = 0, caught = 0, tried = 0;
+    std::array<std::size_t, kPatchKinds> by_kind{};
+    for (auto& row : kt::read_tsv(kt::testdata("code-check/deb12-6.1.0-56-cloud-kdump.tsv"))) {
+        INFO(row["frame"] << " " << row["code"]);
+        CodePc pc;
+        pc.address = parse_hex(row["runtime_addr"]);
+        CodeCheck c = check_code(*snap, row["code"], pc);
+        CHECK_MESSAGE(c.verdict == CodeVerdict::Match, code_skip_name(c.skip) << " " << c.detail << " first difference at "
+                                                         << c.first_difference.value_or(0));
+        CHECK(!c.module);
+        ++rows;
+        compared += c.compared;
+        masked += c.masked;
+        for (std::size_t k = 0; k < kPatchKinds; ++k) by_kind[k] += c.masked_by[k];
+        // Three bytes changed one at a time: the pc's, and two either side.
+        for (std::size_t i : {std::size_t(42), std::size_t(10), std::size_t(55)}) {
+            CodeCheck ci = check_code(*snap, with_byte_changed(row["code"], Arch::X86_64, i), pc);
+            ++tried;
+            if (ci.verdict == CodeVerdict::Mismatch) ++caught;
+        }
+    }
+    std::string kinds;
+    for (std::size_t k = 0; k < kPatchKinds; ++k)
+        if (by_kind[k]) kinds += " " + std::string(patch_kind_name(static_cast<PatchKind>(k))) + ":" + std::to_string(by_kind[k]);
+    MESSAGE(rows << " rows, " << compared << " bytes compared, " << masked << " masked (" << kinds << " ), "
+                 << caught << "/" << tried << " single-byte changes caught");
+    CHECK(rows == 136);
+    CHECK(masked > 0);
+    CHECK(caught * 10 >= tried * 8);  // the rest fell on masked bytes
 }

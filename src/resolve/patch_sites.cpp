@@ -293,22 +293,39 @@ struct SiteResolver {
     std::unordered_map<std::uint64_t, std::pair<std::size_t, std::uint64_t>> ptrs;  // modules only
     DynamicAddends& dyn;
 
+    // Linked image: the address the entry field points at.
+    std::uint64_t target(std::uint64_t field_off) {
+        const std::uint64_t field_addr = f.sections()[span.section].addr + field_off;
+        std::uint64_t a = 0;
+        switch (t.ptr) {
+            case Ptr::Rel32: a = field_addr + static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int32_t>(read_le(bytes, field_off, 4)))); break;
+            case Ptr::Abs64: a = read_le(bytes, field_off, 8); break;
+            case Ptr::Abs32: a = read_le(bytes, field_off, 4); break;
+        }
+        if (a == 0 && t.ptr != Ptr::Rel32) a = dyn.at(field_addr);
+        return a;
+    }
+
     std::optional<std::uint64_t> site(std::uint64_t field_off) {
         if (!linked(f)) {
             auto it = ptrs.find(field_off);
             if (it == ptrs.end() || it->second.first != sec.index) return std::nullopt;
             return it->second.second;
         }
-        const std::uint64_t field_addr = f.sections()[span.section].addr + field_off;
-        std::uint64_t target = 0;
-        switch (t.ptr) {
-            case Ptr::Rel32: target = field_addr + static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int32_t>(read_le(bytes, field_off, 4)))); break;
-            case Ptr::Abs64: target = read_le(bytes, field_off, 8); break;
-            case Ptr::Abs32: target = read_le(bytes, field_off, 4); break;
+        const std::uint64_t a = target(field_off);
+        if (a < sec.addr || a >= sec.addr + sec.size) return std::nullopt;
+        return a - sec.addr;
+    }
+
+    bool lands_in_code(std::uint64_t field_off) {
+        if (!linked(f)) {
+            auto it = ptrs.find(field_off);
+            return it != ptrs.end() && (f.sections()[it->second.first].flags & SHF_EXECINSTR);
         }
-        if (target == 0 && t.ptr != Ptr::Rel32) target = dyn.at(field_addr);
-        if (target < sec.addr || target >= sec.addr + sec.size) return std::nullopt;
-        return target - sec.addr;
+        const std::uint64_t a = target(field_off);
+        for (const auto& s : f.sections())
+            if ((s.flags & SHF_EXECINSTR) && a >= s.addr && a < s.addr + s.size) return true;
+        return false;
     }
 };
 
@@ -329,8 +346,25 @@ unsigned site_length(const ElfFile& f, Arch arch, const ElfSection& sec, const S
 }
 
 bool in_era(const SiteTable& t, int major, int minor) {
-    const int v = major ? major * 100 + minor : kNever - 1;
+    if (!major) return true;  // release unknown: every layout is a candidate
+    const int v = major * 100 + minor;
     return v >= t.since && v < t.until;
+}
+
+// Layouts of one table in other releases share its kind and section.
+bool same_table(const SiteTable& a, const SiteTable& b) {
+    return a.arch == b.arch && a.kind == b.kind && std::string_view(a.section) == b.section;
+}
+
+// Without the release, a layout is believed when its entries tile the
+// table and their first sites all point into executable code.
+bool plausible(const ElfFile& f, SiteResolver& sr, std::uint64_t begin, std::uint64_t end) {
+    if ((end - begin) % sr.t.entry != 0) return false;
+    int seen = 0;
+    for (std::uint64_t e = begin; e + sr.t.entry <= end && seen < 32; e += sr.t.entry, ++seen)
+        if (!sr.lands_in_code(e + sr.t.field)) return false;
+    (void)f;
+    return true;
 }
 
 }  // namespace
@@ -349,18 +383,21 @@ PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
     const auto bounds = linked(f) ? bound_symbols(f, arch) : std::map<std::string, std::uint64_t, std::less<>>{};
     DynamicAddends dyn(f);
     constexpr std::uint64_t kLongest = 16;  // no patched instruction group starting earlier reaches the window
+    const SiteTable* done = nullptr;  // the table whose layout was chosen
     for (const auto& t : kTables) {
-        if (t.arch != arch || !in_era(t, major, minor)) continue;
+        if (t.arch != arch || !in_era(t, major, minor) || (done && same_table(*done, t))) continue;
         auto span = locate_table(f, t, bounds);
         if (!span) continue;
-        const std::uint64_t size = span->end - span->begin;
-        if (size % t.entry != 0) {
-            out.notes.push_back(std::string(t.section) + ": " + std::to_string(size) + " bytes is not a whole number of " +
-                                std::to_string(t.entry) + "-byte entries; its sites were not masked");
-            continue;
-        }
         const std::string_view bytes = f.section_bytes(span->section);
         SiteResolver sr{f, sec, *span, t, bytes, linked(f) ? decltype(SiteResolver::ptrs){} : module_pointers(f, span->section), dyn};
+        const bool last_layout = &t + 1 == std::end(kTables) || !same_table(t, *(&t + 1));
+        if (!plausible(f, sr, span->begin, span->end)) {
+            if (last_layout)
+                out.notes.push_back(std::string(t.section) + " of " + f.path() + ": no known layout of its entries fits (" +
+                                    std::to_string(span->end - span->begin) + " bytes); its sites were not masked");
+            continue;
+        }
+        done = &t;
         for (std::uint64_t e = span->begin; e + t.entry <= span->end; e += t.entry) {
             auto site = sr.site(e + t.field);
             if (!site || *site + kLongest < lo || *site >= hi) continue;
