@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
+#include <tuple>
 
 #include "kaddr/code_check.h"
+#include "kaddr/code_disasm.h"
+#include "kaddr/code_report.h"
 #include "kaddr/snapshot.h"
 #include "kaddr/oops_explain.h"
 #include "support.h"
@@ -237,4 +241,147 @@ TEST_CASE("core kernel: Code: lines read from a real vmcore match the debug vmli
     CHECK(rows == 136);
     CHECK(masked > 0);
     CHECK(caught * 10 >= tried * 8);  // the rest fell on masked bytes
+}
+
+namespace {
+
+// The listing of the first report of a capture file with a kernel Code: line.
+CodeListing listing_of(const std::string& dir, const std::string& cap, const std::string& file, const Snapshot& snap) {
+    Resolver res(snap);
+    auto reports = parse_report_file(kt::testdata("captures/" + dir + "/" + cap + "/oops/" + file));
+    REQUIRE(!reports.empty());
+    return disassemble_report_code(snap, explain(reports[0], res));
+}
+
+const CodeInstruction* faulting(const CodeListing& l) {
+    for (const auto& i : l.instructions)
+        if (i.faulting) return &i;
+    return nullptr;
+}
+
+}  // namespace
+
+// Expected instructions written from ktoops.c (BUG() is ud2 / brk #0x800 /
+// the ARM BUG udf; the NULL deref reads p->b at offset 4 on x86 and the
+// first word on arm64/ARM), source lines from the captures' gdb ground truth.
+TEST_CASE("Code: disassembly: the faulting instruction and its source line, three architectures") {
+    struct Case {
+        const char *dir, *file, *mnemonic, *operands;
+    };
+    const Case cases[] = {
+        {"deb12-6.1.0-56-cloud", "03-bug.txt", "ud2", ""},
+        {"deb12-6.1.0-56-cloud", "02-bug-null.txt", "movl", "4(%rdi), %ebx"},
+        {"deb12-6.1.0-56-arm64", "03-bug.txt", "brk", "#0x800"},
+        {"deb12-6.1.0-56-arm64", "02-bug-null.txt", "ldr", "w0, [x0]"},
+        {"deb12-6.1.0-50-armmp", "02-bug-null.txt", "ldr", "r0, [r0]"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.dir << " " << c.file);
+        auto snap = kt::load_capture(c.dir, "capture-1", "");
+        CodeListing l = listing_of(c.dir, "capture-1", c.file, *snap);
+        REQUIRE(l.ok());
+        const CodeInstruction* f = faulting(l);
+        REQUIRE(f);
+        CHECK(f->offset == 0);
+        CHECK(f->mnemonic == c.mnemonic);
+        CHECK(f->operands == c.operands);
+        REQUIRE(f->address);
+        // The RIP/pc row of the capture's ground truth: gdb's line for the pc.
+        bool found = false;
+        for (auto& row : kt::read_tsv(kt::testdata(std::string("captures/") + c.dir + "/capture-1/groundtruth/oops-frames.tsv"))) {
+            if (row["kind"] != "RIP" && row["kind"] != "pc" && row["kind"] != "PC") continue;
+            if (parse_hex(row["runtime_addr"]) != f->address) continue;
+            found = true;
+            // x86_64 rows carry gdb's line, arm64/ARM rows llvm-symbolizer's chain.
+            std::string file;
+            int line = 0;
+            if (row.count("gdb_line(addr)")) {
+                std::tie(file, line) = kt::file_line(row["gdb_line(addr)"]);
+            } else {
+                auto chain = kt::parse_chain(row["llvm_symbolizer"]);
+                REQUIRE(!chain.empty());
+                file = chain.front().file;
+                line = chain.front().line;
+            }
+            REQUIRE(!f->source.empty());
+            CHECK(kt::same_path(f->source.front().file, file));
+            CHECK(f->source.front().line == line);
+        }
+        CHECK_MESSAGE(found, "no ground-truth row at " << hex(*f->address));
+        // Every instruction before the pc decodes and has an address.
+        for (const auto& i : l.instructions) {
+            CHECK(i.address);
+            if (i.offset < 0) CHECK(i.decoded);
+        }
+    }
+}
+
+TEST_CASE("Code: disassembly of x86_64 bytes that start mid-instruction and ARM Thumb halfwords") {
+    // 42 bytes before the pc start inside an instruction: decoding begins at
+    // the first offset that lands exactly on the faulting byte.
+    CodeBytes x = parse_code_bytes("ff ff 48 63 d0 48 03 15 69 23 00 00 83 c0 01 48 89 15 5f 23 00 00 c3 cc cc cc cc 66 2e 0f 1f "
+                                   "84 00 00 00 00 00 0f 1f 44 00 00 <0f> 0b 8d 47 01 c3 cc cc cc cc 90 0f 1f 44 00 00 89 f8 "
+                                   "85 ff 79 05", Arch::X86_64);
+    CodeListing l = disassemble_code(x, 0xffffffffc0a2b025);
+    REQUIRE(l.ok());
+    // "ff ff" is the tail of the previous function's last displacement; like
+    // decodecode, the first offset that lands on the pc wins ("ff 48 63" as
+    // decl), and the function itself (RIP: ktoops_do_warn+0x5) decodes right.
+    CHECK(l.skipped == 1);
+    REQUIRE(faulting(l));
+    CHECK(faulting(l)->mnemonic == "ud2");
+    CHECK(*faulting(l)->address == 0xffffffffc0a2b025);
+    bool ftrace_nop = false, ret = false;
+    for (const auto& i : l.instructions) {
+        if (i.offset == -5) ftrace_nop = i.mnemonic == "nopl";
+        if (i.offset == 5) ret = i.mnemonic == "retq" || i.mnemonic == "ret";
+    }
+    CHECK(ftrace_nop);
+    CHECK(ret);
+    // Thumb-2: a 32-bit instruction is two halfwords.
+    CodeBytes t = parse_code_bytes("b510 4604 (6800) f7ff fffe bd10", Arch::Arm);
+    CodeListing tl = disassemble_code(t);
+    REQUIRE(tl.ok());
+    CHECK(tl.thumb);
+    REQUIRE(faulting(tl));
+    CHECK(faulting(tl)->mnemonic == "ldr");
+    CHECK(faulting(tl)->operands == "r0, [r0]");
+    CHECK(tl.instructions.front().mnemonic == "push");
+    bool bl = false;
+    for (const auto& i : tl.instructions) bl = bl || (i.mnemonic == "bl" && i.bytes.size() == 4);
+    CHECK(bl);
+}
+
+TEST_CASE("Code: text and JSON: one marked instruction, the check's verdict with its counts") {
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-1", "");
+    Resolver res(*snap);
+    auto reports = parse_report_file(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1/oops/02-bug-null.txt"));
+    ExplainedReport e = explain(reports[0], res);
+    std::ostringstream text;
+    CodeListing l = disassemble_report_code(*snap, e);
+    CodeCheck c = check_report_code(*snap, e);
+    print_code_check(text, c, "  ");
+    print_code_listing(text, l, "  ");
+    const std::string t = text.str();
+    INFO(t);
+    CHECK(t.find("code check: the Code: bytes match ") != std::string::npos);
+    CHECK(t.find("==> +0x0") != std::string::npos);
+    CHECK(t.find("==>", t.find("==>") + 1) == std::string::npos);
+    CHECK(t.find("ktoops.c:") != std::string::npos);
+    nlohmann::json j = code_listing_json(l);
+    int marked = 0;
+    for (const auto& i : j["instructions"]) marked += i["faulting"].get<bool>();
+    CHECK(marked == 1);
+    nlohmann::json cj = code_check_json(c);
+    CHECK(cj["verdict"] == "match");
+    CHECK(cj["module"] == "ktoops");
+    CHECK(cj["compared"].get<std::size_t>() + cj["masked"].get<std::size_t>() == c.reported);
+    CHECK(cj["masked_by"].contains("return-thunk"));
+    // A mismatch is loud and says what to do.
+    CodePc pc;
+    pc.symbol = parse_symbol_ref("ktoops_do_bug+0x10/0x20 [ktoops]");
+    std::ostringstream loud;
+    print_code_check(loud, check_code(*snap, e.report.code, pc), "");
+    CHECK(loud.str().rfind("CODE MISMATCH: ", 0) == 0);
+    CHECK(loud.str().find("exact release and build") != std::string::npos);
 }

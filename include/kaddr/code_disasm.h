@@ -19,6 +19,7 @@
 namespace kaddr {
 
 class Snapshot;
+struct ExplainedReport;
 
 struct CodeInstruction {
     std::int64_t offset = 0;                // from the faulting pc (negative: before it)
@@ -47,6 +48,11 @@ CodeListing disassemble_code(const CodeBytes& code, std::optional<std::uint64_t>
 // Fills each instruction's source from the snapshot's DWARF (core image or
 // the module the address is in); instructions without an address keep none.
 void add_source_lines(CodeListing& listing, const Snapshot& snap);
+
+// The report's `Code:` line disassembled at the pc it belongs to (see
+// code_pc() in code_check.h), with source lines when that pc's address is
+// known. A report without a usable line gives a listing whose error says why.
+CodeListing disassemble_report_code(const Snapshot& snap, const ExplainedReport& e);
 
 // Length of the instruction at the start of `bytes` (nullopt: none decodes).
 std::optional<std::size_t> instruction_length(Arch arch, bool thumb, std::span<const std::uint8_t> bytes);

@@ -2,6 +2,8 @@
 
 #include <capstone/capstone.h>
 
+#include "kaddr/code_check.h"
+#include "kaddr/oops_explain.h"
 #include "kaddr/snapshot.h"
 
 namespace kaddr {
@@ -21,6 +23,8 @@ public:
             case Arch::Unknown: return;
         }
         if (cs_open(a, m, &handle_) != CS_ERR_OK) handle_ = 0;
+        // AT&T, as objdump and the kernel's decodecode print x86.
+        if (handle_ && arch == Arch::X86_64) cs_option(handle_, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
         if (handle_) insn_ = cs_malloc(handle_);
     }
     ~Disassembler() {
@@ -122,6 +126,14 @@ void add_source_lines(CodeListing& listing, const Snapshot& snap) {
             if (DwarfSource* d = snap.module_dwarf(*m)) ci.source = d->locate(*ci.address);
         }
     }
+}
+
+CodeListing disassemble_report_code(const Snapshot& snap, const ExplainedReport& e) {
+    const CodeBytes code = parse_code_bytes(e.report.code, snap.arch);
+    const auto pc = code_pc(e);
+    CodeListing l = disassemble_code(code, pc ? pc->address : std::nullopt);
+    if (pc && !pc->user) add_source_lines(l, snap);
+    return l;
 }
 
 }  // namespace kaddr
