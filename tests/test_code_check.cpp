@@ -14,6 +14,7 @@
 #include "kaddr/code_report.h"
 #include "kaddr/snapshot.h"
 #include "kaddr/oops_explain.h"
+#include "kaddr/oops_report.h"
 #include "support.h"
 
 using namespace kaddr;
@@ -384,4 +385,21 @@ TEST_CASE("Code: text and JSON: one marked instruction, the check's verdict with
     print_code_check(loud, check_code(*snap, e.report.code, pc), "");
     CHECK(loud.str().rfind("CODE MISMATCH: ", 0) == 0);
     CHECK(loud.str().find("exact release and build") != std::string::npos);
+}
+
+TEST_CASE("kaddr oops output carries the code check and the disassembly") {
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-2", "");
+    Resolver res(*snap);
+    auto reports = parse_report_file(kt::testdata("captures/deb12-6.1.0-56-cloud/capture-2/oops/03-bug.txt"));
+    ExplainedReport e = explain(reports[0], res);
+    REQUIRE(e.code_check);
+    CHECK(e.code_check->verdict == CodeVerdict::Match);
+    std::ostringstream text;
+    print_oops_text(text, e);
+    CHECK(text.str().find("code check: the Code: bytes match") != std::string::npos);
+    CHECK(text.str().find("ud2") != std::string::npos);
+    nlohmann::json j = oops_to_json(e);
+    CHECK(j["code"]["text"] == e.report.code);
+    CHECK(j["code"]["check"]["verdict"] == "match");
+    CHECK(j["code"]["disassembly"]["instructions"].size() == e.code_listing->instructions.size());
 }
