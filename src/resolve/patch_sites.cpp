@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -179,8 +182,8 @@ bool applies_to(const ElfFile& f, const ElfSection& rs, std::size_t section) {
 // loader applies them all). In a linked image only what KASLR moves:
 // absolute addresses, dynamic relocations, and on x86_64 pc-relative
 // references to the zero-based per-cpu area or absolute symbols.
-void relocation_ranges(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t lo, std::uint64_t hi,
-                       PatchScan& out) {
+std::vector<PatchRange> relocation_ranges(const ElfFile& f, Arch arch, std::size_t section) {
+    std::vector<PatchRange> out;
     const ElfSection& sec = f.sections()[section];
     const std::uint64_t base = linked(f) ? sec.addr : 0;
     for (const auto& rs : f.sections()) {
@@ -189,7 +192,7 @@ void relocation_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
         gelf_getshdr(elf_getscn(f.elf(), rs.index), &sh);
         const bool dynamic = linked(f) && sh.sh_info == 0;
         for_each_reloc(f, rs, [&](const Reloc& r) {
-            if (r.where + 8 <= base + lo || r.where >= base + hi) return;
+            if (r.where < base || r.where >= base + sec.size) return;
             const RelType t = rel_type(f.machine(), r.type);
             if (linked(f) && !dynamic && t.cls == RelClass::PcRelative) {
                 if (arch != Arch::X86_64) return;
@@ -200,9 +203,33 @@ void relocation_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
                 if (!abs && !percpu) return;
             }
             const std::uint64_t b = r.where - base;
-            out.ranges.push_back({b, b + t.size, PatchKind::Relocation});
+            out.push_back({b, b + t.size, PatchKind::Relocation});
         });
     }
+    std::sort(out.begin(), out.end(), [](const PatchRange& a, const PatchRange& b) { return a.begin < b.begin; });
+    return out;
+}
+
+// ---- what is read once per file ---------------------------------------------
+
+// vmlinux has ~380k text relocations and ~150k symbols: reading them for
+// every report would cost tens of milliseconds each, so the table bounds
+// and each section's relocation ranges are kept per file (keyed by path,
+// size and mtime: the same key means the same bytes).
+struct FileFacts {
+    std::mutex lock;
+    bool have_bounds = false;
+    std::map<std::string, std::uint64_t, std::less<>> bounds;
+    std::map<std::size_t, std::shared_ptr<const std::vector<PatchRange>>> relocs;  // by section
+};
+
+std::shared_ptr<FileFacts> facts_for(const ElfFile& f) {
+    static std::mutex lock;
+    static std::map<std::tuple<std::string, std::uint64_t, std::int64_t>, std::shared_ptr<FileFacts>> cache;
+    std::lock_guard g(lock);
+    auto& slot = cache[{f.path(), f.file_size(), f.mtime()}];
+    if (!slot) slot = std::make_shared<FileFacts>();
+    return slot;
 }
 
 // ---- site tables -------------------------------------------------------------
@@ -380,7 +407,17 @@ PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
                        int major, int minor) {
     PatchScan out;
     const ElfSection& sec = f.sections()[section];
-    const auto bounds = linked(f) ? bound_symbols(f, arch) : std::map<std::string, std::uint64_t, std::less<>>{};
+    auto facts = facts_for(f);
+    std::shared_ptr<const std::vector<PatchRange>> relocs;
+    {
+        std::lock_guard g(facts->lock);
+        if (!facts->have_bounds && linked(f)) facts->bounds = bound_symbols(f, arch);
+        facts->have_bounds = true;
+        auto& r = facts->relocs[section];
+        if (!r) r = std::make_shared<const std::vector<PatchRange>>(relocation_ranges(f, arch, section));
+        relocs = r;
+    }
+    const auto& bounds = facts->bounds;  // written once above, read-only after
     DynamicAddends dyn(f);
     constexpr std::uint64_t kLongest = 16;  // no patched instruction group starting earlier reaches the window
     const SiteTable* done = nullptr;  // the table whose layout was chosen
@@ -407,7 +444,11 @@ PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
     }
     // Last: a site the kernel patches names its purpose better than the
     // relocation that also covers it (the first range containing a byte wins).
-    relocation_ranges(f, arch, section, lo, hi, out);
+    constexpr std::uint64_t kWidest = 8;  // the widest relocated field
+    auto it = std::lower_bound(relocs->begin(), relocs->end(), lo > kWidest ? lo - kWidest : 0,
+                               [](const PatchRange& r, std::uint64_t v) { return r.begin < v; });
+    for (; it != relocs->end() && it->begin < hi; ++it)
+        if (it->end > lo) out.ranges.push_back(*it);
     return out;
 }
 
