@@ -114,6 +114,13 @@ TEST_CASE("Code: bytes of every bundled capture match the shipped ktoops.ko; a c
         for (const char* cap : cd.captures) {
             auto snap = kt::load_capture(cd.dir, cap, "");
             Resolver res(*snap);
+            // What most users have: the report and the .ko, no capture (no
+            // module layout: the pc is found by its printed symbol).
+            SnapshotInputs ko_only;
+            ko_only.ko_files = {kt::testdata(std::string("captures/") + cd.dir + "/ktoops/ktoops.ko")};
+            ko_only.arch = arch_name(snap->arch);
+            auto bare = load_snapshot(ko_only);
+            Resolver bare_res(*bare);
             for (const auto& e : capture_reports(res, cd.dir, cap)) {
                 if (e.report.code.empty()) continue;
                 const std::string what = std::string(cd.dir) + "/" + cap + " line " + std::to_string(e.report.first_line());
@@ -130,6 +137,9 @@ TEST_CASE("Code: bytes of every bundled capture match the shipped ktoops.ko; a c
                 CHECK_MESSAGE(c.verdict == CodeVerdict::Match, code_skip_name(c.skip) << " " << c.detail);
                 CHECK(c.module == std::optional<std::string>("ktoops"));
                 CHECK(c.compared + c.masked + c.outside == c.reported);
+                CodeCheck b = check_report_code(*bare, explain(e.report, bare_res));
+                CHECK_MESSAGE(b.verdict == CodeVerdict::Match, "without the capture: " << code_skip_name(b.skip) << " " << b.detail);
+                CHECK(b.compared == c.compared);
                 if (snap->arch == Arch::X86_64) {
                     // Every x86_64 window shows a patched return (c3 cc cc cc cc,
                     // `jmp __x86_return_thunk` in the file) and a nopped __fentry__ call.
