@@ -149,13 +149,17 @@ void for_each_reloc(const ElfFile& f, const ElfSection& rs, F&& fn) {
     }
 }
 
-std::optional<GElf_Sym> symbol_at(const ElfFile& f, const ElfSection& rs, std::size_t i) {
+// The symbol table a relocation section refers to (sh_link).
+Elf_Data* symbols_of(const ElfFile& f, const ElfSection& rs) {
     GElf_Shdr sh;
     Elf_Scn* scn = elf_getscn(f.elf(), rs.index);
-    if (!scn || !gelf_getshdr(scn, &sh)) return std::nullopt;
-    Elf_Data* d = elf_getdata(elf_getscn(f.elf(), sh.sh_link), nullptr);
+    if (!scn || !gelf_getshdr(scn, &sh)) return nullptr;
+    return elf_getdata(elf_getscn(f.elf(), sh.sh_link), nullptr);
+}
+
+std::optional<GElf_Sym> symbol_at(Elf_Data* symtab, std::size_t i) {
     GElf_Sym s;
-    if (!d || !gelf_getsym(d, static_cast<int>(i), &s)) return std::nullopt;
+    if (!symtab || !gelf_getsym(symtab, static_cast<int>(i), &s)) return std::nullopt;
     return s;
 }
 
@@ -191,12 +195,13 @@ std::vector<PatchRange> relocation_ranges(const ElfFile& f, Arch arch, std::size
         GElf_Shdr sh;
         gelf_getshdr(elf_getscn(f.elf(), rs.index), &sh);
         const bool dynamic = linked(f) && sh.sh_info == 0;
+        Elf_Data* symtab = symbols_of(f, rs);
         for_each_reloc(f, rs, [&](const Reloc& r) {
             if (r.where < base || r.where >= base + sec.size) return;
             const RelType t = rel_type(f.machine(), r.type);
             if (linked(f) && !dynamic && t.cls == RelClass::PcRelative) {
                 if (arch != Arch::X86_64) return;
-                auto s = symbol_at(f, rs, r.sym);
+                auto s = symbol_at(symtab, r.sym);
                 if (!s) return;
                 const bool abs = s->st_shndx == SHN_ABS;
                 const bool percpu = s->st_shndx < f.sections().size() && f.sections()[s->st_shndx].name == ".data..percpu";
@@ -221,6 +226,7 @@ struct FileFacts {
     bool have_bounds = false;
     std::map<std::string, std::uint64_t, std::less<>> bounds;
     std::map<std::size_t, std::shared_ptr<const std::vector<PatchRange>>> relocs;  // by section
+    std::map<std::tuple<std::size_t, Arch, int, int>, std::shared_ptr<const struct SiteIndex>> sites;
 };
 
 std::shared_ptr<FileFacts> facts_for(const ElfFile& f) {
@@ -275,8 +281,9 @@ std::unordered_map<std::uint64_t, std::pair<std::size_t, std::uint64_t>> module_
     const std::string_view bytes = f.section_bytes(table);
     for (const auto& rs : f.sections()) {
         if (!applies_to(f, rs, table)) continue;
+        Elf_Data* symtab = symbols_of(f, rs);
         for_each_reloc(f, rs, [&](const Reloc& r) {
-            auto s = symbol_at(f, rs, r.sym);
+            auto s = symbol_at(symtab, r.sym);
             if (!s || s->st_shndx == SHN_UNDEF || s->st_shndx >= f.sections().size()) return;
             const unsigned n = rel_type(f.machine(), r.type).size;
             const std::int64_t a = r.rela ? r.addend : static_cast<std::int32_t>(read_le(bytes, r.where, n == 8 ? 8 : 4));
@@ -356,20 +363,14 @@ struct SiteResolver {
     }
 };
 
-unsigned site_length(const ElfFile& f, Arch arch, const ElfSection& sec, const SiteTable& t, std::string_view table_bytes,
-                     std::uint64_t entry_off, std::uint64_t site) {
-    switch (t.len) {
-        case Len::Fixed: return t.len_value;
-        case Len::U8Field: return static_cast<unsigned>(read_le(table_bytes, entry_off + t.len_value, 1));
-        case Len::Decoded: {
-            const std::string_view text = f.section_bytes(sec.index);
-            if (site >= text.size()) return t.len_value;
-            auto p = reinterpret_cast<const std::uint8_t*>(text.data()) + site;
-            auto n = instruction_length(arch, false, std::span(p, std::min<std::size_t>(16, text.size() - site)));
-            return n ? static_cast<unsigned>(*n) : t.len_value;
-        }
-    }
-    return t.len_value;
+// A patched instruction's length when the table does not record it: the
+// instruction at the site, decoded from the file.
+unsigned decoded_length(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t site, unsigned fallback) {
+    const std::string_view text = f.section_bytes(section);
+    if (site >= text.size()) return fallback;
+    auto p = reinterpret_cast<const std::uint8_t*>(text.data()) + site;
+    auto n = instruction_length(arch, false, std::span(p, std::min<std::size_t>(16, text.size() - site)));
+    return n ? static_cast<unsigned>(*n) : fallback;
 }
 
 bool in_era(const SiteTable& t, int major, int minor) {
@@ -403,23 +404,26 @@ std::string_view patch_kind_name(PatchKind k) {
     return names[static_cast<std::size_t>(k)];
 }
 
-PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t lo, std::uint64_t hi,
-                       int major, int minor) {
-    PatchScan out;
+namespace {
+
+// Every patch site of one section, sorted by offset (table order among
+// equal offsets: the first range containing a byte names it).
+struct Site {
+    std::uint64_t at = 0;
+    unsigned len = 0;       // 0: decode the instruction at query time
+    unsigned fallback = 0;  // length when it does not decode
+    PatchKind kind = PatchKind::Alternative;
+};
+struct SiteIndex {
+    std::vector<Site> sites;
+    std::vector<std::string> notes;  // tables that could not be read, and why
+};
+
+SiteIndex index_sites(const ElfFile& f, Arch arch, std::size_t section, int major, int minor,
+                      const std::map<std::string, std::uint64_t, std::less<>>& bounds) {
+    SiteIndex out;
     const ElfSection& sec = f.sections()[section];
-    auto facts = facts_for(f);
-    std::shared_ptr<const std::vector<PatchRange>> relocs;
-    {
-        std::lock_guard g(facts->lock);
-        if (!facts->have_bounds && linked(f)) facts->bounds = bound_symbols(f, arch);
-        facts->have_bounds = true;
-        auto& r = facts->relocs[section];
-        if (!r) r = std::make_shared<const std::vector<PatchRange>>(relocation_ranges(f, arch, section));
-        relocs = r;
-    }
-    const auto& bounds = facts->bounds;  // written once above, read-only after
     DynamicAddends dyn(f);
-    constexpr std::uint64_t kLongest = 16;  // no patched instruction group starting earlier reaches the window
     const SiteTable* done = nullptr;  // the table whose layout was chosen
     for (const auto& t : kTables) {
         if (t.arch != arch || !in_era(t, major, minor) || (done && same_table(*done, t))) continue;
@@ -437,10 +441,46 @@ PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
         done = &t;
         for (std::uint64_t e = span->begin; e + t.entry <= span->end; e += t.entry) {
             auto site = sr.site(e + t.field);
-            if (!site || *site + kLongest < lo || *site >= hi) continue;
-            const unsigned len = site_length(f, arch, sec, t, bytes, e, *site);
-            if (len) out.ranges.push_back({*site, *site + len, t.kind});
+            if (!site) continue;
+            Site st{*site, 0, t.len_value, t.kind};
+            if (t.len == Len::Fixed) st.len = t.len_value;
+            if (t.len == Len::U8Field) st.len = static_cast<unsigned>(read_le(bytes, e + t.len_value, 1));
+            if (t.len != Len::Decoded && st.len == 0) continue;  // an empty patch
+            out.sites.push_back(st);
         }
+    }
+    std::stable_sort(out.sites.begin(), out.sites.end(), [](const Site& a, const Site& b) { return a.at < b.at; });
+    return out;
+}
+
+}  // namespace
+
+PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::uint64_t lo, std::uint64_t hi,
+                       int major, int minor) {
+    // Tables and relocations are read once per file and section; a query
+    // only decodes the few sites in its window.
+    auto facts = facts_for(f);
+    std::shared_ptr<const std::vector<PatchRange>> relocs;
+    std::shared_ptr<const SiteIndex> index;
+    {
+        std::lock_guard g(facts->lock);
+        if (!facts->have_bounds && linked(f)) facts->bounds = bound_symbols(f, arch);
+        facts->have_bounds = true;
+        auto& r = facts->relocs[section];
+        if (!r) r = std::make_shared<const std::vector<PatchRange>>(relocation_ranges(f, arch, section));
+        relocs = r;
+        auto& s = facts->sites[{section, arch, major, minor}];
+        if (!s) s = std::make_shared<const SiteIndex>(index_sites(f, arch, section, major, minor, facts->bounds));
+        index = s;
+    }
+    PatchScan out;
+    out.notes = index->notes;
+    constexpr std::uint64_t kLongest = 16;  // no patched instruction group starting earlier reaches the window
+    auto site = std::lower_bound(index->sites.begin(), index->sites.end(), lo > kLongest ? lo - kLongest : 0,
+                                 [](const Site& s, std::uint64_t v) { return s.at < v; });
+    for (; site != index->sites.end() && site->at < hi; ++site) {
+        const unsigned len = site->len ? site->len : decoded_length(f, arch, section, site->at, site->fallback);
+        if (site->at + len > lo) out.ranges.push_back({site->at, site->at + len, site->kind});
     }
     // Last: a site the kernel patches names its purpose better than the
     // relocation that also covers it (the first range containing a byte wins).
