@@ -7,5 +7,7 @@ $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   cmake g++ make pkg-config ca-certificates \
   libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev \
-  libboost-program-options-dev nlohmann-json3-dev doctest-dev libcapstone-dev \
+  libboost-program-options-dev nlohmann-json3-dev doctest-dev \
   gcc binutils xz-utils zstd gzip dpkg-dev apt >/dev/null
+# Capstone disassembles the reports' Code: bytes (x86_64, arm64, ARM, Thumb).
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcapstone-dev >/dev/null
