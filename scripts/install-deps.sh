@@ -10,3 +10,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
   libboost-program-options-dev nlohmann-json3-dev doctest-dev \
   gcc binutils xz-utils zstd gzip dpkg-dev apt \
   clang-14 libclang-rt-14-dev >/dev/null
+# Capstone disassembles the reports' Code: bytes (x86_64, arm64, ARM, Thumb).
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcapstone-dev >/dev/null

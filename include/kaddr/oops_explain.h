@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kaddr/code_check.h"
+#include "kaddr/code_disasm.h"
 #include "kaddr/oops.h"
 #include "kaddr/oops_blame.h"
 #include "kaddr/resolver.h"
@@ -27,6 +29,8 @@ struct ExplainedReport {
     std::optional<Resolution> fault;        // the fault address, resolved
     std::size_t kernel_frames = 0;          // frames not in user space
     std::size_t resolved_frames = 0;        // of those, resolved to a symbol or a source line
+    std::optional<CodeCheck> code_check;    // the Code: bytes against the debug file (when printed)
+    std::optional<CodeListing> code_listing;  // the Code: bytes disassembled
 };
 
 ExplainedReport explain(OopsReport report, const Resolver& resolver);

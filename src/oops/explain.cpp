@@ -64,6 +64,10 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
         out.fault->input = hex(*report.fault_address);
     }
     out.report = std::move(report);
+    if (!out.report.code.empty()) {
+        out.code_check = check_report_code(resolver.snapshot(), out);
+        out.code_listing = disassemble_report_code(resolver.snapshot(), out);
+    }
     return out;
 }
 

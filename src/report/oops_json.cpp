@@ -1,3 +1,4 @@
+#include "kaddr/code_report.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 
@@ -30,7 +31,10 @@ json oops_to_json(const ExplainedReport& e) {
     for (const auto& t : decode_taint(r.taint)) taint.push_back({{"letter", std::string(1, t.letter)}, {"meaning", t.meaning}});
     j["taint"] = std::move(taint);
     j["fault_address"] = e.fault ? to_json(*e.fault) : json(nullptr);
-    j["code"] = opt(r.code);
+    j["code"] = r.code.empty() ? json(nullptr)
+                               : json({{"text", r.code},
+                                       {"check", e.code_check ? code_check_json(*e.code_check) : json(nullptr)},
+                                       {"disassembly", e.code_listing ? code_listing_json(*e.code_listing) : json(nullptr)}});
     j["reported_at"] = r.bug_file.empty() ? json(nullptr)
                                           : json({{"file", r.bug_file},
                                                   {"line", r.bug_line},

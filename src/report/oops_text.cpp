@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "kaddr/code_report.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 
@@ -55,6 +56,8 @@ void print_oops_text(std::ostream& out, const ExplainedReport& e) {
         for (const auto& t : decode_taint(r.taint)) out << " " << t.letter << " (" << t.meaning << ")";
         out << "\n";
     }
+    if (e.code_check) print_code_check(out, *e.code_check, "  ");
+    if (e.code_listing) print_code_listing(out, *e.code_listing, "  ");
     std::vector<std::string> notes;  // each once, not on every frame
     for (const auto& f : e.frames)
         for (const auto& n : f.resolution.notes)
