@@ -9,3 +9,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
   libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev \
   libboost-program-options-dev nlohmann-json3-dev doctest-dev \
   gcc binutils xz-utils zstd gzip dpkg-dev apt >/dev/null
+# kdump vmcores (kaddr --vmcore) are read through libkdumpfile.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libkdumpfile-dev >/dev/null
