@@ -20,6 +20,7 @@
 #include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
 #include "kaddr/symbol_table.h"
+#include "kaddr/vmcore_facts.h"
 
 namespace kaddr {
 
@@ -41,6 +42,10 @@ struct SnapshotInputs {
         std::string where;
     };
     std::vector<Anchor> anchors;
+    // A kdump vmcore: its release, KASLR offset, build-id and exact module
+    // layout replace a capture's (read by read_vmcore_facts unless given).
+    std::string vmcore;
+    std::shared_ptr<const VmcoreFacts> vmcore_facts;
     bool use_index = true;      // the persisted vmlinux index (see image_index.h)
     std::string index_dir;      // default: default_index_dir()
 };
@@ -63,6 +68,7 @@ struct Module {
     std::optional<ProcModule> proc;
     std::vector<PlacedSection> sections;   // sorted by address, placed ones first
     Placement layout = Placement::Undetermined;  // exact (sysfs) or reconstructed
+    std::string exact_from = "sysfs";      // where exact addresses come from: "sysfs" or "vmcore"
     std::shared_ptr<const ElfFile> ko;
     std::string ko_choice;                 // which file, and why
     SymbolTable symbols;                   // runtime addresses
@@ -81,6 +87,7 @@ public:
     CoreImage core;
     std::vector<std::unique_ptr<Module>> modules;
     std::vector<std::string> notes;  // what was chosen or assumed, and what is missing
+    std::shared_ptr<const VmcoreFacts> vmcore;  // the dump it came from, if any
     bool has_kallsyms = false;
     std::vector<std::shared_ptr<const void>> owned_text;  // capture text the symbol names point into
 

@@ -364,6 +364,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     auto snap = std::make_unique<Snapshot>();
 
     if (!in.version.empty()) snap->version = parse_file(in.version, parse_proc_version);
+    if (!in.vmcore.empty() && !in.vmcore_facts) in.vmcore_facts = read_vmcore_facts(in);
+    if ((snap->vmcore = in.vmcore_facts)) {  // the dump's own word beats a capture's
+        const VmcoreFacts& f = *snap->vmcore;
+        snap->version = version_from_release(f.release);
+        in.kaslr_offset = f.kaslr_offset;
+        in.kaslr_offset_source = "VMCOREINFO KERNELOFFSET (" + f.dump->path() + ")";
+        if (in.vmlinux.empty()) in.vmlinux = f.vmlinux;
+        snap->notes.insert(snap->notes.end(), f.notes.begin(), f.notes.end());
+    }
 
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
@@ -443,6 +452,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
                                                   : parse_file(in.sections, parse_section_list);
     }
 
+    if (snap->vmcore && snap->vmcore->modules_walked) {
+        if (!procs.empty() || !sysfs.empty()) snap->notes.push_back("modules: the dump's module list replaces the capture's");
+        procs.clear();
+        sysfs.clear();
+        for (const auto& vm : snap->vmcore->modules) {
+            procs.push_back({vm.name, vm.size + vm.init_size, vm.base, std::string(module_state_name(vm.state)), ""});
+            if (!vm.sections.empty()) sysfs[vm.name] = vm.sections;
+        }
+    }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
     for (const auto& f : in.ko_files) given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
     std::set<std::string> names = given_ko;
@@ -471,6 +489,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         if (auto it = module_files.find(name); it != module_files.end())
             m->ko = choose_ko(*snap, *m, it->second, sysmap, rules);
         place_sections(*m, sysmap, rules);
+        if (sysmap && snap->vmcore) m->exact_from = "vmcore";
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
         snap->modules.push_back(std::move(m));

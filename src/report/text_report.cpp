@@ -63,7 +63,8 @@ void print_gdb_symbols(std::ostream& out, const Module& m) {
         return;
     }
     out << "# " << m.name << ": " << placement_name(m.layout) << " section addresses"
-        << (m.layout == Placement::Exact ? " (sysfs)" : " (reconstructed from the /proc/modules base)") << "\n";
+        << (m.layout == Placement::Exact ? " (" + m.exact_from + ")" : std::string(" (reconstructed from the /proc/modules base)"))
+        << "\n";
     std::string skipped;
     out << "add-symbol-file " << m.ko->path() << " " << hex(text->addr);
     for (const auto& s : m.sections) {

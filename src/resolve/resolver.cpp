@@ -66,7 +66,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     r.module = m.name;
     if (const PlacedSection* s = m.section_at(lookup)) {
         r.section = s->name;
-        r.found_by.push_back(m.layout == Placement::Exact ? "sysfs sections" : "reconstructed layout");
+        r.found_by.push_back(m.layout == Placement::Exact ? m.exact_from + " sections" : "reconstructed layout");
     } else if (m.proc) {
         r.found_by.push_back("/proc/modules");
     }
