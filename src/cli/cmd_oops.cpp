@@ -1,8 +1,11 @@
 #include <iostream>
+#include <sstream>
 
 #include "common.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
+#include "kaddr/vmcore_log.h"
+#include "kaddr/vmcore_stack.h"
 
 namespace kaddr::cli {
 
@@ -23,9 +26,16 @@ int cmd_oops(int argc, char** argv) {
         ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)")
         ("file", po::value(&files)->composing(), "log files (default: standard input)");
     if (!parse(argc, argv, "usage: kaddr oops [inputs] [FILE...]", opts, "file")) return kOk;
-    if (files.empty()) files.push_back("-");
-
     std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
+    if (!in.vmcore.empty()) {  // the dump's own log holds its reports
+        in.vmcore_facts = read_vmcore_facts(in);
+        if (files.empty()) {
+            std::istringstream log(format_log(read_kernel_log(*in.vmcore_facts->dump)));
+            all.emplace_back(in.vmcore, parse_reports(log));
+        }
+    }
+    if (files.empty() && all.empty()) files.push_back("-");
+
     for (const auto& f : files) all.emplace_back(f, read_reports(f));
     // What the reports themselves say about KASLR, for a vmlinux without kallsyms.
     for (const auto& [f, reports] : all)
@@ -58,6 +68,11 @@ int cmd_oops(int argc, char** argv) {
                 print_oops_text(std::cout, e);
             }
         }
+    }
+    if (snap->vmcore) {
+        const CrashedThread t = crashed_thread(resolver);
+        if (json) std::cout << json_line(crashed_thread_json(t));
+        else print_crashed_thread(std::cout, t);
     }
     release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;
