@@ -34,7 +34,7 @@ struct TempFile {
         const char* t = std::getenv("TMPDIR");
         path = std::string(t && *t ? t : "/tmp") + "/kaddr-test-" + std::to_string(::getpid()) + "-" + tag;
     }
-    ~TempFile() { std::filesystem::remove(path); }
+    ~TempFile() { std::filesystem::remove_all(path); }
 };
 
 // The ELF core, shipped zstd-compressed, decompressed once per test run.

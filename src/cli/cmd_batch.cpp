@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "common.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
+#include "kaddr/vmcore_explain.h"
 #include "ordered_parallel.h"
 
 namespace kaddr::cli {
@@ -22,24 +24,44 @@ struct FileResult {
     bool unreadable = false;
 };
 
-std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
-    std::vector<std::string> out;
+// One input: a report file, or a kdump-tools crash directory (its dump,
+// else its dmesg file).
+struct Item {
+    std::string path;
+    std::optional<KdumpDir> kdump;
+};
+
+std::vector<Item> expand_paths(const std::vector<std::string>& paths) {
+    std::vector<Item> out;
     for (const auto& p : paths) {
         std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                if (ec) break;
-                if (it->is_regular_file(ec)) found.push_back(it->path().string());
-            }
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else {
-            out.push_back(p);  // a missing file becomes an error record, not a silent drop
+        if (!fs::is_directory(p, ec)) {
+            out.push_back({p, std::nullopt});  // a missing file becomes an error record, not a silent drop
+            continue;
         }
+        std::vector<Item> found;
+        std::set<std::string> crash_dirs;
+        for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+             it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (ec) break;
+            if (!it->is_regular_file(ec)) continue;
+            if (!is_kdump_file_name(it->path().filename().string())) {
+                found.push_back({it->path().string(), std::nullopt});
+            } else if (const std::string dir = it->path().parent_path().string(); crash_dirs.insert(dir).second) {
+                found.push_back({dir, kdump_dir(dir)});
+            }
+        }
+        std::sort(found.begin(), found.end(), [](const Item& a, const Item& b) { return a.path < b.path; });
+        out.insert(out.end(), found.begin(), found.end());
     }
     return out;
+}
+
+void tally(FileResult& res, std::size_t kernel_frames, std::size_t resolved_frames) {
+    ++res.reports;
+    if (kernel_frames == 0 || resolved_frames == 0) ++res.failed;
+    else if (resolved_frames == kernel_frames) ++res.resolved;
+    else ++res.partial;
 }
 
 void process(const std::string& path, const Resolver& resolver, FileResult& res) {
@@ -50,16 +72,34 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
             j["source_file"] = path;
             j["source_line"] = e.report.first_line();
             res.lines += json_line(j);
-            ++res.reports;
-            if (e.kernel_frames == 0 || e.resolved_frames == 0) ++res.failed;
-            else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
-            else ++res.partial;
+            tally(res, e.kernel_frames, e.resolved_frames);
         }
     } catch (const std::exception& ex) {
         nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
         res.lines += json_line(j);
         res.unreadable = true;
     }
+}
+
+// The dump explains itself (its own snapshot); a dump that cannot be read
+// is an error record, and the dmesg file kdump-tools saved beside it is
+// explained instead with the batch's snapshot.
+void process_kdump(const KdumpDir& k, const SnapshotInputs& in, const Resolver& resolver, FileResult& res) {
+    if (!k.dump.empty()) {
+        try {
+            for (const auto& j : explain_dump(k.dump, in)) {
+                res.lines += json_line(j);
+                if (j.contains("kernel_frames")) tally(res, j["kernel_frames"], j["resolved_frames"]);
+            }
+            return;
+        } catch (const std::exception& ex) {
+            nlohmann::json j{{"source_file", k.dump}, {"error", ex.what()}};
+            if (!k.dmesg.empty()) j["fallback"] = k.dmesg;
+            res.lines += json_line(j);
+            res.unreadable = true;
+        }
+    }
+    if (!k.dmesg.empty()) process(k.dmesg, resolver, res);
 }
 
 }  // namespace
@@ -71,7 +111,7 @@ int cmd_batch(int argc, char** argv) {
     po::options_description opts = input_options(in);
     add_jobs_option(opts, jobs);
     opts.add_options()
-        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively)");
+        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively; a kdump-tools crash directory, /var/crash/STAMP, is one input)");
     if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
@@ -86,7 +126,8 @@ int cmd_batch(int argc, char** argv) {
         files.size(), jobs,
         [&](std::size_t i) {
             FileResult r;
-            process(files[i], resolver, r);
+            if (files[i].kdump) process_kdump(*files[i].kdump, in, resolver, r);
+            else process(files[i].path, resolver, r);
             return r;
         },
         [&](std::size_t i, FileResult r) {
