@@ -32,10 +32,12 @@ struct StackFrame {
     Resolution where;  // symbol, inline chain (innermost first) and source line
 };
 
-struct CrashedThread {
+// One CPU's stack at the time of the dump.
+struct CpuStack {
     unsigned cpu = 0;
     std::int64_t pid = 0;
-    std::string how_cpu;            // why this CPU is the crashing one
+    bool crashed = false;
+    std::string how_cpu;            // why this CPU is the crashing one (crashed only)
     std::vector<StackFrame> frames;
     std::string stopped;            // why the unwinding ended
 };
@@ -45,9 +47,11 @@ struct CrashedThread {
 // decides it.
 // Unwinds the crashing CPU's stack; symbols and lines from `resolver`,
 // whose snapshot must come from the same dump (its vmcore facts).
-CrashedThread crashed_thread(const Resolver& resolver);
+CpuStack crashed_thread(const Resolver& resolver);
+// Every CPU's stack (crash's `bt -a`), the crashing one marked.
+std::vector<CpuStack> cpu_stacks(const Resolver& resolver);
 
-void print_crashed_thread(std::ostream& out, const CrashedThread& t);
-nlohmann::json crashed_thread_json(const CrashedThread& t);
+void print_crashed_thread(std::ostream& out, const CpuStack& t);
+nlohmann::json crashed_thread_json(const CpuStack& t);
 
 }  // namespace kaddr

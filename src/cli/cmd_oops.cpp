@@ -20,10 +20,11 @@ std::vector<OopsReport> read_reports(const std::string& path) {
 int cmd_oops(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> files;
-    bool json = false;
+    bool json = false, all_cpus = false;
     po::options_description opts = input_options(in);
     opts.add_options()
         ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)")
+        ("all-cpus", po::bool_switch(&all_cpus), "with --vmcore: the stack of every CPU, not only the crashed task's")
         ("file", po::value(&files)->composing(), "log files (default: standard input)");
     if (!parse(argc, argv, "usage: kaddr oops [inputs] [FILE...]", opts, "file")) return kOk;
     std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
@@ -70,9 +71,10 @@ int cmd_oops(int argc, char** argv) {
         }
     }
     if (snap->vmcore) {
-        const CrashedThread t = crashed_thread(resolver);
-        if (json) std::cout << json_line(crashed_thread_json(t));
-        else print_crashed_thread(std::cout, t);
+        for (const CpuStack& t : all_cpus ? cpu_stacks(resolver) : std::vector<CpuStack>{crashed_thread(resolver)}) {
+            if (json) std::cout << json_line(crashed_thread_json(t));
+            else print_crashed_thread(std::cout, t);
+        }
     }
     release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;

@@ -28,9 +28,12 @@ std::string_view kind_name(StackFrameKind k) {
 
 }  // namespace
 
-void print_crashed_thread(std::ostream& out, const CrashedThread& t) {
-    out << "== kaddr: stack of the crashed task: pid " << t.pid << " on CPU " << t.cpu << " (" << t.how_cpu
-        << "), from the dump's NT_PRSTATUS and the CFI ==\n";
+void print_crashed_thread(std::ostream& out, const CpuStack& t) {
+    if (t.crashed)
+        out << "== kaddr: stack of the crashed task: pid " << t.pid << " on CPU " << t.cpu << " (" << t.how_cpu
+            << "), from the dump's NT_PRSTATUS and the CFI ==\n";
+    else
+        out << "== kaddr: stack of CPU " << t.cpu << ": pid " << t.pid << ", from the dump's NT_PRSTATUS and the CFI ==\n";
     for (std::size_t i = 0; i < t.frames.size(); ++i) {
         const StackFrame& f = t.frames[i];
         std::string n = "#" + std::to_string(i);
@@ -43,15 +46,16 @@ void print_crashed_thread(std::ostream& out, const CrashedThread& t) {
     if (!t.stopped.empty()) out << "  (unwinding ended: " << t.stopped << ")\n";
 }
 
-nlohmann::json crashed_thread_json(const CrashedThread& t) {
+nlohmann::json crashed_thread_json(const CpuStack& t) {
     nlohmann::json frames = nlohmann::json::array();
     for (const auto& f : t.frames) {
         nlohmann::json j = {{"pc", hex(f.pc)}, {"sp", hex(f.sp)}, {"kind", kind_name(f.kind)}};
         if (f.kind != StackFrameKind::UserEntry) j["resolution"] = to_json(f.where);
         frames.push_back(std::move(j));
     }
-    return {{"crashed_thread", {{"pid", t.pid}, {"cpu", t.cpu}, {"cpu_from", t.how_cpu}, {"frames", frames},
-                                {"unwinding_ended", t.stopped}}}};
+    nlohmann::json body = {{"pid", t.pid}, {"cpu", t.cpu}, {"frames", frames}, {"unwinding_ended", t.stopped}};
+    if (t.crashed) body["cpu_from"] = t.how_cpu;
+    return {{t.crashed ? "crashed_thread" : "cpu_stack", body}};
 }
 
 }  // namespace kaddr

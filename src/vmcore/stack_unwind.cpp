@@ -41,13 +41,14 @@ struct Image {
     std::vector<char> copy;                                // a compressed .ko, decompressed for libdwfl
 };
 
+// libdwfl's view: every CPU with a note is a thread (tid = CPU + 1, as
+// idle CPUs run pid 0); frames go to the vector of the thread unwound.
 struct Unwind {
     const Vmcore* dump;
-    const CpuState* cpu;
-    bool given = false;
-    std::vector<StackFrame> frames;
+    const std::vector<CpuState>* cpus;
+    std::size_t next = 0;
+    std::vector<StackFrame>* frames = nullptr;
 };
-
 int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
     auto* img = static_cast<Image*>(*userdata);
     *file_name = strdup(img->file->path().c_str());
@@ -72,10 +73,9 @@ int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, con
 
 pid_t next_thread(Dwfl*, void* arg, void** thread_arg) {
     auto* u = static_cast<Unwind*>(arg);
-    if (u->given) return 0;
-    u->given = true;
-    *thread_arg = u;
-    return static_cast<pid_t>(u->cpu->pid ? u->cpu->pid : 1);
+    if (u->next >= u->cpus->size()) return 0;
+    *thread_arg = const_cast<CpuState*>(&(*u->cpus)[u->next]);
+    return static_cast<pid_t>(++u->next);
 }
 
 bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
@@ -83,11 +83,11 @@ bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
 }
 
 bool set_initial_registers(Dwfl_Thread* thread, void* arg) {
-    const auto* u = static_cast<Unwind*>(arg);
+    const auto* cpu = static_cast<const CpuState*>(arg);
     Dwarf_Word regs[std::size(kDwarfRegs)];
     for (std::size_t i = 0; i < std::size(kDwarfRegs); ++i) {
-        auto it = u->cpu->regs.find(kDwarfRegs[i]);
-        if (it == u->cpu->regs.end()) return false;
+        auto it = cpu->regs.find(kDwarfRegs[i]);
+        if (it == cpu->regs.end()) return false;
         regs[i] = it->second;
     }
     return dwfl_thread_state_registers(thread, 0, std::size(kDwarfRegs), regs);
@@ -103,8 +103,8 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     f.kind = activation ? StackFrameKind::Interrupted : StackFrameKind::Call;
     Dwarf_Word sp = 0;
     if (dwfl_frame_reg(state, kRsp, &sp) == 0) f.sp = sp;
-    u->frames.push_back(f);
-    return u->frames.size() < 256 ? DWARF_CB_OK : DWARF_CB_ABORT;
+    u->frames->push_back(f);
+    return u->frames->size() < 256 ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
 const CpuState& crashing_cpu(const Snapshot& snap, const std::vector<CpuState>& cpus, std::string& how) {
@@ -131,7 +131,30 @@ const CpuState& crashing_cpu(const Snapshot& snap, const std::vector<CpuState>& 
 
 }  // namespace
 
-CrashedThread crashed_thread(const Resolver& resolver) {
+namespace {
+
+// The interrupted user frame from the pt_regs an entry point saved, when
+// the CFI ended there.
+void add_user_frame(const Vmcore& dump, const Resolver& resolver, CpuStack& t) {
+    if (t.frames.empty()) return;
+    const StackFrame& last = t.frames.back();
+    const Resolution r = resolver.resolve_address(last.pc, AddressKind::Return);
+    for (const auto& e : kEntryPoints)
+        if (r.symbol == e.symbol && last.sp) {
+            StackFrame user;
+            user.kind = StackFrameKind::UserEntry;
+            if (dump.read(last.sp + e.ip_offset, &user.pc, sizeof user.pc) &&
+                dump.read(last.sp + e.sp_offset, &user.sp, sizeof user.sp)) {
+                t.frames.push_back(user);
+                t.stopped = "user space (pt_regs saved by " + std::string(e.symbol) + ")";
+            }
+            return;
+        }
+}
+
+}  // namespace
+
+std::vector<CpuStack> cpu_stacks(const Resolver& resolver) {
     const Snapshot& snap = resolver.snapshot();
     if (!snap.vmcore) throw Error("--vmcore", "the stack needs a dump", "give --vmcore DUMP");
     const Vmcore& dump = *snap.vmcore->dump;
@@ -139,10 +162,9 @@ CrashedThread crashed_thread(const Resolver& resolver) {
         throw Error(dump.path(), "unwinding needs the vmlinux with its CFI", "give --vmlinux or --debug-root");
     if (dump.arch() != "x86_64") throw Error(dump.path(), "stack unwinding is implemented for x86_64 dumps only");
     const auto cpus = dump.cpus();
-    CrashedThread t;
-    const CpuState& cpu = crashing_cpu(snap, cpus, t.how_cpu);
-    t.cpu = cpu.cpu;
-    t.pid = cpu.pid;
+    if (cpus.empty()) throw Error(dump.path(), "no CPU notes (NT_PRSTATUS) in the dump", "the dump has no registers to unwind from");
+    std::string how;
+    const CpuState& crashing = crashing_cpu(snap, cpus, how);
 
     Dwfl_Callbacks cb{};
     cb.find_elf = find_elf;
@@ -179,39 +201,39 @@ CrashedThread crashed_thread(const Resolver& resolver) {
     }
     dwfl_report_end(dwfl, nullptr, nullptr);
 
-    Unwind u{&dump, &cpu, false, {}};
+    Unwind u{&dump, &cpus};
     static const Dwfl_Thread_Callbacks thread_cb = {next_thread, nullptr, memory_read, set_initial_registers, nullptr, nullptr};
-    if (!dwfl_attach_state(dwfl, snap.core.vmlinux->elf(), static_cast<pid_t>(cpu.pid ? cpu.pid : 1), &thread_cb, &u)) {
+    if (!dwfl_attach_state(dwfl, snap.core.vmlinux->elf(), 1, &thread_cb, &u)) {
         std::string e = dwfl_errmsg(-1);
         dwfl_end(dwfl);
         throw Error(dump.path(), "libdwfl cannot unwind: " + e);
     }
-    if (dwfl_getthread_frames(dwfl, static_cast<pid_t>(cpu.pid ? cpu.pid : 1), on_frame, &u) != 0)
-        t.stopped = dwfl_errmsg(-1);
+    std::vector<CpuStack> out;
+    for (std::size_t i = 0; i < cpus.size(); ++i) {
+        CpuStack t;
+        t.cpu = cpus[i].cpu;
+        t.pid = cpus[i].pid;
+        t.crashed = &cpus[i] == &crashing;
+        if (t.crashed) t.how_cpu = how;
+        u.frames = &t.frames;
+        if (dwfl_getthread_frames(dwfl, static_cast<pid_t>(i + 1), on_frame, &u) != 0) t.stopped = dwfl_errmsg(-1);
+        out.push_back(std::move(t));
+    }
     dwfl_end(dwfl);
+    for (auto& t : out) {
+        add_user_frame(dump, resolver, t);
+        for (auto& f : t.frames)
+            if (f.kind != StackFrameKind::UserEntry)
+                f.where = resolver.resolve_address(
+                    f.pc, f.kind == StackFrameKind::Interrupted ? AddressKind::Precise : AddressKind::Return);
+    }
+    return out;
+}
 
-    // CFI ends in the entry code: the user state saved there is the last frame.
-    if (!u.frames.empty()) {
-        const StackFrame& last = u.frames.back();
-        Resolution r = resolver.resolve_address(last.pc, AddressKind::Return);
-        for (const auto& e : kEntryPoints)
-            if (r.symbol == e.symbol && last.sp) {
-                StackFrame user;
-                user.kind = StackFrameKind::UserEntry;
-                if (dump.read(last.sp + e.ip_offset, &user.pc, sizeof user.pc) &&
-                    dump.read(last.sp + e.sp_offset, &user.sp, sizeof user.sp)) {
-                    u.frames.push_back(user);
-                    t.stopped = "user space (pt_regs saved by " + std::string(e.symbol) + ")";
-                }
-                break;
-            }
-    }
-    for (auto& f : u.frames) {
-        if (f.kind == StackFrameKind::UserEntry) continue;
-        f.where = resolver.resolve_address(f.pc, f.kind == StackFrameKind::Interrupted ? AddressKind::Precise : AddressKind::Return);
-    }
-    t.frames = std::move(u.frames);
-    return t;
+CpuStack crashed_thread(const Resolver& resolver) {
+    for (auto& t : cpu_stacks(resolver))
+        if (t.crashed) return std::move(t);
+    throw Error("--vmcore", "internal: no crashing CPU");  // crashing_cpu() picked one of them
 }
 
 }  // namespace kaddr
