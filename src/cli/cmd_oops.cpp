@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "kaddr/error.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 #include "kaddr/vmcore_log.h"
@@ -71,9 +72,16 @@ int cmd_oops(int argc, char** argv) {
         }
     }
     if (snap->vmcore) {
-        for (const CpuStack& t : all_cpus ? cpu_stacks(resolver) : std::vector<CpuStack>{crashed_thread(resolver)}) {
-            if (json) std::cout << json_line(crashed_thread_json(t));
-            else print_crashed_thread(std::cout, t);
+        // The reports above stand on their own: a stack that cannot be
+        // unwound (no vmlinux, no CPU notes) is said, not fatal.
+        try {
+            for (const CpuStack& t : all_cpus ? cpu_stacks(resolver) : std::vector<CpuStack>{crashed_thread(resolver)}) {
+                if (json) std::cout << json_line(crashed_thread_json(t));
+                else print_crashed_thread(std::cout, t);
+            }
+        } catch (const Error& e) {
+            std::cerr << "kaddr: no stack from the dump: " << e.what() << "\n";
+            all_resolved = false;
         }
     }
     release_at_exit(std::move(snap));
