@@ -6,7 +6,10 @@
 #include <regex>
 #include <sstream>
 
+#include <fstream>
+
 #include "kaddr/error.h"
+#include "kaddr/inputs.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/resolver.h"
 #include "kaddr/snapshot.h"
@@ -149,4 +152,26 @@ TEST_CASE("a dump of another kernel than the vmlinux is refused naming the vmlin
     CHECK(e.find(kt::kdump_file("ktoops.ko")) == 0);
     CHECK(e.find("is not the kernel of") != std::string::npos);
     CHECK(e.find("3b43fad5034874490492495d552c0af6a5fab235") != std::string::npos);
+}
+
+TEST_CASE("the dump's modules equal the live system's /proc/modules and sysfs sections captured before the crash" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    std::ifstream pm(kt::kdump_file("proc_modules.txt")), ss(kt::kdump_file("sys_module_sections.txt"));
+    const auto procs = parse_proc_modules(pm, "proc_modules.txt");
+    const auto sysfs = parse_section_list(ss, "sys_module_sections.txt");
+    auto f = read_vmcore_facts(dump_inputs(kt::kdump_file("vmcore.kdump-zlib")));
+    REQUIRE(procs.size() == f->modules.size());
+    for (const auto& p : procs) {
+        CAPTURE(p.name);
+        const VmcoreModule* m = nullptr;
+        for (const auto& vm : f->modules)
+            if (vm.name == p.name) m = &vm;
+        REQUIRE(m);
+        CHECK(m->base == p.base);
+        CHECK(m->size + m->init_size == p.size);
+        CHECK(module_state_name(m->state) == p.state);
+        CHECK(m->taint == p.taint);  // ktoops: (OE)
+        REQUIRE(sysfs.count(p.name));
+        CHECK(m->sections == sysfs.at(p.name));
+    }
 }

@@ -24,6 +24,7 @@ struct VmcoreModule {
     std::uint64_t text_size = 0, ro_size = 0, ro_after_init_size = 0;
     std::uint64_t init_base = 0, init_size = 0;        // 0 once init is done
     int state = 0;                                     // enum module_state
+    std::string taint;                                 // as /proc/modules prints it, e.g. "OE"
     std::map<std::string, std::uint64_t> sections;     // sect_attrs: what sysfs shows
 };
 

@@ -457,7 +457,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         procs.clear();
         sysfs.clear();
         for (const auto& vm : snap->vmcore->modules) {
-            procs.push_back({vm.name, vm.size + vm.init_size, vm.base, std::string(module_state_name(vm.state)), ""});
+            procs.push_back({vm.name, vm.size + vm.init_size, vm.base, std::string(module_state_name(vm.state)), vm.taint});
             if (!vm.sections.empty()) sysfs[vm.name] = vm.sections;
         }
     }

@@ -22,6 +22,21 @@ constexpr std::size_t kMaxModules = 100000;
 constexpr std::size_t kModuleNameLen = 64 - sizeof(unsigned long);  // MODULE_NAME_LEN
 constexpr std::size_t kMaxSections = 4096;
 
+// The module taint flags of kernel/panic.c's taint_flags[] (those with
+// .module = true), by bit of struct module::taints, in the kernel's order.
+struct TaintFlag {
+    unsigned bit;
+    char letter;
+};
+constexpr TaintFlag kModuleTaints[] = {{0, 'P'}, {1, 'F'}, {10, 'C'}, {12, 'O'}, {13, 'E'}, {15, 'K'}, {16, 'X'}, {17, 'T'}};
+
+std::string module_taint(std::uint64_t taints) {
+    std::string s;
+    for (const auto& t : kModuleTaints)
+        if (taints & (1ULL << t.bit)) s += t.letter;
+    return s;
+}
+
 template <class T>
 T at(const std::vector<unsigned char>& b, std::uint64_t off) {
     T v{};
@@ -41,7 +56,8 @@ void walk_modules(const Vmcore& dump, const ElfFile& vmlinux, std::int64_t kaslr
                          "list_head"});
     const std::uint64_t mod_size = t.size("module"), o_list = t.offset("module.list"), o_name = t.offset("module.name");
     const std::uint64_t o_state = t.offset("module.state"), o_core = t.offset("module.core_layout"),
-                        o_init = t.offset("module.init_layout"), o_sect = t.offset("module.sect_attrs");
+                        o_init = t.offset("module.init_layout"), o_sect = t.offset("module.sect_attrs"),
+                        o_taints = t.offset("module.taints");
     const std::uint64_t l_base = t.offset("module_layout.base"), l_size = t.offset("module_layout.size"),
                         l_text = t.offset("module_layout.text_size"), l_ro = t.offset("module_layout.ro_size"),
                         l_roai = t.offset("module_layout.ro_after_init_size");
@@ -62,6 +78,7 @@ void walk_modules(const Vmcore& dump, const ElfFile& vmlinux, std::int64_t kaslr
         m.name.assign(reinterpret_cast<const char*>(mod.data() + o_name), kModuleNameLen);
         m.name.resize(std::strlen(m.name.c_str()));
         m.state = at<int>(mod, o_state);
+        m.taint = module_taint(at<std::uint64_t>(mod, o_taints));
         m.base = at<std::uint64_t>(mod, o_core + l_base);
         m.size = at<std::uint32_t>(mod, o_core + l_size);
         m.text_size = at<std::uint32_t>(mod, o_core + l_text);
