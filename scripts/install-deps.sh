@@ -12,3 +12,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
   clang-14 libclang-rt-14-dev >/dev/null
 # Capstone disassembles the reports' Code: bytes (x86_64, arm64, ARM, Thumb).
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcapstone-dev >/dev/null
+# kdump vmcores (kaddr --vmcore) are read through libkdumpfile.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libkdumpfile-dev >/dev/null

@@ -21,6 +21,7 @@
 #include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
 #include "kaddr/symbol_table.h"
+#include "kaddr/vmcore_facts.h"
 
 namespace kaddr {
 
@@ -51,6 +52,10 @@ struct SnapshotInputs {
     std::map<std::string, std::string> report_build_ids;  // module -> build-id printed as `[mod id]`
     Arch report_arch = Arch::Unknown;       // from the report's register and frame shapes
     bool use_debuginfod = true; // fetch missing debug files by build-id ($DEBUGINFOD_URLS)
+    // A kdump vmcore: its release, KASLR offset, build-id and exact module
+    // layout replace a capture's (read by read_vmcore_facts unless given).
+    std::string vmcore;
+    std::shared_ptr<const VmcoreFacts> vmcore_facts;
     bool use_index = true;      // the persisted vmlinux index (see image_index.h)
     std::string index_dir;      // default: default_index_dir()
 };
@@ -74,8 +79,9 @@ struct Module {
     std::string name;
     std::optional<ProcModule> proc;
     std::vector<PlacedSection> sections;   // sorted by address, placed ones first
-    Placement layout = Placement::Undetermined;  // exact (sysfs), reconstructed, or section-relative
+    Placement layout = Placement::Undetermined;  // exact (sysfs, vmcore), reconstructed, or section-relative
     std::string layout_how;                // where the layout came from, when it was derived from a report's frame
+    std::string exact_from = "sysfs";      // where exact addresses come from: "sysfs" or "vmcore"
     std::shared_ptr<const ElfFile> ko;
     std::string ko_choice;                 // which file, and why
     std::string ko_source;                 // "debuginfod" or "build-id path" when found by build-id, else ""
@@ -111,6 +117,7 @@ public:
     std::string module_search;       // where module files were looked for (for "not found" messages)
     // Modules the report names that have no usable file: name -> why.
     std::map<std::string, std::string> missing_modules;
+    std::shared_ptr<const VmcoreFacts> vmcore;  // the dump it came from, if any
     bool has_kallsyms = false;
     std::vector<std::shared_ptr<const void>> owned_text;  // capture text the symbol names point into
 

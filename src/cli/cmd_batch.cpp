@@ -1,4 +1,5 @@
-// kaddr batch: many saved reports, one snapshot loaded once, N threads.
+// kaddr batch: many saved reports, each with the snapshot of its own facts
+// (shared by the reports that agree), N threads.
 // Results are printed in input order; one bad file never stops the others.
 // Each file's records are flushed as soon as they are in order, and a last
 // record with the totals is written only when every file was processed:
@@ -9,12 +10,14 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "common.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report_facts.h"
 #include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
+#include "kaddr/vmcore_explain.h"
 #include "ordered_parallel.h"
 
 namespace kaddr::cli {
@@ -30,24 +33,44 @@ struct FileResult {
     bool no_report = false;
 };
 
-std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
-    std::vector<std::string> out;
+// One input: a report file, or a kdump-tools crash directory (its dump,
+// else its dmesg file).
+struct Item {
+    std::string path;
+    std::optional<KdumpDir> kdump;
+};
+
+std::vector<Item> expand_paths(const std::vector<std::string>& paths) {
+    std::vector<Item> out;
     for (const auto& p : paths) {
         std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                if (ec) break;
-                if (it->is_regular_file(ec)) found.push_back(it->path().string());
-            }
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else {
-            out.push_back(p);  // a missing file becomes an error record, not a silent drop
+        if (!fs::is_directory(p, ec)) {
+            out.push_back({p, std::nullopt});  // a missing file becomes an error record, not a silent drop
+            continue;
         }
+        std::vector<Item> found;
+        std::set<std::string> crash_dirs;
+        for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+             it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (ec) break;
+            if (!it->is_regular_file(ec)) continue;
+            if (!is_kdump_file_name(it->path().filename().string())) {
+                found.push_back({it->path().string(), std::nullopt});
+            } else if (const std::string dir = it->path().parent_path().string(); crash_dirs.insert(dir).second) {
+                found.push_back({dir, kdump_dir(dir)});
+            }
+        }
+        std::sort(found.begin(), found.end(), [](const Item& a, const Item& b) { return a.path < b.path; });
+        out.insert(out.end(), found.begin(), found.end());
     }
     return out;
+}
+
+void tally(FileResult& res, std::size_t kernel_frames, std::size_t resolved_frames) {
+    ++res.reports;
+    if (kernel_frames == 0 || resolved_frames == 0) ++res.failed;
+    else if (resolved_frames == kernel_frames) ++res.resolved;
+    else ++res.partial;
 }
 
 void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
@@ -63,10 +86,7 @@ void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& po
             j["source_file"] = path;
             j["source_line"] = e.report.first_line();
             res.lines += json_line(j);
-            ++res.reports;
-            if (e.kernel_frames == 0 || e.resolved_frames == 0) ++res.failed;
-            else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
-            else ++res.partial;
+            tally(res, e.kernel_frames, e.resolved_frames);
         }
         if (res.reports == 0) {  // said, not silently absent from the output
             res.lines += json_line({{"source_file", path}, {"reports", 0}});
@@ -79,6 +99,27 @@ void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& po
     }
 }
 
+// The dump explains itself (its own snapshot); a dump that cannot be read
+// is an error record, and the dmesg file kdump-tools saved beside it is
+// explained instead, like any report file.
+void process_kdump(const KdumpDir& k, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
+    if (!k.dump.empty()) {
+        try {
+            for (const auto& j : explain_dump(k.dump, in)) {
+                res.lines += json_line(j);
+                if (j.contains("kernel_frames")) tally(res, j["kernel_frames"], j["resolved_frames"]);
+            }
+            return;
+        } catch (const std::exception& ex) {
+            nlohmann::json j{{"source_file", k.dump}, {"error", ex.what()}};
+            if (!k.dmesg.empty()) j["fallback"] = k.dmesg;
+            res.lines += json_line(j);
+            res.unreadable = true;
+        }
+    }
+    if (!k.dmesg.empty()) process(k.dmesg, in, pool, res);
+}
+
 }  // namespace
 
 int cmd_batch(int argc, char** argv) {
@@ -88,7 +129,7 @@ int cmd_batch(int argc, char** argv) {
     po::options_description opts = input_options(in);
     add_jobs_option(opts, jobs);
     opts.add_options()
-        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively)");
+        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively; a kdump-tools crash directory, /var/crash/STAMP, is one input)");
     if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
@@ -102,7 +143,8 @@ int cmd_batch(int argc, char** argv) {
         files.size(), jobs,
         [&](std::size_t i) {
             FileResult r;
-            process(files[i], in, pool, r);
+            if (files[i].kdump) process_kdump(*files[i].kdump, in, pool, r);
+            else process(files[i].path, in, pool, r);
             return r;
         },
         [&](std::size_t i, FileResult r) {

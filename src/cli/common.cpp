@@ -11,6 +11,7 @@ namespace kaddr::cli {
 po::options_description input_options(SnapshotInputs& in) {
     po::options_description o("Inputs (any subset)");
     o.add_options()
+        ("vmcore", po::value(&in.vmcore), "kdump vmcore (kdump-compressed, ELF or flattened): release, KASLR, modules from the dump")
         ("snapshot", po::value(&in.snapshot_dir), "captured tree: proc/{kallsyms,modules,version}, sys/module/*/sections")
         ("vmlinux", po::value(&in.vmlinux), "vmlinux ELF (with DWARF for source lines)")
         ("system-map", po::value(&in.system_map), "System.map")

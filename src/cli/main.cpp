@@ -16,6 +16,7 @@ const char* kMainUsage =
     "  oops         explain crash reports (oops, WARN, BUG, backtraces) in logs\n"
     "  batch        explain every report in many files, in parallel, as JSON Lines\n"
     "  gdb-symbols  print gdb add-symbol-file lines for loaded modules\n"
+    "  log          print the kernel log held in a kdump vmcore\n"
     "\n"
     "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n";
 
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
         if (cmd == "oops") return cmd_oops(argc - 1, argv + 1);
         if (cmd == "batch") return cmd_batch(argc - 1, argv + 1);
         if (cmd == "gdb-symbols") return cmd_gdb_symbols(argc - 1, argv + 1);
+        if (cmd == "log") return cmd_log(argc - 1, argv + 1);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::cout << kMainUsage;
             return kOk;

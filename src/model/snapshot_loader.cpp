@@ -559,6 +559,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
     settle_release(*snap, in);
+    if (!in.vmcore.empty() && !in.vmcore_facts) in.vmcore_facts = read_vmcore_facts(in);
+    if ((snap->vmcore = in.vmcore_facts)) {  // the dump's own word beats a capture's
+        const VmcoreFacts& f = *snap->vmcore;
+        snap->version = version_from_release(f.release);
+        in.kaslr_offset = f.kaslr_offset;
+        in.kaslr_offset_source = "VMCOREINFO KERNELOFFSET (" + f.dump->path() + ")";
+        if (in.vmlinux.empty()) in.vmlinux = f.vmlinux;
+        snap->notes.insert(snap->notes.end(), f.notes.begin(), f.notes.end());
+    }
 
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
@@ -672,6 +681,15 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
                                                   : parse_file(in.sections, parse_section_list);
     }
 
+    if (snap->vmcore && snap->vmcore->modules_walked) {
+        if (!procs.empty() || !sysfs.empty()) snap->notes.push_back("modules: the dump's module list replaces the capture's");
+        procs.clear();
+        sysfs.clear();
+        for (const auto& vm : snap->vmcore->modules) {
+            procs.push_back({vm.name, vm.size + vm.init_size, vm.base, std::string(module_state_name(vm.state)), vm.taint});
+            if (!vm.sections.empty()) sysfs[vm.name] = vm.sections;
+        }
+    }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
     for (const auto& f : in.ko_files) {
         given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
@@ -757,6 +775,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         }
         place_sections(*m, sysmap, rules);
         derive_layout(*snap, *m, in.anchors, rules);
+        if (sysmap && snap->vmcore) m->exact_from = "vmcore";
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
         if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))

@@ -64,8 +64,8 @@ void print_gdb_symbols(std::ostream& out, const Module& m) {
         return;
     }
     out << "# " << m.name << ": " << placement_name(m.layout) << " section addresses"
-        << (m.layout == Placement::Exact          ? " (sysfs)"
-            : m.layout_how.empty()                 ? " (reconstructed from the /proc/modules base)"
+        << (m.layout == Placement::Exact          ? " (" + m.exact_from + ")"
+            : m.layout_how.empty()                 ? std::string(" (reconstructed from the /proc/modules base)")
                                                    : " (reconstructed, " + m.layout_how + ")")
         << "\n";
     std::string skipped;

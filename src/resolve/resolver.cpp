@@ -79,7 +79,7 @@ namespace {
 // How a module's section addresses are known, as found_by says it.
 std::string layout_source(const Module& m) {
     switch (m.layout) {
-        case Placement::Exact: return "sysfs sections";
+        case Placement::Exact: return m.exact_from + " sections";
         case Placement::Relative: return "section-relative (module load address unknown)";
         default: return m.layout_how.empty() ? "reconstructed layout" : "layout derived from a frame";
     }
