@@ -43,11 +43,12 @@ std::string slurp(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// `prefix` goes before the binary (a privilege drop), `stdin_from` is a
-// shell redirection source.
-Outcome run_kaddr(const std::string& args, const std::string& stdin_from = "/dev/null", const std::string& prefix = "") {
+// `stdin_from` is a shell redirection source; `binary` the command that
+// runs kaddr (with a privilege drop, say).
+Outcome run_kaddr(const std::string& args, const std::string& stdin_from = "/dev/null",
+                  const std::string& binary = KADDR_BINARY) {
     const fs::path err = fs::temp_directory_path() / ("kaddr-cli-err-" + std::to_string(::getpid()));
-    const std::string cmd = prefix + std::string(KADDR_BINARY) + " " + args + " <" + stdin_from + " 2>" + err.string();
+    const std::string cmd = binary + " " + args + " <" + stdin_from + " 2>" + err.string();
     Outcome o;
     FILE* p = popen(cmd.c_str(), "r");
     REQUIRE(p);
@@ -154,10 +155,15 @@ TEST_CASE("cli: a sysfs section file unreadable to the user says so, not \"not a
         fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                fs::perms::others_read | fs::perms::others_exec);
     fs::permissions(text, fs::perms::owner_read);  // 0400, as the kernel makes them
-    // Root reads anything: drop to nobody for the run.
-    const std::string as_user = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    // Root reads anything: drop to nobody for the run, with a copy of the
+    // binary nobody can reach (the build tree may be under /root).
+    std::string binary = KADDR_BINARY;
+    if (::geteuid() == 0) {
+        fs::copy_file(KADDR_BINARY, d / "kaddr");
+        binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + (d / "kaddr").string();
+    }
     Outcome o = run_kaddr("resolve --no-index --sections " + (d / "module").string() + " 0xffffffffc0569000", "/dev/null",
-                      as_user);
+                          binary);
     CHECK(o.status == 2);
     CHECK_MESSAGE(has(o.err, "kaddr: " + text.string() + ": permission denied (sys/module/*/sections is readable by root only"),
                   o.err);

@@ -79,7 +79,7 @@ std::string file_type_words(mode_t mode) {
     if (S_ISBLK(mode)) return "a block device";
     if (S_ISSOCK(mode)) return "a socket";
     if (S_ISREG(mode)) return "a regular file";
-    return "not a regular file";
+    return "an unknown kind of file";
 }
 
 std::shared_ptr<const MappedFile> MappedFile::map(const std::string& path, bool populate, std::string* why) {

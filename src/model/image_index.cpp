@@ -33,9 +33,9 @@ struct Header {
 };
 
 // XXH3-64 of the payload, in place of the hand-written SSE4.2 CRC-32C
-// this had: a library's hash instead of our SIMD code, fast enough that
-// the checksum (which reads the whole 5 MB index) stays well under a
-// millisecond of a run (bench figures in README). Detects a damaged or
+// this had: a library's hash instead of our SIMD code. It reads the whole
+// 5 MB index on every run, a few milliseconds on a loaded machine (the
+// figures against the old CRC and zlib's are in README). Detects a damaged or
 // truncated file; it is not a defence against a crafted one, which is
 // why every offset read from the file is bounds-checked where it is used.
 std::uint64_t payload_checksum(const ImageIndex& idx) {
