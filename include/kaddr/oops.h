@@ -25,7 +25,9 @@ struct LogLine {
 };
 LogLine normalize_line(std::string raw, std::size_t number);
 
-enum class FrameKind { Pc, Return };
+// Pc: the faulting pc (RIP/EIP/NIP/pc/PSW lines); Return: a stack entry;
+// Link: a link-register line (lr, LR is at, ra): a return address, not a frame.
+enum class FrameKind { Pc, Return, Link };
 
 struct OopsFrame {
     std::size_t line = 0;      // index into OopsReport::lines

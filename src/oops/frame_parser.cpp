@@ -83,6 +83,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         if (!sym) return std::nullopt;
         f.symbol = sym;
         if (p[0] == 'p' || p[0] == 'P') as_pc(f);
+        else f.kind = FrameKind::Link;
         return f;
     }
     // systemtap: ` 0xffffffffa7106cd6 : load_module+0x1576/0x2620 [kernel] (inexact)`

@@ -173,7 +173,7 @@ std::vector<std::size_t> eligible_frames(const OopsReport& r) {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < r.frames.size(); ++i) {
         const OopsFrame& f = r.frames[i];
-        if (f.user || !f.symbol || !f.reliable || f.line >= stop) continue;
+        if (f.user || !f.symbol || !f.reliable || f.kind == FrameKind::Link || f.line >= stop) continue;
         out.push_back(i);
     }
     return out;

@@ -60,7 +60,14 @@ json oops_to_json(const ExplainedReport& e) {
         fj["raw"] = r.lines[f.frame.line].raw;
         fj["stack"] = f.frame.stack;
         fj["reliable"] = f.frame.reliable;
-        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
+        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : f.frame.kind == FrameKind::Link ? "link" : "return";
+        if (const auto& s = f.frame.symbol)  // what the report itself printed
+            fj["printed"] = {{"function", s->name},
+                             {"offset", hex(s->offset)},
+                             {"size", s->size ? json(hex(*s->size)) : json(nullptr)},
+                             {"module", opt(s->module)}};
+        else
+            fj["printed"] = nullptr;
         frames.push_back(std::move(fj));
     }
     j["frames"] = std::move(frames);

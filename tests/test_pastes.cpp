@@ -1,0 +1,149 @@
+// The real-world paste collection (testdata/pastes): crash reports as people
+// paste them into bug trackers, mailing lists and forums, decoded with no
+// kernel files at all. The expected answers (testdata/pastes/expected.tsv)
+// were written by hand from reading each paste, before kaddr ran on it; the
+// accepted disagreements are listed with their reasons in
+// testdata/pastes/disagreements.md, and the test fails when that set changes.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "kaddr/oops_explain.h"
+#include "kaddr/oops_report.h"
+#include "support.h"
+
+using namespace kaddr;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::vector<std::string> words(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    for (std::string w; in >> w;) out.push_back(w);
+    if (out.size() == 1 && out[0] == "-") out.clear();
+    return out;
+}
+
+// The frame list as expected.tsv writes it (README.md there): functions
+// only, the pc frame first, `?` before unreliable frames, the stack's own
+// repeat of the pc function right after it dropped, link-register lines
+// left out (they are registers, not frames).
+std::vector<std::string> frame_list(const OopsReport& r) {
+    std::vector<std::string> out;
+    std::string pc;
+    for (const OopsFrame& f : r.frames)
+        if (f.symbol && f.kind == FrameKind::Pc) {
+            pc = f.symbol->name;
+            break;
+        }
+    if (!pc.empty()) out.push_back(pc);
+    bool first = true, pc_seen = false;
+    for (const OopsFrame& f : r.frames) {
+        if (!f.symbol || f.kind == FrameKind::Link) continue;
+        const bool repeat = f.symbol->name == pc && (f.kind == FrameKind::Pc ? pc_seen : first);
+        if (f.kind == FrameKind::Pc && f.symbol->name == pc && !pc_seen) {
+            pc_seen = true;  // the pc itself, already in front
+            continue;
+        }
+        if (f.kind != FrameKind::Pc) first = false;
+        if (repeat) continue;  // RIP printed twice, or the stack repeating the pc
+        out.push_back((f.reliable ? "" : "?") + f.symbol->name);
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& w : v) s += (s.empty() ? "" : " ") + w;
+    return s.empty() ? "-" : s;
+}
+
+// "| file | measure | ... |" rows of the note, as "file<TAB>measure".
+std::set<std::string> noted(const std::string& note) {
+    std::set<std::string> rows;
+    std::istringstream in(read_all(note));
+    std::regex row_re(R"(^\| ([0-9]{3}-[^ |]+) \| ([a-z-]+) \|.*)");
+    std::smatch m;
+    for (std::string l; std::getline(in, l);)
+        if (std::regex_match(l, m, row_re)) rows.insert(m[1].str() + "\t" + m[2].str());
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("real-world pastes: reports found, guilty function, exact frame lists, printed functions kept") {
+    const std::string dir = kt::testdata("pastes/");
+    auto expected = kt::read_tsv(dir + "expected.tsv");
+    REQUIRE(expected.size() >= 40);
+    Snapshot empty;
+    Resolver resolver(empty);
+    int files = 0, found = 0, kinds = 0, with_report = 0, guilty = 0, modules = 0, exact = 0;
+    int printed = 0, carried = 0;
+    std::set<std::string> differs;
+    const bool debug = !kt::env("KADDR_PASTES_DEBUG").empty();  // print kaddr's answer where it differs
+    for (const auto& row : expected) {
+        const std::string file = row.at("# file");
+        ++files;
+        std::istringstream in(read_all(dir + file));
+        REQUIRE_MESSAGE(!in.str().empty(), "missing paste " << file);
+        auto reports = parse_reports(in);
+        const int want_reports = std::stoi(row.at("reports"));
+        if (static_cast<int>(reports.size()) == want_reports) ++found;
+        else differs.insert(file + "\treports");
+        if (debug && static_cast<int>(reports.size()) != want_reports) {
+            std::string kinds;
+            for (const auto& r : reports) kinds += r.kind + "@" + std::to_string(r.first_line()) + " ";
+            MESSAGE(file << " reports: " << kinds);
+        }
+        if (want_reports == 0 || reports.empty()) continue;
+        ++with_report;
+        const OopsReport& first = reports.front();
+        if (first.kind == row.at("kind")) ++kinds;
+        else differs.insert(file + "\tkind");
+        if (debug && first.kind != row.at("kind")) MESSAGE(file << " kind: " << first.kind);
+        const std::string got_frames = join(frame_list(first));
+        if (got_frames == join(words(row.at("frames (first report; see README.md)")))) ++exact;
+        else differs.insert(file + "\tframes");
+        if (debug && got_frames != join(words(row.at("frames (first report; see README.md)"))))
+            MESSAGE(file << " frames: " << got_frames);
+        ExplainedReport e = explain(first, resolver);
+        const std::string want_module = row.at("guilty_module") == "-" ? "" : row.at("guilty_module");
+        const std::string want_guilty = row.at("guilty_function") == "-" ? "" : row.at("guilty_function");
+        if (e.guilty_function == want_guilty) ++guilty;
+        else differs.insert(file + "\tguilty");
+        if (debug && e.guilty_function != want_guilty) MESSAGE(file << " guilty: " << e.guilty_function);
+        std::string got_module;
+        if (e.guilty) got_module = e.frames[*e.guilty].resolution.module.value_or("");
+        if (got_module == want_module) ++modules;
+        else differs.insert(file + "\tmodule");
+        // Class 1 of issue 9: what the report prints is knowledge.
+        nlohmann::json j = oops_to_json(e);
+        for (const auto& jf : j["frames"]) {
+            if (!jf.contains("printed") || jf["printed"].is_null()) continue;
+            ++printed;
+            const bool ok = jf["symbol"] == jf["printed"]["function"] && jf["confidence"] == "as-printed" &&
+                            jf["found_by"].is_array() && !jf["found_by"].empty() &&
+                            jf["found_by"].back() == "report text";
+            if (ok) ++carried;
+            else differs.insert(file + "\tprinted");
+        }
+    }
+    MESSAGE("pastes: " << files << " files; report count right " << found << "/" << files << "; kind " << kinds
+                       << "/" << with_report << "; guilty function " << guilty << "/" << with_report << ", module "
+                       << modules << "/" << with_report << "; exact frame list " << exact << "/" << with_report
+                       << "; printed functions carried " << carried << "/" << printed);
+    std::set<std::string> listed = noted(dir + "disagreements.md");
+    for (const auto& d : differs) CHECK_MESSAGE(listed.count(d), "not in testdata/pastes/disagreements.md: " << d);
+    for (const auto& d : listed)
+        CHECK_MESSAGE(differs.count(d), "listed in testdata/pastes/disagreements.md but agrees now: " << d);
+}
