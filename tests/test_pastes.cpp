@@ -102,15 +102,15 @@ TEST_CASE("real-world pastes: reports found, guilty function, exact frame lists,
         else differs.insert(file + "\treports");
         if (debug && static_cast<int>(reports.size()) != want_reports) {
             std::string kinds;
-            for (const auto& r : reports) kinds += r.kind + "@" + std::to_string(r.first_line()) + " ";
+            for (const auto& r : reports) kinds += std::string(kind_name(r.kind)) + "@" + std::to_string(r.first_line()) + " ";
             MESSAGE(file << " reports: " << kinds);
         }
         if (want_reports == 0 || reports.empty()) continue;
         ++with_report;
         const OopsReport& first = reports.front();
-        if (first.kind == row.at("kind")) ++kinds;
+        if (kind_name(first.kind) == row.at("kind")) ++kinds;
         else differs.insert(file + "\tkind");
-        if (debug && first.kind != row.at("kind")) MESSAGE(file << " kind: " << first.kind);
+        if (debug && kind_name(first.kind) != row.at("kind")) MESSAGE(file << " kind: " << kind_name(first.kind));
         const std::string got_frames = join(frame_list(first));
         if (got_frames == join(words(row.at("frames (first report; see README.md)")))) ++exact;
         else differs.insert(file + "\tframes");

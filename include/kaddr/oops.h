@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kaddr/lexemes.h"
+#include "kaddr/oops_kind.h"
 
 namespace kaddr {
 
@@ -37,9 +38,13 @@ struct OopsFrame {
     std::optional<std::uint64_t> address;
     std::optional<SymbolRef> symbol;
     bool user = false;         // a user-space pc (RIP: 0033:0x47b7a0)
+    bool restated_pc = false;  // the pc printed again after the trace (old x86 `RIP  [<..>]`, i386 `EIP: [<..>] .. SS:ESP`)
 };
 // Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.
 std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line = nullptr);
+// 32-bit ARM `[<c0014318>] (callee) from [<c001457c>] (caller+0x24/0x2c)`
+// names the callee too: the innermost frame, on the backtrace's first line.
+std::optional<OopsFrame> arm_callee_frame(const std::string& text);
 
 struct TaintFlag {
     char letter;
@@ -48,7 +53,7 @@ struct TaintFlag {
 std::vector<TaintFlag> decode_taint(const std::string& letters);
 
 struct OopsReport {
-    std::string kind;          // null-deref, page-fault, gpf, bug, warning, oops, soft-lockup, ...
+    ReportKind kind = ReportKind::None;
     std::string headline;      // the first line's message
     std::vector<LogLine> lines;  // the report's lines, as given
     std::optional<int> cpu, pid;

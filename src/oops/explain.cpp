@@ -68,6 +68,7 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
         out.frames.push_back(std::move(ef));
     }
     out.guilty = b.frame;
+    out.guilty_low_confidence = b.low_confidence;
     std::string fn = b.function;
     if (out.guilty && fn == frame_function(report.frames[*out.guilty])) {
         // With DWARF, name the innermost inlined function at that frame.

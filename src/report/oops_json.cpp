@@ -18,7 +18,7 @@ json opt(const std::optional<T>& v) {
 json oops_to_json(const ExplainedReport& e) {
     const OopsReport& r = e.report;
     json j;
-    j["kind"] = r.kind;
+    j["kind"] = kind_name(r.kind);
     j["title"] = e.title;
     j["headline"] = r.headline;
     j["cpu"] = opt(r.cpu);
@@ -42,7 +42,8 @@ json oops_to_json(const ExplainedReport& e) {
                        {"module", g.resolution.module ? json(*g.resolution.module) : json(nullptr)},
                        {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
                        {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
-                       {"frame", *e.guilty}};
+                       {"frame", *e.guilty},
+                       {"confidence", e.guilty_low_confidence ? "low" : "normal"}};
     } else if (!e.guilty_function.empty()) {  // named by the headline, no frame printed
         j["guilty"] = {{"function", e.guilty_function}, {"module", nullptr}, {"file", nullptr}, {"line", nullptr},
                        {"frame", nullptr}};
