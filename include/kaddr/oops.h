@@ -38,6 +38,7 @@ struct OopsFrame {
     std::optional<std::uint64_t> address;
     std::optional<SymbolRef> symbol;
     bool user = false;         // a user-space pc (RIP: 0033:0x47b7a0)
+    bool outside_stack = false;  // named by a WARNING headline or lockdep's at: line, not a stack line
     bool restated_pc = false;  // the pc printed again after the trace (old x86 `RIP  [<..>]`, i386 `EIP: [<..>] .. SS:ESP`)
 };
 // Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.

@@ -112,6 +112,18 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
 }
 
 
+// The function on SPL's PANIC/SPLError line: "file:line:func()".
+std::string spl_function(const OopsReport& r) {
+    for (const LogLine& l : r.lines) {
+        std::string_view t = trim(l.text);
+        if (!t.starts_with("PANIC at ") && !(t.starts_with("SPLError: ") && t.ends_with("SPL PANIC"))) continue;
+        std::size_t call = t.find("()");
+        std::size_t colon = t.rfind(':', call);
+        if (call != std::string_view::npos && colon != std::string_view::npos) return std::string(t.substr(colon + 1, call - colon - 1));
+    }
+    return "";
+}
+
 // Extra skips when a report fires inside a generic checker: blame its caller.
 std::vector<std::string> checker_skips(const OopsReport& r) {
     const std::string& h = r.headline;
@@ -123,7 +135,9 @@ std::vector<std::string> checker_skips(const OopsReport& r) {
     if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
     if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
     if (says("non-static key")) return {"stack", "lock", "IRQ"};
-    if (says("scheduling while atomic")) return {"schedule"};
+    if (says("scheduling while atomic")) return {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"};
+    if (r.kind == ReportKind::SlabDebug) return {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"};
+    if (r.kind == ReportKind::AllocFailure) return {"alloc", "kmalloc", "get_free_page", "vmalloc"};
     if (says("spinlock")) return {"spin_"};
     if (says("stack-protector")) return {"stack_chk"};
     const std::string& f = r.bug_file;
@@ -209,7 +223,9 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
             const std::string& t = r.lines[j].text;
             auto at = t.find("at: ");
             std::string rest = at == std::string::npos ? std::string(trim(t)) : t.substr(at + 4);
-            while (rest.rfind("[<", 0) == 0) rest = std::string(trim(rest.substr(rest.find(">]") + 2)));
+            // `[<ffffffff81329372>] f+0x2a2/0x380`, also with the `[` lost on the way
+            while (rest.rfind("[<", 0) == 0 || (rest.rfind("<", 0) == 0 && rest.find(">]") != std::string::npos))
+                rest = std::string(trim(rest.substr(rest.find(">]") + 2)));
             std::size_t used = 0;
             auto ref = parse_symbol_ref(rest, &used);
             if (!ref || rest.substr(0, used).find('+') == std::string::npos) continue;
@@ -218,6 +234,7 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
             f.line = j;
             f.symbol = ref;
             f.kind = FrameKind::Return;
+            f.outside_stack = true;
             for (std::size_t k = 0; k < r.frames.size(); ++k)
                 if (r.frames[k].line == j) return k;
             r.frames.push_back(f);
@@ -230,7 +247,7 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
 // A BUG()/WARN() in shared code (library, memory management, headers)
 // reports its caller's misuse.
 bool is_generic_site(const std::string& f) {
-    for (const char* p : {"lib/", "mm/", "include/", "./include/", "arch/x86/mm/", "arch/arm64/mm/", "kernel/locking/",
+    for (const char* p : {"lib/", "include/", "./include/", "kernel/locking/",
                           "kernel/rcu/", "rust/helpers/", "kernel/workqueue.c", "kernel/time/", "kernel/sched/",
                           "kernel/softirq.c", "kernel/kthread.c", "fs/inode.c", "fs/dcache.c", "fs/buffer.c",
                           "drivers/base/"})
@@ -338,10 +355,19 @@ Blame blame(OopsReport& r) {
             }
     // Sanitizers name the accessing function on the headline; the
     // stack-protector panic names the function whose canary died.
-    if (k == ReportKind::SlabDebug) {
+    if (k == ReportKind::SlabDebug && r.headline.find(" in ") != std::string::npos) {
         if (auto ref = parse_symbol_ref(r.headline.substr(r.headline.find(" in ") + 4))) b.function = ref->name;
         return b;
     }
+    // OpenZFS's SPL names the failing function: "PANIC at zfs_vfsops.c:400:zfs_space_delta_cb()",
+    // "SPLError: 9457:0:(zfs_znode.c:340:zfs_inode_set_ops()) SPL PANIC".
+    if (k == ReportKind::SplPanic)
+        if (std::string fn = spl_function(r); !fn.empty()) {
+            b.function = fn;
+            for (std::size_t i : frames)
+                if (frame_function(r.frames[i]) == fn) b.frame = i;
+            return b;
+        }
     const bool names_function = k == ReportKind::Kasan || k == ReportKind::Kmsan || k == ReportKind::Kfence ||
                                 r.headline.find("stack-protector: Kernel stack is corrupted in: ") != std::string::npos;
     if (!b.frame && names_function) {

@@ -24,6 +24,7 @@ void add_warning_pc(OopsReport& r, std::string_view text) {
     if (!f) return;
     r.warn_function = f->symbol ? f->symbol->name : "";
     f->kind = FrameKind::Pc;
+    f->outside_stack = true;
     f->line = r.lines.size() - 1;
     r.frames.push_back(*f);
 }

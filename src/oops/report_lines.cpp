@@ -91,6 +91,8 @@ std::string_view without_cpu_prefix(std::string_view t) {
     return k > 4 && k < t.size() && t[k] == ' ' ? t.substr(k + 1) : t;
 }
 
+}  // namespace
+
 // SLUB's own reports: "BUG kmalloc-64 (Not tainted): Poison overwritten",
 // "BUG sas_task: Objects remaining on kmem_cache_close()".
 bool slub_headline(std::string_view t) {
@@ -100,8 +102,6 @@ bool slub_headline(std::string_view t) {
     // old KASAN printed SLUB's object header inside its own report
     return !line_has(t, "): kasan: ");
 }
-
-}  // namespace
 
 ReportKind headline_kind(std::string_view t, bool& strong) {
     t = without_cpu_prefix(t);

@@ -30,6 +30,8 @@ std::optional<int> dump_pid(std::string_view t);
 // Lines after which the stacks of other CPUs follow on purpose: all-CPU
 // backtraces, and the CPUs a panic stops.
 bool prints_other_cpus(std::string_view t);
+// SLUB's own headline: "BUG kmalloc-64 (Not tainted): Poison overwritten".
+bool slub_headline(std::string_view t);
 // Lines that begin a dump_stack() printed with no headline: its task
 // header ("CPU: 0 PID: 1 Comm: swapper/0 ...", 2.6's "Pid: 1, comm: ..."),
 // or its stack heading.

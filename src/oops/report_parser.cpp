@@ -13,6 +13,7 @@
 #include "report_damage.h"
 #include "report_fields.h"
 #include "report_lines.h"
+#include "unwrap_lines.h"
 
 namespace kaddr {
 
@@ -142,9 +143,12 @@ private:
         if (kind == ReportKind::Backtrace) return true;
         // SPL prints the assertion, then "PANIC at file:line:func()".
         if (r.kind == ReportKind::SplPanic && kind == ReportKind::SplPanic) return true;
-        // Old kernels print a WARNING's message on the line after it
-        // ("WARNING: at kernel/watchdog.c:245 ...", "Watchdog detected hard LOCKUP on cpu 0").
-        if (r.kind == ReportKind::Warning && r.lines.size() == o.headline_line + 1) return true;
+        // Old kernels print a WARNING's message after it, before its module
+        // list and task ("WARNING: at kernel/watchdog.c:245 ...",
+        // "Watchdog detected hard LOCKUP on cpu 0").
+        if (r.kind == ReportKind::Warning && r.modules.empty() && r.comm.empty() && r.frames.size() <= 1) return true;
+        // SLUB's report goes on with the object's allocation and free stacks.
+        if (r.kind == ReportKind::SlabDebug && kind == ReportKind::SlabDebug && slub_headline(r.headline)) return true;
         return r.kind == ReportKind::Sysrq && kind == ReportKind::Sysrq;
     }
 
@@ -173,6 +177,12 @@ private:
         if (!last_closed_ || last_closed_->caller != line.caller || quiet_since_close_ > 3) return false;
         open_.push_back(*last_closed_);
         open_.back().quiet = 0;
+        // A stack without headline that its panic ends is the panic's report
+        // (the oops above it was cut off).
+        if (OopsReport& r = reports[open_.back().index]; r.kind == ReportKind::DumpStack) {
+            r.kind = ReportKind::Panic;
+            r.headline = std::string(trim(line.text));
+        }
         last_closed_.reset();
         return true;
     }
@@ -365,7 +375,8 @@ void join_panics(std::vector<OopsReport>& reports) {
 
 }  // namespace
 
-std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
+std::vector<OopsReport> parse_reports(const std::vector<LogLine>& given) {
+    const std::vector<LogLine> lines = unwrap_lines(given);
     Segmenter seg;
     for (const auto& l : lines) seg.feed(l);
     seg.finish();
