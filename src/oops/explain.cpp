@@ -61,10 +61,10 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
     const Blame b = blame(report);  // first: it may add lockdep's site as a frame
     for (const auto& f : report.frames) {
         ExplainedFrame ef{f, resolve_frame(f, resolver)};
-        fill_as_printed(ef.resolution, f);
         ef.resolution.input = std::string(trim(report.lines[f.line].text));
         if (!f.user) ++out.kernel_frames;
-        if (!f.user && ef.resolution.resolved()) ++out.resolved_frames;
+        if (!f.user && ef.resolution.resolved()) ++out.resolved_frames;  // by the kernel files, not the text
+        fill_as_printed(ef.resolution, f);
         out.frames.push_back(std::move(ef));
     }
     out.guilty = b.frame;

@@ -11,6 +11,11 @@ namespace {
 // A symbol reference that looks like %pS output: it must carry +off.
 std::optional<SymbolRef> frame_symbol(std::string_view s) {
     std::size_t used = 0;
+    // a paste cut right after the `+`: the function is printed, its offset is not
+    if (s.ends_with("+") && s.find(' ') == std::string_view::npos && s.size() > 1) {
+        auto ref = parse_symbol_ref(s.substr(0, s.size() - 1), &used);
+        if (ref && used == s.size() - 1) return ref;
+    }
     auto ref = parse_symbol_ref(s, &used);
     if (!ref || s.substr(0, used).find('+') == std::string_view::npos) return std::nullopt;
     if (ref->module == "kernel") ref->module.clear();  // systemtap's name for the core image
@@ -228,6 +233,8 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         if (inner) inner->reliable = false;
         return inner;
     }
+    // A mail client ate the address: `[] dump_stack+0x45/0x56`.
+    if (s.starts_with("[] ")) return parse_frame_text(std::string(s.substr(3)), pc_line);
     // x86 old: ` [<ffffffff8107a4b5>] ? func+0x95/0xe0`
     std::uint64_t a = 0;
     if (std::size_t n = bracket_address(s, a)) {

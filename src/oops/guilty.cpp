@@ -69,7 +69,7 @@ constexpr const char* kMachinery[] = {
 // Where a dispatcher hands control to the code that loops in a stall: the
 // frame printed just before one of these is the representative one.
 constexpr const char* kStallAnchors[] = {
-    "process_one_work", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
+    "process_one_work", "process_scheduled_works", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
     "_run_timers", "run_timer_softirq", "run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary",
     "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write",
     "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "^call_read_iter",
@@ -111,6 +111,27 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
     return false;
 }
 
+
+// Headlines whose guilty function is named on a later line of the report.
+struct NamedLater {
+    std::string_view headline, line;
+};
+constexpr NamedLater kNamedLater[] = {
+    {"BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+};
+
+std::string named_on_later_line(const OopsReport& r) {
+    for (const NamedLater& n : kNamedLater) {
+        if (!r.headline.starts_with(n.headline)) continue;
+        for (const LogLine& l : r.lines) {
+            std::string_view t = trim(l.text);
+            if (!t.starts_with(n.line)) continue;
+            std::size_t used = 0;
+            if (auto ref = parse_symbol_ref(t.substr(n.line.size()), &used)) return ref->name;
+        }
+    }
+    return "";
+}
 
 // The function on SPL's PANIC/SPLError line: "file:line:func()".
 std::string spl_function(const OopsReport& r) {
@@ -248,7 +269,7 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
 // reports its caller's misuse.
 bool is_generic_site(const std::string& f) {
     for (const char* p : {"lib/", "include/", "./include/", "kernel/locking/",
-                          "kernel/rcu/", "rust/helpers/", "kernel/workqueue.c", "kernel/time/", "kernel/sched/",
+                          "kernel/rcu/", "rust/helpers/", "kernel/time/", "kernel/sched/",
                           "kernel/softirq.c", "kernel/kthread.c", "fs/inode.c", "fs/dcache.c", "fs/buffer.c",
                           "drivers/base/"})
         if (f.rfind(p, 0) == 0) return true;
@@ -357,6 +378,13 @@ Blame blame(OopsReport& r) {
     // stack-protector panic names the function whose canary died.
     if (k == ReportKind::SlabDebug && r.headline.find(" in ") != std::string::npos) {
         if (auto ref = parse_symbol_ref(r.headline.substr(r.headline.find(" in ") + 4))) b.function = ref->name;
+        return b;
+    }
+    // Reports that name the guilty function on a line of their own.
+    if (std::string fn = named_on_later_line(r); !fn.empty()) {
+        b.function = fn;
+        for (std::size_t i : frames)
+            if (frame_function(r.frames[i]) == fn) b.frame = i;
         return b;
     }
     // OpenZFS's SPL names the failing function: "PANIC at zfs_vfsops.c:400:zfs_space_delta_cb()",

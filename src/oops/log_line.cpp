@@ -58,6 +58,18 @@ std::size_t human_date_prefix(const std::string& s, std::size_t i) {
     return k;
 }
 
+// A printk timestamp whose `[` was lost (serial interleaving, a cut paste):
+// `407819.286867] BUG: ...`.
+std::size_t damaged_timestamp(const std::string& s, std::size_t i) {
+    std::size_t k = i;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == i || k >= s.size() || s[k] != '.') return 0;
+    std::size_t d = ++k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k - d != 6 || k >= s.size() || s[k] != ']') return 0;
+    return k + 1 < s.size() && s[k + 1] == ' ' ? k + 2 : k + 1;
+}
+
 // A syslog/journal date in any locale: `Nov 21 10:02:03`, `sept. 27 21:47:33`,
 // `июл 27 14:08:03`, `sty 03 12:44:18.028579`: a month word (letters of any
 // script, maybe a dot), a day, a time.
@@ -150,6 +162,9 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         if (std::size_t k = syslog_prefix(s, j)) i = k;
         else if (std::size_t k = human_date_prefix(s, j)) i = k;
         else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
+            i = k;
+            l.timestamped = true;
+        } else if (std::size_t k = damaged_timestamp(s, j)) {
             i = k;
             l.timestamped = true;
         } else if (std::size_t k = round == 0 ? glued_timestamp(s, j) : 0) {
