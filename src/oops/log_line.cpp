@@ -70,6 +70,26 @@ std::size_t damaged_timestamp(const std::string& s, std::size_t i) {
     return k + 1 < s.size() && s[k + 1] == ' ' ? k + 2 : k + 1;
 }
 
+// Qualcomm/Android kernel logs (last_kmsg, the kernel buffer as a tool
+// dumped it): `  1276.705430:   <1> (01-28 07:22:33.304698634) `.
+std::size_t android_kmsg_prefix(const std::string& s, std::size_t i) {
+    std::size_t k = i;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == i || k >= s.size() || s[k] != '.') return 0;
+    ++k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k >= s.size() || s[k] != ':') return 0;
+    ++k;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (k + 3 > s.size() || s[k] != '<' || !is_digit(s[k + 1]) || s[k + 2] != '>') return 0;
+    k += 3;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (k >= s.size() || s[k] != '(') return 0;
+    std::size_t close = s.find(')', k);
+    if (close == std::string::npos || close - k > 32 || s.find(':', k) > close) return 0;
+    return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
+}
+
 // A syslog/journal date in any locale: `Nov 21 10:02:03`, `sept. 27 21:47:33`,
 // `июл 27 14:08:03`, `sty 03 12:44:18.028579`: a month word (letters of any
 // script, maybe a dot), a day, a time.
@@ -162,6 +182,9 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         if (std::size_t k = syslog_prefix(s, j)) i = k;
         else if (std::size_t k = human_date_prefix(s, j)) i = k;
         else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
+            i = k;
+            l.timestamped = true;
+        } else if (std::size_t k = android_kmsg_prefix(s, j)) {
             i = k;
             l.timestamped = true;
         } else if (std::size_t k = damaged_timestamp(s, j)) {
