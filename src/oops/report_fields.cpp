@@ -91,7 +91,8 @@ void read_fields(OopsReport& r, const std::string& t) {
     }
     // Fault addresses named by the headline.
     if (r.kind != ReportKind::NullDeref && r.kind != ReportKind::PageFault) return;
-    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x"}) {
+    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x",
+                                 " dereference at ", " data at address ", " on read at ", " on write at ", " on execute at "}) {
         auto a = v.find(key);
         if (a == std::string_view::npos || r.fault_address) continue;
         std::string_view h = v.substr(a + key.size());
