@@ -61,6 +61,7 @@ constexpr RegisterLine kRegisterLines[] = {
     {"IAOQ[0]", ":", FrameKind::Pc},     // parisc
     {"IAOQ[1]", ":", FrameKind::Link},   // parisc
     {"RP(r2)", ":", FrameKind::Link},    // parisc
+    {"IP", ":", FrameKind::Pc},          // x86 page-fault line, 4.x form `IP: apply_paravirt+0x104/0x150`
 };
 
 // What follows the register's separator, or a null view when the line is

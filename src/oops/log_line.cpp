@@ -90,6 +90,16 @@ std::size_t android_kmsg_prefix(const std::string& s, std::size_t i) {
     return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
 }
 
+// socklog's and OpenWrt logread's facility.level: `kern.alert: `, `kern.warn kernel: `.
+std::size_t facility_prefix(const std::string& s, std::size_t i) {
+    if (s.compare(i, 5, "kern.") != 0) return 0;
+    std::size_t k = i + 5;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    if (s.compare(k, 2, ": ") == 0) return k + 2;
+    if (s.compare(k, 9, " kernel: ") == 0) return k + 9;
+    return 0;
+}
+
 // A syslog/journal date in any locale: `Nov 21 10:02:03`, `sept. 27 21:47:33`,
 // `июл 27 14:08:03`, `sty 03 12:44:18.028579`: a month word (letters of any
 // script, maybe a dot), a day, a time.
@@ -184,6 +194,8 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
             i = k;
             l.timestamped = true;
+        } else if (std::size_t k = facility_prefix(s, j)) {
+            i = k;
         } else if (std::size_t k = android_kmsg_prefix(s, j)) {
             i = k;
             l.timestamped = true;
