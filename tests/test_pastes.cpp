@@ -195,3 +195,11 @@ TEST_CASE("pc and link-register lines of every architecture table, and journal f
     CHECK(normalize_line("[   18.718322] host kernel: Oops: 0002 [#1] SMP", 1).text == "Oops: 0002 [#1] SMP");
     CHECK(normalize_line("Apr 15 13:58:03.028579 raspberrypi kernel: Mem abort info:", 1).text == "Mem abort info:");
 }
+
+TEST_CASE("skip patterns: whole names where a word would match unrelated functions") {
+    CHECK(is_reporting_machinery("string"));    // lib/vsprintf.c
+    CHECK(is_reporting_machinery("pointer"));
+    CHECK_FALSE(is_reporting_machinery("encode_string"));
+    CHECK_FALSE(is_reporting_machinery("nfs4_xdr_enc_pointer"));
+    CHECK(is_reporting_machinery("dump_stack_lvl"));  // prefixes still match
+}

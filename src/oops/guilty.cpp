@@ -31,8 +31,8 @@ constexpr const char* kMachinery[] = {
     "refcount_set", "refcount_read", "refcount_warn", "memcpy", "memcmp", "memset", "memchr", "memmove",
     "strcmp", "strncmp", "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnstr", "strnlen", "strchr",
     "copy_to_user", "copy_from_user", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
-    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "string",
-    "pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
+    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "=string",
+    "=hex_string", "=pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
     "dev_err", "dev_alert", "dev_crit", "dev_emerg", "del_timer", "flush_work", "__cancel_work_timer",
     "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
     "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "arch_stack_walk",
@@ -97,8 +97,11 @@ bool is_dispatching_syscall(const std::string& fn) {
 }
 
 // A pattern matches anywhere in a name, or with a leading '^' only at its start.
-// A pattern is a substring, "^prefix" or "suffix$".
+// A pattern is a substring, "^prefix", "suffix$" or "=whole" name, clone
+// suffixes aside (vsprintf's `string.isra.4` is machinery, `encode_string`
+// is not).
 bool matches(std::string_view fn, std::string_view p) {
+    if (!p.empty() && p[0] == '=') return fn.substr(0, fn.find('.')) == p.substr(1);
     if (!p.empty() && p[0] == '^') return fn.substr(0, p.size() - 1) == p.substr(1);
     if (!p.empty() && p.back() == '$') return fn.ends_with(p.substr(0, p.size() - 1));
     return fn.find(p) != std::string_view::npos;
