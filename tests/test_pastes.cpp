@@ -49,7 +49,7 @@ std::vector<std::string> frame_list(const OopsReport& r) {
     if (!pc.empty()) out.push_back(pc);
     bool first = true, pc_seen = false;
     for (const OopsFrame& f : r.frames) {
-        if (!f.symbol || f.kind == FrameKind::Link || f.outside_stack) continue;
+        if (!f.symbol || f.kind == FrameKind::Link || f.outside_stack || f.lock_history) continue;
         const bool repeat = f.symbol->name == pc && (f.kind == FrameKind::Pc ? pc_seen : first);
         if (f.kind == FrameKind::Pc && f.symbol->name == pc && !pc_seen) {
             pc_seen = true;  // the pc itself, already in front

@@ -39,6 +39,10 @@ struct OopsFrame {
     std::optional<SymbolRef> symbol;
     bool user = false;         // a user-space pc (RIP: 0033:0x47b7a0)
     bool outside_stack = false;  // named by a WARNING headline or lockdep's at: line, not a stack line
+    // A frame of lockdep's history ("-> #1 (lock){...}:" dependency chains,
+    // "{IN-SOFTIRQ-W} state was registered at:"): where a lock was once
+    // taken, printed as a stack but not the stack of this report.
+    bool lock_history = false;
     bool restated_pc = false;  // the pc printed again after the trace (old x86 `RIP  [<..>]`, i386 `EIP: [<..>] .. SS:ESP`)
 };
 // Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.

@@ -212,7 +212,9 @@ std::vector<std::size_t> eligible_frames(const OopsReport& r, bool reliable = tr
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < r.frames.size(); ++i) {
         const OopsFrame& f = r.frames[i];
-        if (f.user || !f.symbol || f.reliable != reliable || f.kind == FrameKind::Link || f.line >= stop) continue;
+        if (f.user || !f.symbol || f.reliable != reliable || f.kind == FrameKind::Link || f.lock_history ||
+            f.line >= stop)
+            continue;
         out.push_back(i);
     }
     // The pc takes part first, also when old x86 and i386 restate it only
@@ -238,7 +240,7 @@ std::optional<std::size_t> first_not_skipped(const OopsReport& r, const std::vec
 std::optional<std::size_t> lock_site(OopsReport& r) {
     static const char* kMarkers[] = {"is trying to acquire", "just changed the state of lock", "takes:",
                                      "is trying to release lock", "held lock freed", "is freeing memory",
-                                     "still has locks held"};
+                                     "still has locks held", "with locks still held"};
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         bool marked = false;
         for (const char* m : kMarkers) marked = marked || r.lines[i].text.find(m) != std::string::npos;

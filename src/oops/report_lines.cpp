@@ -145,6 +145,18 @@ const char* stack_marker(std::string_view t, bool& is_marker) {
     return nullptr;
 }
 
+bool starts_lock_history(std::string_view t) {
+    return (t.starts_with("-> #") && t.ends_with(":")) || t.ends_with(" state was registered at:");
+}
+
+bool ends_lock_history(std::string_view t) {
+    static const char* kSections[] = {"stack backtrace:", "other info that might help", "irq event stamp:",
+                                      "Call Trace:", "Call trace:", "Backtrace:", "*** DEADLOCK"};
+    for (const char* p : kSections)
+        if (t.starts_with(p)) return true;
+    return false;
+}
+
 bool report_like(std::string_view t) {
     static const char* kPrefixes[] = {"CPU:", "Hardware name:", "Modules linked in:", "Call Trace:", "Call trace:",
                                       "Code:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:",

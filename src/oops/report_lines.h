@@ -25,6 +25,10 @@ bool closes_sanitizer_report(ReportKind kind, std::string_view t);
 const char* stack_marker(std::string_view t, bool& is_marker);
 // Lines a report is made of besides frames: fields, registers, dumps.
 bool report_like(std::string_view t);
+// Lockdep's history of a lock ("-> #1 (&conn->lock){+.+...}:", "{IN-SOFTIRQ-W}
+// state was registered at:") starts here, and ends at its next section.
+bool starts_lock_history(std::string_view t);
+bool ends_lock_history(std::string_view t);
 // The pid of a dump_stack() header line ("CPU: 1 PID: 19 Comm: ...").
 std::optional<int> dump_pid(std::string_view t);
 // Lines after which the stacks of other CPUs follow on purpose: all-CPU

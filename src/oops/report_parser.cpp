@@ -106,6 +106,7 @@ private:
         bool in_stack = false, stack_printed = false;  // a stack heading seen; a frame printed under it
         bool awaiting_frames = false;                  // the last heading has no frame yet
         bool lockdep_splat = false, backtrace_announced = false;  // its "-----" rule; its "stack backtrace:"
+        bool lock_history = false;  // inside lockdep's dependency chain or state history
         bool skip_frame = false;    // the next frame line is no frame (s390's last breaking-event address)
         std::size_t headline_line = 0;  // index of the headline in the report's lines
         int quiet = 0;
@@ -231,6 +232,8 @@ private:
             }
         }
         const std::string t_frame(tv);
+        if (starts_lock_history(tv)) o.lock_history = true;
+        else if (ends_lock_history(tv)) o.lock_history = false;
         // s390: the address after this heading is the last branch taken, not a frame.
         if (tv.starts_with("Last Breaking-Event-Address:")) {
             o.skip_frame = true;
@@ -247,6 +250,7 @@ private:
             if (auto f = parse_frame_text(t_frame, &pc)) {
                 f->line = r.lines.size() - 1;
                 f->stack = o.stack;
+                f->lock_history = o.lock_history;
                 if (std::exchange(o.skip_frame, false)) {
                     kept(o);
                     return;
@@ -258,6 +262,7 @@ private:
                                r.frames.back().symbol->name != callee->symbol->name)) {
                     callee->line = f->line;
                     callee->stack = o.stack;
+                    callee->lock_history = o.lock_history;
                     classify(o, r, *callee, false);
                     r.frames.push_back(*callee);
                 }
