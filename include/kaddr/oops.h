@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kaddr/lexemes.h"
+#include "kaddr/oops_kind.h"
 
 namespace kaddr {
 
@@ -25,7 +26,9 @@ struct LogLine {
 };
 LogLine normalize_line(std::string raw, std::size_t number);
 
-enum class FrameKind { Pc, Return };
+// Pc: the faulting pc (RIP/EIP/NIP/pc/PSW lines); Return: a stack entry;
+// Link: a link-register line (lr, LR is at, ra): a return address, not a frame.
+enum class FrameKind { Pc, Return, Link };
 
 struct OopsFrame {
     std::size_t line = 0;      // index into OopsReport::lines
@@ -35,9 +38,18 @@ struct OopsFrame {
     std::optional<std::uint64_t> address;
     std::optional<SymbolRef> symbol;
     bool user = false;         // a user-space pc (RIP: 0033:0x47b7a0)
+    bool outside_stack = false;  // named by a WARNING headline or lockdep's at: line, not a stack line
+    // A frame of lockdep's history ("-> #1 (lock){...}:" dependency chains,
+    // "{IN-SOFTIRQ-W} state was registered at:"): where a lock was once
+    // taken, printed as a stack but not the stack of this report.
+    bool lock_history = false;
+    bool restated_pc = false;  // the pc printed again after the trace (old x86 `RIP  [<..>]`, i386 `EIP: [<..>] .. SS:ESP`)
 };
 // Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.
 std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line = nullptr);
+// 32-bit ARM `[<c0014318>] (callee) from [<c001457c>] (caller+0x24/0x2c)`
+// names the callee too: the innermost frame, on the backtrace's first line.
+std::optional<OopsFrame> arm_callee_frame(const std::string& text);
 
 struct TaintFlag {
     char letter;
@@ -46,7 +58,7 @@ struct TaintFlag {
 std::vector<TaintFlag> decode_taint(const std::string& letters);
 
 struct OopsReport {
-    std::string kind;          // null-deref, page-fault, gpf, bug, warning, oops, soft-lockup, ...
+    ReportKind kind = ReportKind::None;
     std::string headline;      // the first line's message
     std::vector<LogLine> lines;  // the report's lines, as given
     std::optional<int> cpu, pid;

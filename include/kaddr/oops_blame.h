@@ -23,6 +23,7 @@ struct Blame {
     std::optional<std::size_t> frame;  // index into the report's frames
     std::string function;              // as it goes into the title
     bool fell_back = false;            // the kind's rule found nothing; the first frame was taken
+    bool low_confidence = false;       // only `?` frames or the link register were there to choose from
 };
 Blame blame(OopsReport& r);
 std::string report_title(const OopsReport& r, const std::string& guilty_function);

@@ -26,6 +26,7 @@ struct ExplainedReport {
     std::string title;
     std::optional<std::size_t> guilty;      // index into frames
     std::string guilty_function;            // the function blamed (DWARF's innermost when known)
+    bool guilty_low_confidence = false;     // chosen among `?` frames or from the link register
     std::optional<Resolution> fault;        // the fault address, resolved
     std::size_t kernel_frames = 0;          // frames not in user space
     std::size_t resolved_frames = 0;        // of those, resolved to a symbol or a source line

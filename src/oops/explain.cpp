@@ -5,7 +5,7 @@ namespace kaddr {
 namespace {
 
 Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
-    const AddressKind kind = f.kind == FrameKind::Pc ? AddressKind::Precise : AddressKind::Return;
+    const AddressKind kind = f.kind == FrameKind::Pc ? AddressKind::Precise : AddressKind::Return;  // lr: a return address
     if (f.user) {
         Resolution r;
         r.input = f.address ? hex(*f.address) : "";
@@ -37,6 +37,23 @@ Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
     return resolver.resolve_address(*f.address, kind);
 }
 
+// What the report printed is knowledge of its own: when no kernel file
+// answers for a frame, the printed function, offset, size and module stand,
+// marked as such, instead of an empty answer.
+void fill_as_printed(Resolution& r, const OopsFrame& f) {
+    if (!f.symbol || f.user || (!r.error && !r.symbol.empty())) return;
+    if (r.error) r.notes.push_back("not resolved with the kernel files given: " + *r.error);
+    r.error.reset();
+    r.symbol = f.symbol->name;
+    r.offset = f.symbol->offset;
+    if (f.symbol->size) r.size = r.span = *f.symbol->size;
+    r.size_kind = f.symbol->size ? "as-printed" : "";
+    if (!f.symbol->module.empty()) r.module = f.symbol->module;
+    if (r.region.empty()) r.region = f.symbol->module.empty() ? "kernel" : "module";
+    r.found_by.push_back("report text");
+    r.confidence = "as-printed";
+}
+
 }  // namespace
 
 ExplainedReport explain(OopsReport report, const Resolver& resolver) {
@@ -46,10 +63,12 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
         ExplainedFrame ef{f, resolve_frame(f, resolver)};
         ef.resolution.input = std::string(trim(report.lines[f.line].text));
         if (!f.user) ++out.kernel_frames;
-        if (!f.user && ef.resolution.resolved()) ++out.resolved_frames;
+        if (!f.user && ef.resolution.resolved()) ++out.resolved_frames;  // by the kernel files, not the text
+        fill_as_printed(ef.resolution, f);
         out.frames.push_back(std::move(ef));
     }
     out.guilty = b.frame;
+    out.guilty_low_confidence = b.low_confidence;
     std::string fn = b.function;
     if (out.guilty && fn == frame_function(report.frames[*out.guilty])) {
         // With DWARF, name the innermost inlined function at that frame.

@@ -11,9 +11,16 @@ namespace {
 // A symbol reference that looks like %pS output: it must carry +off.
 std::optional<SymbolRef> frame_symbol(std::string_view s) {
     std::size_t used = 0;
+    // a paste cut right after the `+`: the function is printed, its offset is not
+    if (s.ends_with("+") && s.find(' ') == std::string_view::npos && s.size() > 1) {
+        auto ref = parse_symbol_ref(s.substr(0, s.size() - 1), &used);
+        if (ref && used == s.size() - 1) return ref;
+    }
     auto ref = parse_symbol_ref(s, &used);
     if (!ref || s.substr(0, used).find('+') == std::string_view::npos) return std::nullopt;
     if (ref->module == "kernel") ref->module.clear();  // systemtap's name for the core image
+    // ppc64 ELFv1 prints the function's entry symbol: ".kfree" is kfree.
+    if (ref->name.size() > 1 && ref->name[0] == '.' && is_symbol_char(ref->name[1])) ref->name.erase(0, 1);
     return ref;
 }
 
@@ -33,7 +40,80 @@ std::string_view skip_space(std::string_view s) {
     return s;
 }
 
+// Lines that name the pc or the link register, per architecture: the
+// register's word, what separates it from the value, and which it is. The
+// value may come after addresses (`[<c0123456>]`, `[c000...]`, hex words).
+struct RegisterLine {
+    std::string_view word, separator;
+    FrameKind kind;
+};
+constexpr RegisterLine kRegisterLines[] = {
+    {"pc", ":", FrameKind::Pc},          // arm64
+    {"lr", ":", FrameKind::Link},        // arm64
+    {"PC", "is at", FrameKind::Pc},      // 32-bit ARM
+    {"LR", "is at", FrameKind::Link},    // 32-bit ARM
+    {"EIP", "is at", FrameKind::Pc},     // i386
+    {"NIP", "[", FrameKind::Pc},         // powerpc `NIP [c0000000000a1b2c] func+0x1c/0x40`
+    {"LR", "[", FrameKind::Link},        // powerpc
+    {"epc", ":", FrameKind::Pc},         // MIPS `epc   : 8003ab3c func+0x4/0xc`, RISC-V `epc : func+0xc/0x14`
+    {"ra", ":", FrameKind::Link},        // MIPS, RISC-V
+    {"Krnl PSW", ":", FrameKind::Pc},    // s390 `Krnl PSW : 0704... 000003ff8086d03a (func+0x3a/0x1000 [mod])`
+    {"IAOQ[0]", ":", FrameKind::Pc},     // parisc
+    {"IAOQ[1]", ":", FrameKind::Link},   // parisc
+    {"RP(r2)", ":", FrameKind::Link},    // parisc
+    {"IP", ":", FrameKind::Pc},          // x86 page-fault line, 4.x form `IP: apply_paravirt+0x104/0x150`
+};
+
+// What follows the register's separator, or a null view when the line is
+// not about that register.
+std::string_view after_register(std::string_view s, const RegisterLine& reg) {
+    if (!s.starts_with(reg.word)) return {};
+    std::string_view r = s.substr(reg.word.size());
+    while (r.starts_with(" ")) r.remove_prefix(1);
+    if (!r.starts_with(reg.separator)) return {};
+    if (reg.separator == "[") return r;  // the address is the value's first part
+    r.remove_prefix(reg.separator.size());
+    return skip_space(r);
+}
+
+// `[<c0123456>]`, `[c000000008068dfc]`, bare hex words of 8 or more digits.
+std::string_view skip_addresses(std::string_view r) {
+    for (;;) {
+        r = skip_space(r);
+        std::size_t end = 0;
+        if (r.starts_with("[")) {
+            end = r.find(']');
+            if (end == std::string_view::npos) return r;
+            ++end;
+        } else {
+            while (end < r.size() && std::isxdigit(static_cast<unsigned char>(r[end]))) ++end;
+            if (end < 8 || (end < r.size() && r[end] != ' ')) return r;
+        }
+        r.remove_prefix(end);
+    }
+}
+
 }  // namespace
+
+std::optional<OopsFrame> arm_callee_frame(const std::string& text) {
+    std::string_view s = trim(text);
+    std::size_t from = s.find(" from ");
+    if (from == std::string_view::npos) return std::nullopt;
+    std::string_view callee = s.substr(0, from);
+    OopsFrame f;
+    std::uint64_t a = 0;
+    if (std::size_t n = bracket_address(callee, a)) {
+        f.address = a;
+        callee = skip_space(callee.substr(n));
+    }
+    if (!callee.starts_with("(") || !callee.ends_with(")")) return std::nullopt;
+    callee = callee.substr(1, callee.size() - 2);
+    std::size_t used = 0;
+    auto ref = parse_symbol_ref(callee, &used);
+    if (!ref || used != callee.size()) return std::nullopt;
+    f.symbol = ref;
+    return f;
+}
 
 std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line) {
     std::string_view s = trim(text);
@@ -45,8 +125,22 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
     };
 
     // RIP: 0010:func+0x1d/0x40 [mod], RIP: 0033:0x47b7a0, old RIP: 0010:[<addr>]  [<addr>] func+..
+    // Old x86 restates the pc after the trace: `RIP  [<ffffffff81171b02>] f+0x42/0xc0`.
+    if (s.starts_with("RIP  [<")) {
+        std::uint64_t a = 0;
+        std::size_t n = bracket_address(s.substr(5), a);
+        if (auto sym = n ? frame_symbol(skip_space(s.substr(5 + n))) : std::nullopt) {
+            as_pc(f);
+            f.address = a;
+            f.symbol = sym;
+            f.restated_pc = true;
+            return f;
+        }
+        return std::nullopt;
+    }
     if (s.starts_with("RIP: ") || s.starts_with("EIP: ")) {
         std::string_view r = s.substr(5);
+        f.restated_pc = r.starts_with("[<") && r.find(" SS:ESP") != std::string_view::npos;  // i386, after the trace
         bool user = false;
         if (r.size() > 5 && r[4] == ':') {
             user = r.substr(0, 4) == "0033" || r.substr(0, 4) == "0073" || r.substr(0, 4) == "0023";
@@ -74,15 +168,17 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         f.symbol = frame_symbol(skip_space(s.substr(4 + n)));
         return f;
     }
-    // arm64 `pc : func+0x1c/0x40 [mod]`, `lr : ...`; ARM `PC is at ...`, `LR is at ...`.
-    for (std::string_view p : {"pc : ", "lr : ", "PC is at ", "LR is at "}) {
-        if (!s.starts_with(p)) continue;
-        std::string_view r = skip_space(s.substr(p.size()));
-        if (r.starts_with("[<")) return std::nullopt;  // ARM register dump line; PC is at carries the symbol
+    // The pc and link registers of every architecture (kRegisterLines).
+    for (const RegisterLine& reg : kRegisterLines) {
+        std::string_view r = after_register(s, reg);
+        if (r.data() == nullptr) continue;
+        r = skip_addresses(r);
+        if (r.starts_with("(")) r.remove_prefix(1);  // s390 `(func+0x3a/0x1000 [mod])`
         auto sym = frame_symbol(r);
-        if (!sym) return std::nullopt;
+        if (!sym) return std::nullopt;  // a register dump line; the line with the symbol follows
         f.symbol = sym;
-        if (p[0] == 'p' || p[0] == 'P') as_pc(f);
+        if (reg.kind == FrameKind::Pc) as_pc(f);
+        else f.kind = reg.kind;
         return f;
     }
     // systemtap: ` 0xffffffffa7106cd6 : load_module+0x1576/0x2620 [kernel] (inexact)`
@@ -131,6 +227,15 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
             return f;
         }
     }
+    // s390 prints the frame it took from a register in parentheses:
+    // `([<000003ff8086d036>] will_oops_init+0x36/0x1000 [will_oops])`.
+    if (s.starts_with("([<") && s.ends_with(")")) {
+        auto inner = parse_frame_text(std::string(s.substr(1, s.size() - 2)));
+        if (inner) inner->reliable = false;
+        return inner;
+    }
+    // A mail client ate the address: `[] dump_stack+0x45/0x56`.
+    if (s.starts_with("[] ")) return parse_frame_text(std::string(s.substr(3)), pc_line);
     // x86 old: ` [<ffffffff8107a4b5>] ? func+0x95/0xe0`
     std::uint64_t a = 0;
     if (std::size_t n = bracket_address(s, a)) {

@@ -31,8 +31,8 @@ constexpr const char* kMachinery[] = {
     "refcount_set", "refcount_read", "refcount_warn", "memcpy", "memcmp", "memset", "memchr", "memmove",
     "strcmp", "strncmp", "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnstr", "strnlen", "strchr",
     "copy_to_user", "copy_from_user", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
-    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "string",
-    "pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
+    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "=string",
+    "=hex_string", "=pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
     "dev_err", "dev_alert", "dev_crit", "dev_emerg", "del_timer", "flush_work", "__cancel_work_timer",
     "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
     "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "arch_stack_walk",
@@ -69,7 +69,7 @@ constexpr const char* kMachinery[] = {
 // Where a dispatcher hands control to the code that loops in a stall: the
 // frame printed just before one of these is the representative one.
 constexpr const char* kStallAnchors[] = {
-    "process_one_work", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
+    "process_one_work", "process_scheduled_works", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
     "_run_timers", "run_timer_softirq", "run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary",
     "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write",
     "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "^call_read_iter",
@@ -97,8 +97,11 @@ bool is_dispatching_syscall(const std::string& fn) {
 }
 
 // A pattern matches anywhere in a name, or with a leading '^' only at its start.
-// A pattern is a substring, "^prefix" or "suffix$".
+// A pattern is a substring, "^prefix", "suffix$" or "=whole" name, clone
+// suffixes aside (vsprintf's `string.isra.4` is machinery, `encode_string`
+// is not).
 bool matches(std::string_view fn, std::string_view p) {
+    if (!p.empty() && p[0] == '=') return fn.substr(0, fn.find('.')) == p.substr(1);
     if (!p.empty() && p[0] == '^') return fn.substr(0, p.size() - 1) == p.substr(1);
     if (!p.empty() && p.back() == '$') return fn.ends_with(p.substr(0, p.size() - 1));
     return fn.find(p) != std::string_view::npos;
@@ -112,18 +115,53 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
 }
 
 
+// Headlines whose guilty function is named on a later line of the report.
+struct NamedLater {
+    std::string_view headline, line;
+};
+constexpr NamedLater kNamedLater[] = {
+    {"BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+};
+
+std::string named_on_later_line(const OopsReport& r) {
+    for (const NamedLater& n : kNamedLater) {
+        if (!r.headline.starts_with(n.headline)) continue;
+        for (const LogLine& l : r.lines) {
+            std::string_view t = trim(l.text);
+            if (!t.starts_with(n.line)) continue;
+            std::size_t used = 0;
+            if (auto ref = parse_symbol_ref(t.substr(n.line.size()), &used)) return ref->name;
+        }
+    }
+    return "";
+}
+
+// The function on SPL's PANIC/SPLError line: "file:line:func()".
+std::string spl_function(const OopsReport& r) {
+    for (const LogLine& l : r.lines) {
+        std::string_view t = trim(l.text);
+        if (!t.starts_with("PANIC at ") && !(t.starts_with("SPLError: ") && t.ends_with("SPL PANIC"))) continue;
+        std::size_t call = t.find("()");
+        std::size_t colon = t.rfind(':', call);
+        if (call != std::string_view::npos && colon != std::string_view::npos) return std::string(t.substr(colon + 1, call - colon - 1));
+    }
+    return "";
+}
+
 // Extra skips when a report fires inside a generic checker: blame its caller.
 std::vector<std::string> checker_skips(const OopsReport& r) {
     const std::string& h = r.headline;
     auto says = [&](const char* x) { return h.find(x) != std::string::npos; };
-    if (r.kind == "memory-leak")
+    if (r.kind == ReportKind::MemoryLeak)
         return {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc",
                 "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup",
                 "strndup", "memdup", "kobject_"};
     if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
     if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
     if (says("non-static key")) return {"stack", "lock", "IRQ"};
-    if (says("scheduling while atomic")) return {"schedule"};
+    if (says("scheduling while atomic")) return {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"};
+    if (r.kind == ReportKind::SlabDebug) return {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"};
+    if (r.kind == ReportKind::AllocFailure) return {"alloc", "kmalloc", "get_free_page", "vmalloc"};
     if (says("spinlock")) return {"spin_"};
     if (says("stack-protector")) return {"stack_chk"};
     const std::string& f = r.bug_file;
@@ -145,22 +183,23 @@ std::vector<std::string> checker_skips(const OopsReport& r) {
     return {};
 }
 
-// Frames the guilty one may be chosen from, in printed order: reliable kernel
-// frames of the first stack (sanitizers append allocation and free stacks).
-std::vector<std::size_t> eligible_frames(const OopsReport& r) {
+// Frames the guilty one may be chosen from, in printed order (the pc first):
+// reliable kernel frames of the first stack (sanitizers append allocation
+// and free stacks); with `reliable` false, the `?` ones instead.
+std::vector<std::size_t> eligible_frames(const OopsReport& r, bool reliable = true) {
     std::size_t stop = r.lines.size();
     std::optional<std::size_t> trace;  // the last stack heading
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         const std::string& t = r.lines[i].text;
         // A hung-task report goes on with the locks and CPUs of the whole
         // system; only the blocked task's own stack is about it.
-        const bool system_dump = r.kind == "hung-task" && (t.find("Showing all locks held") != std::string::npos ||
+        const bool system_dump = r.kind == ReportKind::HungTask && (t.find("Showing all locks held") != std::string::npos ||
                                                            t.find("NMI backtrace for cpu") != std::string::npos);
         // The panic a report ends in prints its own stack (panic, the
         // watchdog...); once the report's call trace was printed, that stack
         // is not the story. (A 4.x WARNING prints its trace after the panic.)
         if (t.find("Call Trace:") != std::string::npos || t.find("Call trace:") != std::string::npos) trace = i;
-        const bool panic_after_trace = r.kind != "panic" && trace && t.starts_with("Kernel panic - not syncing") &&
+        const bool panic_after_trace = r.kind != ReportKind::Panic && trace && t.starts_with("Kernel panic - not syncing") &&
                                        std::any_of(r.frames.begin(), r.frames.end(), [&](const OopsFrame& f) {
                                            return f.line > *trace && f.line < i && f.kind == FrameKind::Return;
                                        });
@@ -173,9 +212,17 @@ std::vector<std::size_t> eligible_frames(const OopsReport& r) {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < r.frames.size(); ++i) {
         const OopsFrame& f = r.frames[i];
-        if (f.user || !f.symbol || !f.reliable || f.line >= stop) continue;
+        if (f.user || !f.symbol || f.reliable != reliable || f.kind == FrameKind::Link || f.lock_history ||
+            f.line >= stop)
+            continue;
         out.push_back(i);
     }
+    // The pc takes part first, also when old x86 and i386 restate it only
+    // after the trace ("RIP  [<..>] f", "EIP: [<..>] f SS:ESP"). (A RIP line
+    // after an IRQ stack is the interrupted task's, and stays in place.)
+    auto pc = std::find_if(out.begin(), out.end(), [&](std::size_t i) { return r.frames[i].restated_pc; });
+    if (pc != out.end() && std::none_of(out.begin(), pc, [&](std::size_t i) { return r.frames[i].kind == FrameKind::Pc; }))
+        std::rotate(out.begin(), pc, pc + 1);
     return out;
 }
 
@@ -193,7 +240,7 @@ std::optional<std::size_t> first_not_skipped(const OopsReport& r, const std::vec
 std::optional<std::size_t> lock_site(OopsReport& r) {
     static const char* kMarkers[] = {"is trying to acquire", "just changed the state of lock", "takes:",
                                      "is trying to release lock", "held lock freed", "is freeing memory",
-                                     "still has locks held"};
+                                     "still has locks held", "with locks still held"};
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
         bool marked = false;
         for (const char* m : kMarkers) marked = marked || r.lines[i].text.find(m) != std::string::npos;
@@ -202,7 +249,9 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
             const std::string& t = r.lines[j].text;
             auto at = t.find("at: ");
             std::string rest = at == std::string::npos ? std::string(trim(t)) : t.substr(at + 4);
-            while (rest.rfind("[<", 0) == 0) rest = std::string(trim(rest.substr(rest.find(">]") + 2)));
+            // `[<ffffffff81329372>] f+0x2a2/0x380`, also with the `[` lost on the way
+            while (rest.rfind("[<", 0) == 0 || (rest.rfind("<", 0) == 0 && rest.find(">]") != std::string::npos))
+                rest = std::string(trim(rest.substr(rest.find(">]") + 2)));
             std::size_t used = 0;
             auto ref = parse_symbol_ref(rest, &used);
             if (!ref || rest.substr(0, used).find('+') == std::string::npos) continue;
@@ -211,6 +260,7 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
             f.line = j;
             f.symbol = ref;
             f.kind = FrameKind::Return;
+            f.outside_stack = true;
             for (std::size_t k = 0; k < r.frames.size(); ++k)
                 if (r.frames[k].line == j) return k;
             r.frames.push_back(f);
@@ -223,8 +273,8 @@ std::optional<std::size_t> lock_site(OopsReport& r) {
 // A BUG()/WARN() in shared code (library, memory management, headers)
 // reports its caller's misuse.
 bool is_generic_site(const std::string& f) {
-    for (const char* p : {"lib/", "mm/", "include/", "./include/", "arch/x86/mm/", "arch/arm64/mm/", "kernel/locking/",
-                          "kernel/rcu/", "rust/helpers/", "kernel/workqueue.c", "kernel/time/", "kernel/sched/",
+    for (const char* p : {"lib/", "include/", "./include/", "kernel/locking/",
+                          "kernel/rcu/", "rust/helpers/", "kernel/time/", "kernel/sched/",
                           "kernel/softirq.c", "kernel/kthread.c", "fs/inode.c", "fs/dcache.c", "fs/buffer.c",
                           "drivers/base/"})
         if (f.rfind(p, 0) == 0) return true;
@@ -249,16 +299,16 @@ std::string frame_function(const OopsFrame& f) { return f.symbol ? f.symbol->nam
 Blame blame(OopsReport& r) {
     Blame b;
     auto frames = eligible_frames(r);
-    const std::string& k = r.kind;
-    if (k == "lockdep") {
+    const ReportKind k = r.kind;
+    if (k == ReportKind::Lockdep) {
         if (auto i = lock_site(r)) {
             b.frame = i;
             b.function = frame_function(r.frames[*i]);
             return b;
         }
     }
-    if (k == "soft-lockup" || k == "rcu-stall" ||
-        (k == "panic" && r.headline.find("corrupted stack end") != std::string::npos)) {
+    if (k == ReportKind::SoftLockup || k == ReportKind::RcuStall ||
+        (k == ReportKind::Panic && r.headline.find("corrupted stack end") != std::string::npos)) {
         // A CPU spinning until others answer an IPI is one kind of stall,
         // wherever it was called from.
         for (std::size_t i : frames)
@@ -296,9 +346,9 @@ Blame blame(OopsReport& r) {
                 b.function = strip_syscall_prefix(frame_function(r.frames[kept[n - 1]]));
                 return b;
             }
-        if (k != "panic") b.fell_back = true;  // no dispatcher printed: the stack is incomplete
+        if (k != ReportKind::Panic) b.fell_back = true;  // no dispatcher printed: the stack is incomplete
     }
-    if (k == "hung-task") {
+    if (k == ReportKind::HungTask) {
         for (std::size_t i : frames) {
             const std::string fn = frame_function(r.frames[i]);
             for (const char* a : {"rtnl_lock", "synchronize_rcu", "synchronize_srcu", "synchronize_net",
@@ -316,13 +366,13 @@ Blame blame(OopsReport& r) {
         if (!b.frame) b.fell_back = true;  // nothing but scheduling and waiting
     }
     std::vector<std::string> extra = checker_skips(r);
-    if (k == "rcu-stall" || k == "soft-lockup") extra.insert(extra.end(), {"sched", "rcu"});  // no anchor found above
+    if (k == ReportKind::RcuStall || k == ReportKind::SoftLockup) extra.insert(extra.end(), {"sched", "rcu"});  // no anchor found above
     // A check in a header was inlined into the pc's function: that function
     // is the caller to blame, not a checker to skip. BUG() in shared code
     // names the failing function itself, except in lib/ helpers.
     const bool header = r.bug_file.size() > 2 && r.bug_file.compare(r.bug_file.size() - 2, 2, ".h") == 0;
-    const bool skip_site = !header && ((k == "warning" && is_generic_site(r.bug_file)) ||
-                                       (k == "bug" && r.bug_file.rfind("lib/", 0) == 0));
+    const bool skip_site = !header && ((k == ReportKind::Warning && is_generic_site(r.bug_file)) ||
+                                       (k == ReportKind::Bug && r.bug_file.rfind("lib/", 0) == 0));
     if (skip_site)
         for (std::size_t i : frames)
             if (r.frames[i].kind == FrameKind::Pc) {
@@ -331,21 +381,37 @@ Blame blame(OopsReport& r) {
             }
     // Sanitizers name the accessing function on the headline; the
     // stack-protector panic names the function whose canary died.
-    if (k == "slab-debug") {
+    if (k == ReportKind::SlabDebug && r.headline.find(" in ") != std::string::npos) {
         if (auto ref = parse_symbol_ref(r.headline.substr(r.headline.find(" in ") + 4))) b.function = ref->name;
         return b;
     }
-    const bool names_function = k == "kasan" || k == "kmsan" || k == "kfence" ||
+    // Reports that name the guilty function on a line of their own.
+    if (std::string fn = named_on_later_line(r); !fn.empty()) {
+        b.function = fn;
+        for (std::size_t i : frames)
+            if (frame_function(r.frames[i]) == fn) b.frame = i;
+        return b;
+    }
+    // OpenZFS's SPL names the failing function: "PANIC at zfs_vfsops.c:400:zfs_space_delta_cb()",
+    // "SPLError: 9457:0:(zfs_znode.c:340:zfs_inode_set_ops()) SPL PANIC".
+    if (k == ReportKind::SplPanic)
+        if (std::string fn = spl_function(r); !fn.empty()) {
+            b.function = fn;
+            for (std::size_t i : frames)
+                if (frame_function(r.frames[i]) == fn) b.frame = i;
+            return b;
+        }
+    const bool names_function = k == ReportKind::Kasan || k == ReportKind::Kmsan || k == ReportKind::Kfence ||
                                 r.headline.find("stack-protector: Kernel stack is corrupted in: ") != std::string::npos;
     if (!b.frame && names_function) {
-        auto in = r.headline.find(k == "panic" ? " in: " : " in ");
+        auto in = r.headline.find(k == ReportKind::Panic ? " in: " : " in ");
         if (in != std::string::npos) {
             std::size_t used = 0;
-            std::string rest = r.headline.substr(in + (k == "panic" ? 5 : 4));
+            std::string rest = r.headline.substr(in + (k == ReportKind::Panic ? 5 : 4));
             auto ref = parse_symbol_ref(rest, &used);
             const bool bare_address = ref && parse_address_text(ref->name).has_value();
             const bool frame_like =
-                !bare_address && (k == "panic" || (ref && rest.substr(0, used).find('+') != std::string::npos));
+                !bare_address && (k == ReportKind::Panic || (ref && rest.substr(0, used).find('+') != std::string::npos));
             if (ref && frame_like && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
                 b.function = ref->name;
                 for (std::size_t i : frames)
@@ -355,6 +421,20 @@ Blame blame(OopsReport& r) {
         }
     }
     if (!b.frame) b.frame = first_not_skipped(r, frames, extra);
+    // A stack of `?` frames only (no frame pointers, a damaged stack) still
+    // names a frame, with less confidence.
+    if (!b.frame && frames.empty()) {
+        b.frame = first_not_skipped(r, eligible_frames(r, false), extra);
+        b.low_confidence = b.frame.has_value();
+    }
+    // Nothing printed but the pc's register and the link register: the
+    // caller the link register names.
+    if (!b.frame)
+        for (std::size_t i = 0; i < r.frames.size() && !b.frame; ++i)
+            if (r.frames[i].kind == FrameKind::Link && !is_reporting_machinery(frame_function(r.frames[i]))) {
+                b.frame = i;
+                b.low_confidence = true;
+            }
     if (!b.frame && !frames.empty()) {
         b.frame = frames.front();
         b.fell_back = true;
@@ -364,41 +444,22 @@ Blame blame(OopsReport& r) {
 }
 
 std::string report_title(const OopsReport& r, const std::string& fn) {
-    static const std::pair<const char*, const char*> kTitles[] = {
-        {"null-deref", "BUG: kernel NULL pointer dereference"},
-        {"page-fault", "BUG: unable to handle page fault"},
-        {"gpf", "general protection fault"},
-        {"bug", "kernel BUG"},
-        {"warning", "WARNING"},
-        {"soft-lockup", "BUG: soft lockup"},
-        {"hard-lockup", "hard LOCKUP"},
-        {"hung-task", "INFO: task hung"},
-        {"rcu-stall", "INFO: rcu detected stall"},
-        {"oops", "Oops"},
-        {"panic", "kernel panic"},
-        {"sysrq", "sysrq backtrace"},
-        {"backtrace", "backtrace"},
-        {"memory-leak", "memory leak"},
-        {"double-fault", "PANIC: double fault"},
-        {"slab-debug", "slab debug report"},
-    };
-    std::string base;
-    for (const auto& [k, t] : kTitles)
-        if (r.kind == k) base = t;
+    const char* title = kind_info(r.kind).title;
+    std::string base = title ? title : "";
     if (base.empty()) {
         // Sanitizers and lockdep say what they found on the headline:
         // "BUG: KASAN: use-after-free in f+0x..": keep "KASAN: use-after-free".
         std::string h = r.headline;
-        if (h.rfind("BUG: ", 0) == 0 && (r.kind == "kasan" || r.kind == "kcsan" || r.kind == "kmsan" || r.kind == "kfence"))
+        if (h.rfind("BUG: ", 0) == 0 && (r.kind == ReportKind::Kasan || r.kind == ReportKind::Kcsan || r.kind == ReportKind::Kmsan || r.kind == ReportKind::Kfence))
             h = h.substr(5);
-        if (h.rfind("WARNING: ", 0) == 0 && r.kind == "lockdep") h = h.substr(9);
+        if (h.rfind("WARNING: ", 0) == 0 && r.kind == ReportKind::Lockdep) h = h.substr(9);
         // Old lockdep brackets its headline: "[ BUG: bad unlock balance detected! ]".
         if (h.rfind("[ ", 0) == 0 && h.size() > 4 && h.compare(h.size() - 2, 2, " ]") == 0) h = h.substr(2, h.size() - 4);
         for (const char* cut : {" in ", " at ", ",", " ("})
             if (auto p = h.find(cut); p != std::string::npos) h = h.substr(0, p);
         base = h;
     }
-    if (r.kind == "bug" && r.headline.rfind("BUG: ", 0) == 0) {
+    if (r.kind == ReportKind::Bug && r.headline.rfind("BUG: ", 0) == 0) {
         std::string h = r.headline;
         for (const char* cut : {" in ", ":", ","})
             if (auto p = h.find(cut, 5); p != std::string::npos) h = h.substr(0, p);

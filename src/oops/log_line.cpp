@@ -58,15 +58,98 @@ std::size_t human_date_prefix(const std::string& s, std::size_t i) {
     return k;
 }
 
-// `Nov 21 10:02:03 host kernel: ` or `2022-11-21T10:02:03.123+00:00 host kernel: `.
+// A printk timestamp whose `[` was lost (serial interleaving, a cut paste):
+// `407819.286867] BUG: ...`.
+std::size_t damaged_timestamp(const std::string& s, std::size_t i) {
+    std::size_t k = i;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == i || k >= s.size() || s[k] != '.') return 0;
+    std::size_t d = ++k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k - d != 6 || k >= s.size() || s[k] != ']') return 0;
+    return k + 1 < s.size() && s[k + 1] == ' ' ? k + 2 : k + 1;
+}
+
+// Qualcomm/Android kernel logs (last_kmsg, the kernel buffer as a tool
+// dumped it): `  1276.705430:   <1> (01-28 07:22:33.304698634) `.
+std::size_t android_kmsg_prefix(const std::string& s, std::size_t i) {
+    std::size_t k = i;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == i || k >= s.size() || s[k] != '.') return 0;
+    ++k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k >= s.size() || s[k] != ':') return 0;
+    ++k;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (k + 3 > s.size() || s[k] != '<' || !is_digit(s[k + 1]) || s[k + 2] != '>') return 0;
+    k += 3;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (k >= s.size() || s[k] != '(') return 0;
+    std::size_t close = s.find(')', k);
+    if (close == std::string::npos || close - k > 32 || s.find(':', k) > close) return 0;
+    return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
+}
+
+// socklog's and OpenWrt logread's facility.level: `kern.alert: `, `kern.warn kernel: `.
+std::size_t facility_prefix(const std::string& s, std::size_t i) {
+    if (s.compare(i, 5, "kern.") != 0) return 0;
+    std::size_t k = i + 5;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    if (s.compare(k, 2, ": ") == 0) return k + 2;
+    if (s.compare(k, 9, " kernel: ") == 0) return k + 9;
+    return 0;
+}
+
+// A syslog/journal date in any locale: `Nov 21 10:02:03`, `sept. 27 21:47:33`,
+// `июл 27 14:08:03`, `sty 03 12:44:18.028579`: a month word (letters of any
+// script, maybe a dot), a day, a time.
+std::size_t month_day_time(const std::string& s, std::size_t i) {
+    std::size_t k = i;
+    while (k < s.size() && s[k] != ' ' && k - i < 12) ++k;
+    if (k == i || k >= s.size() || is_digit(s[i])) return 0;
+    while (k < s.size() && s[k] == ' ') ++k;
+    std::size_t d = k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == d || k - d > 2 || k >= s.size() || s[k] != ' ') return 0;
+    ++k;
+    if (k + 8 > s.size() || !is_digit(s[k]) || s[k + 2] != ':' || s[k + 5] != ':') return 0;
+    return k + 8;
+}
+
+// `Nov 21 10:02:03 host kernel: `, `2022-11-21T10:02:03.123+00:00 host kernel: `,
+// journalctl -o short-monotonic `[   18.718322] host kernel: `.
 std::size_t syslog_prefix(const std::string& s, std::size_t i) {
     std::size_t k = s.find(" kernel: ", i);
     if (k == std::string::npos || k - i > 80) return 0;
-    const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    bool dated = false;
-    for (const char* m : months) dated = dated || s.compare(i, 3, m) == 0;
-    dated = dated || (i + 10 < s.size() && is_digit(s[i]) && is_digit(s[i + 3]) && s[i + 4] == '-');
-    return dated ? k + 9 : 0;
+    const bool iso = i + 10 < s.size() && is_digit(s[i]) && is_digit(s[i + 3]) && s[i + 4] == '-';
+    const bool monotonic = s[i] == '[' && s.find(']', i) < k && printk_prefix(s, i, nullptr);
+    return iso || monotonic || month_day_time(s, i) ? k + 9 : 0;
+}
+
+// Decorations of mail and markdown around a pasted line: quoting (`> `,
+// `>> `, `> > `), a code fence's backquote glued to the first line.
+std::size_t quoting(const std::string& s, std::size_t i) {
+    for (;;) {
+        std::size_t j = i;
+        while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
+        if (j < s.size() && (s[j] == '>' || s[j] == '`')) {
+            i = j + 1;
+            continue;
+        }
+        return i;
+    }
+}
+
+// A console line another writer's output was glued in front of (a shell
+// prompt, `login:`, a test runner's progress, a clock, the echo of a
+// previous line): the kernel's line starts at its printk timestamp.
+std::size_t glued_timestamp(const std::string& s, std::size_t i) {
+    for (std::size_t k = s.find('[', i + 1); k != std::string::npos && k < i + 120; k = s.find('[', k + 1)) {
+        std::size_t n = printk_prefix(s, k, nullptr);
+        // a real timestamp carries a fraction of 6 digits; `[0.5]` is text
+        if (n && s.find('.', k) < k + n && k + n - s.find('.', k) >= 8) return k;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -94,7 +177,7 @@ LogLine normalize_line(std::string raw, std::size_t number) {
     std::size_t i = 0;
     // Console noise that can precede a kernel line: a login prompt the
     // message overwrote, the dropped-messages marker, a syslog level.
-    if (auto login = s.find(" login: ["); login != std::string::npos && login < 60) i = login + 8;
+    i = quoting(s, i);
     if (s.compare(i, 3, "** ") == 0) {
         auto close = s.find(" ** ", i + 3);
         if (close != std::string::npos && s.find("printk messages dropped", i) < close) i = close + 4;
@@ -106,12 +189,22 @@ LogLine normalize_line(std::string raw, std::size_t number) {
     }
     for (int round = 0; round < 3; ++round) {
         std::size_t j = i;
-        while (j < s.size() && s[j] == ' ') ++j;
+        while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
         if (std::size_t k = syslog_prefix(s, j)) i = k;
         else if (std::size_t k = human_date_prefix(s, j)) i = k;
         else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
             i = k;
             l.timestamped = true;
+        } else if (std::size_t k = facility_prefix(s, j)) {
+            i = k;
+        } else if (std::size_t k = android_kmsg_prefix(s, j)) {
+            i = k;
+            l.timestamped = true;
+        } else if (std::size_t k = damaged_timestamp(s, j)) {
+            i = k;
+            l.timestamped = true;
+        } else if (std::size_t k = round == 0 ? glued_timestamp(s, j) : 0) {
+            i = k;
         } else break;
     }
     l.text = s.substr(i);

@@ -33,27 +33,28 @@ bool stackless(const OopsReport& r) {
 
 std::string damage(const OopsReport& r) {
     if (stackless(r)) return "";
-    if (r.kind == "panic" && ends_missing_report(r)) return "the report this panic ends is not in the log";
+    if (r.kind == ReportKind::Panic && ends_missing_report(r)) return "the report this panic ends is not in the log";
     if (r.frames.empty()) {
         // A panic may print no stack; when it announced one, it was lost.
         for (const auto& l : r.lines)
             if (announces_stack(trim(l.text))) return "the stack announced on line " + std::to_string(l.number) + " was not printed";
-        return r.kind == "panic" ? "" : "no frames, though " + r.kind + " reports always print a stack";
+        return r.kind == ReportKind::Panic ? "" : "no frames, though " + std::string(kind_name(r.kind)) + " reports always print a stack";
     }
     // Old SLUB debug lines are fragments of a KASAN report printed in pieces.
-    if (r.kind == "slab-debug") return "a fragment of a KASAN report printed in pieces";
+    if (r.kind == ReportKind::SlabDebug) return "a fragment of a KASAN report printed in pieces";
     // A headline cut after its first words lost what the report is about.
     const std::string_view head = trim(r.headline);
     if (head == "BUG:" || head == "WARNING:" || head == "INFO:" || head == "BUG: unable to handle kernel" ||
         head == "Unable to handle kernel")
         return "the headline was cut after its first words";
     // A WARNING or fault whose trace shows only its pc and the reporting
-    // machinery (dump_stack, panic, __warn, ...) lost its callers.
-    if (r.kind == "warning" || r.kind == "page-fault" || r.kind == "null-deref" || r.kind == "gpf" ||
-        r.kind == "oops") {
+    // machinery (dump_stack, panic, __warn, ...) lost its callers. (A
+    // link-register line names a caller too.)
+    if (r.kind == ReportKind::Warning || r.kind == ReportKind::PageFault || r.kind == ReportKind::NullDeref || r.kind == ReportKind::Gpf ||
+        r.kind == ReportKind::Oops) {
         bool callers = false;
         for (const auto& f : r.frames)
-            callers = callers || (f.reliable && !f.user && f.kind == FrameKind::Return && f.symbol &&
+            callers = callers || (f.reliable && !f.user && f.kind != FrameKind::Pc && f.symbol &&
                                   !is_reporting_machinery(f.symbol->name));
         if (!callers) return "only the pc and reporting machinery were printed: the callers are missing";
     }
@@ -83,7 +84,8 @@ std::string damage(const OopsReport& r) {
     }
     // Frames without any stack heading: the heading line was lost. (KFENCE,
     // KMSAN, KCSAN and systemtap print their stacks without one.)
-    for (const char* k : {"kfence", "kmsan", "kcsan", "backtrace", "warning", "panic", "sysrq"})
+    for (ReportKind k : {ReportKind::Kfence, ReportKind::Kmsan, ReportKind::Kcsan, ReportKind::Backtrace, ReportKind::Warning,
+                         ReportKind::Panic, ReportKind::Sysrq, ReportKind::DumpStack, ReportKind::SplPanic, ReportKind::AllocFailure})
         if (r.kind == k) return "";
     // 32-bit ARM's unwinder prints "callee from caller+off/size" lines under no heading.
     for (const auto& f : r.frames)

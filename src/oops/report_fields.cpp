@@ -24,6 +24,7 @@ void add_warning_pc(OopsReport& r, std::string_view text) {
     if (!f) return;
     r.warn_function = f->symbol ? f->symbol->name : "";
     f->kind = FrameKind::Pc;
+    f->outside_stack = true;
     f->line = r.lines.size() - 1;
     r.frames.push_back(*f);
 }
@@ -80,7 +81,7 @@ void read_fields(OopsReport& r, const std::string& t) {
         std::string_view loc = v.substr(14);
         read_bug_location(r, loc.substr(0, loc.rfind('!')));
     } else if (v.starts_with("CR2: ") && !r.fault_address &&
-               (r.kind == "null-deref" || r.kind == "page-fault" || r.kind == "oops")) {
+               (r.kind == ReportKind::NullDeref || r.kind == ReportKind::PageFault || r.kind == ReportKind::Oops)) {
         r.fault_address = parse_hex(v.substr(5, 16));
     } else if ((v.starts_with("Read of size") || v.starts_with("Write of size")) && !r.fault_address) {
         if (auto a = v.find(" at addr "); a != std::string_view::npos) {
@@ -89,8 +90,9 @@ void read_fields(OopsReport& r, const std::string& t) {
         }
     }
     // Fault addresses named by the headline.
-    if (r.kind != "null-deref" && r.kind != "page-fault") return;
-    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x"}) {
+    if (r.kind != ReportKind::NullDeref && r.kind != ReportKind::PageFault) return;
+    for (std::string_view key : {", address: ", " for address: ", "at virtual address ", "paging request at ", ") at 0x",
+                                 " dereference at ", " data at address ", " on read at ", " on write at ", " on execute at "}) {
         auto a = v.find(key);
         if (a == std::string_view::npos || r.fault_address) continue;
         std::string_view h = v.substr(a + key.size());

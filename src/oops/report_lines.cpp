@@ -5,66 +5,135 @@
 
 namespace kaddr {
 
-std::string headline_kind(std::string_view t, bool& strong) {
-    strong = true;
+namespace {
+
+enum class Match { Prefix, Contains };
+
+// Headlines in the order they are tried (the first match wins, so narrower
+// patterns come before the wider ones they share a prefix with). `strong`
+// headlines start a new report even while one is open.
+struct Headline {
+    Match match;
+    std::string_view text;
+    ReportKind kind;
+    bool strong;
+};
+constexpr Headline kHeadlines[] = {
     // Old lockdep splats bracket their headline: "[ BUG: bad unlock balance detected! ]".
-    if (t.starts_with("[ BUG: ") || t.starts_with("[ INFO: ")) return "lockdep";
-    if (t.starts_with("BUG: memory leak")) return "memory-leak";
-    if (t.starts_with("segment-related general protection fault")) return "gpf";
-    if (t.starts_with("divide_error: ")) return "oops";
-    if (t.starts_with("INFO: trying to register non-static key")) return "lockdep";
-    if (t.starts_with("INFO: Allocated in ") || t.starts_with("INFO: Freed in ")) return "slab-debug";
-    if (t.starts_with("BUG: kernel NULL pointer dereference") || t.starts_with("BUG: unable to handle kernel NULL pointer") ||
-        t.starts_with("Unable to handle kernel NULL pointer dereference"))
-        return "null-deref";
-    if (t.starts_with("BUG: unable to handle") || t.starts_with("Unable to handle kernel paging request") ||
-        t.starts_with("Unable to handle kernel access") || t.starts_with("Unable to handle kernel execute") ||
-        t.starts_with("Unhandled fault"))
-        return "page-fault";
-    if (t.starts_with("general protection fault")) return "gpf";
-    if (t.starts_with("kernel BUG at ")) return "bug";
-    if (t.starts_with("BUG: KASAN: ")) return "kasan";
-    if (t.starts_with("BUG: KCSAN: ")) return "kcsan";
-    if (t.starts_with("BUG: KFENCE: ")) return "kfence";
-    if (t.starts_with("BUG: KMSAN: ") || t.starts_with("KMSAN: ")) return "kmsan";
-    if (t.starts_with("UBSAN: ")) return "ubsan";
-    if (t.starts_with("BUG: soft lockup") || line_has(t, "watchdog: BUG: soft lockup")) return "soft-lockup";
-    if (line_has(t, "Watchdog detected hard LOCKUP")) return "hard-lockup";
-    if (t.starts_with("INFO: task ") && line_has(t, "blocked for more than")) return "hung-task";
-    if ((t.starts_with("INFO: rcu") || t.starts_with("rcu: INFO: rcu")) && line_has(t, "stall")) return "rcu-stall";
-    if (t.starts_with("WARNING: CPU: ") || t.starts_with("WARNING: at ")) return "warning";
+    {Match::Prefix, "[ BUG: ", ReportKind::Lockdep, true},
+    {Match::Prefix, "[ INFO: ", ReportKind::Lockdep, true},
+    {Match::Prefix, "BUG: memory leak", ReportKind::MemoryLeak, true},
+    {Match::Prefix, "segment-related general protection fault", ReportKind::Gpf, true},
+    {Match::Prefix, "divide_error: ", ReportKind::Oops, true},
+    {Match::Prefix, "INFO: trying to register non-static key", ReportKind::Lockdep, true},
+    {Match::Prefix, "INFO: Allocated in ", ReportKind::SlabDebug, true},
+    {Match::Prefix, "INFO: Freed in ", ReportKind::SlabDebug, true},
+    {Match::Prefix, "BUG: kernel NULL pointer dereference", ReportKind::NullDeref, true},
+    {Match::Prefix, "BUG: unable to handle kernel NULL pointer", ReportKind::NullDeref, true},
+    {Match::Prefix, "Unable to handle kernel NULL pointer dereference", ReportKind::NullDeref, true},
+    {Match::Prefix, "Kernel NULL pointer dereference", ReportKind::NullDeref, true},  // powerpc
+    {Match::Prefix, "BUG: unable to handle", ReportKind::PageFault, true},
+    // every arm64 __do_kernel_fault() message, powerpc's and 32-bit ARM's
+    {Match::Prefix, "Unable to handle kernel ", ReportKind::PageFault, true},
+    {Match::Prefix, "Kernel attempted to ", ReportKind::PageFault, true},  // powerpc: read/write/execute user page
+    {Match::Prefix, "Unhandled fault", ReportKind::PageFault, true},
+    {Match::Prefix, "general protection fault", ReportKind::Gpf, true},
+    {Match::Prefix, "kernel BUG at ", ReportKind::Bug, true},
+    {Match::Prefix, "BUG: KASAN: ", ReportKind::Kasan, true},
+    {Match::Prefix, "BUG: KCSAN: ", ReportKind::Kcsan, true},
+    {Match::Prefix, "BUG: KFENCE: ", ReportKind::Kfence, true},
+    {Match::Prefix, "BUG: KMSAN: ", ReportKind::Kmsan, true},
+    {Match::Prefix, "KMSAN: ", ReportKind::Kmsan, true},
+    {Match::Prefix, "UBSAN: ", ReportKind::Ubsan, true},
+    {Match::Prefix, "BUG: soft lockup", ReportKind::SoftLockup, true},
+    {Match::Contains, "watchdog: BUG: soft lockup", ReportKind::SoftLockup, true},
+    {Match::Contains, "Watchdog detected hard LOCKUP", ReportKind::HardLockup, true},
+    {Match::Prefix, "rcu: INFO: rcu", ReportKind::RcuStall, true},  // with " stall", checked below
+    {Match::Prefix, "INFO: rcu", ReportKind::RcuStall, true},
+    {Match::Prefix, "WARNING: CPU: ", ReportKind::Warning, true},
+    {Match::Prefix, "WARNING: at ", ReportKind::Warning, true},
+    {Match::Prefix, "BUG: ", ReportKind::Bug, true},
+    {Match::Prefix, "unreferenced object ", ReportKind::MemoryLeak, true},
+    {Match::Prefix, "PANIC: double fault", ReportKind::DoubleFault, true},
+    {Match::Prefix, "divide error: ", ReportKind::Oops, true},
+    {Match::Prefix, "invalid opcode: ", ReportKind::Oops, true},
+    {Match::Prefix, "stack segment: ", ReportKind::Oops, true},
+    {Match::Prefix, "Internal error: ", ReportKind::Oops, true},
+    {Match::Prefix, "Bad mode in ", ReportKind::Oops, true},  // 32-bit ARM
+    // OpenZFS's SPL: the failed assertion, then "PANIC at file:line:func()"
+    // (older: "SPLError: pid:0:(file:line:func()) SPL PANIC").
+    {Match::Prefix, "VERIFY(", ReportKind::SplPanic, true},
+    {Match::Prefix, "VERIFY3(", ReportKind::SplPanic, true},
+    {Match::Prefix, "VERIFY0(", ReportKind::SplPanic, true},
+    {Match::Prefix, "VERIFY3U(", ReportKind::SplPanic, true},
+    {Match::Prefix, "VERIFY3P(", ReportKind::SplPanic, true},
+    {Match::Prefix, "VERIFY3S(", ReportKind::SplPanic, true},
+    {Match::Prefix, "PANIC at ", ReportKind::SplPanic, true},
+    {Match::Prefix, "SPLError: ", ReportKind::SplPanic, true},
+    {Match::Contains, " page allocation failure: order:", ReportKind::AllocFailure, true},
+    {Match::Prefix, "Oops: ", ReportKind::Oops, false},  // with "[#", checked below
+    {Match::Prefix, "Oops - ", ReportKind::Oops, false},
+    {Match::Prefix, "Oops[#", ReportKind::Oops, false},  // MIPS
+    {Match::Prefix, "Oops [#", ReportKind::Oops, false},  // RISC-V
+    {Match::Prefix, "Kernel panic - not syncing", ReportKind::Panic, false},
+    {Match::Prefix, "sysrq: Show backtrace", ReportKind::Sysrq, false},
+    {Match::Prefix, "sysrq: Show Blocked", ReportKind::Sysrq, false},
+    {Match::Prefix, "sysrq: Show State", ReportKind::Sysrq, false},
+    {Match::Prefix, "SysRq : Show", ReportKind::Sysrq, false},
+    {Match::Prefix, "NMI backtrace for cpu", ReportKind::Backtrace, false},
+};
+
+// MIPS prefixes its fault message with the CPU: "CPU 0 Unable to handle kernel paging request ...".
+std::string_view without_cpu_prefix(std::string_view t) {
+    if (!t.starts_with("CPU ")) return t;
+    std::size_t k = 4;
+    while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
+    return k > 4 && k < t.size() && t[k] == ' ' ? t.substr(k + 1) : t;
+}
+
+}  // namespace
+
+// SLUB's own reports: "BUG kmalloc-64 (Not tainted): Poison overwritten",
+// "BUG sas_task: Objects remaining on kmem_cache_close()".
+bool slub_headline(std::string_view t) {
+    if (!t.starts_with("BUG ")) return false;
+    std::size_t end = t.find_first_of(" :", 4);
+    if (end == std::string_view::npos || end == 4 || (t[end] != ':' && !t.substr(end).starts_with(" ("))) return false;
+    // old KASAN printed SLUB's object header inside its own report
+    return !line_has(t, "): kasan: ");
+}
+
+ReportKind headline_kind(std::string_view t, bool& strong) {
+    t = without_cpu_prefix(t);
+    strong = true;
+    if (slub_headline(t)) return ReportKind::SlabDebug;
+    for (const Headline& h : kHeadlines) {
+        if (h.match == Match::Prefix ? !t.starts_with(h.text) : !line_has(t, h.text)) continue;
+        if (h.kind == ReportKind::RcuStall && !line_has(t, "stall")) continue;
+        if (h.kind == ReportKind::Oops && !h.strong && !line_has(t, "[#") && !t.starts_with("Oops - ")) continue;  // "Oops: efitime: can't read time!"
+        if (h.kind == ReportKind::Bug && t.starts_with("BUG: ") && t.ends_with(" ]")) return ReportKind::Lockdep;  // a bracket lost
+        strong = h.strong;
+        return h.kind;
+    }
+    if (t.starts_with("INFO: task ") && line_has(t, "blocked for more than")) return ReportKind::HungTask;
     // 6.x: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#1: comm/pid"
-    if (t.starts_with("WARNING: ") && line_has(t, " at ") && line_has(t, ", CPU#")) return "warning";
-    if (t.starts_with("WARNING: ")) return "lockdep";
-    if (t.starts_with("BUG: ")) return "bug";
-    if (t.starts_with("unreferenced object ")) return "memory-leak";
-    if (t.starts_with("PANIC: double fault")) return "double-fault";
-    if (t.starts_with("divide error: ") || t.starts_with("invalid opcode: ") || t.starts_with("stack segment: ") ||
-        t.starts_with("Internal error: "))
-        return "oops";
+    if (t.starts_with("WARNING: ") && line_has(t, " at ") && line_has(t, ", CPU#")) return ReportKind::Warning;
+    if (t.starts_with("WARNING: ")) return ReportKind::Lockdep;
+    if (t.starts_with("INFO: ") && t.ends_with(" ]")) return ReportKind::Lockdep;  // "[ " lost
     strong = false;
-    if (t.starts_with("Oops: ") || t.starts_with("Oops - ")) return "oops";
-    if (t.starts_with("Kernel panic - not syncing")) return "panic";
-    if (t.starts_with("sysrq: Show backtrace") || t.starts_with("sysrq: Show Blocked") || t.starts_with("sysrq: Show State") ||
-        t.starts_with("SysRq : Show"))
-        return "sysrq";
-    if (t.starts_with("NMI backtrace for cpu")) return "backtrace";
-    return "";
+    return ReportKind::None;
 }
 
 bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }
 
-bool closes_sanitizer_report(const std::string& kind, std::string_view t) {
-    if (!t.starts_with("=====")) return false;
-    for (const char* k : {"kasan", "kmsan", "kcsan", "kfence", "ubsan"})
-        if (kind == k) return true;
-    return false;
+bool closes_sanitizer_report(ReportKind kind, std::string_view t) {
+    return t.starts_with("=====") && kind_info(kind).sanitizer;
 }
 
 const char* stack_marker(std::string_view t, bool& is_marker) {
     static const std::pair<const char*, const char*> kMarkers[] = {
         {"<TASK>", "task"}, {"</TASK>", ""},     {"<IRQ>", "irq"},       {"</IRQ>", "task"}, {"<EOI>", "task"},
-        {"<NMI>", "nmi"},   {"</NMI>", "task"},  {"<SOFTIRQ>", "softirq"}, {"</SOFTIRQ>", "task"},
+        {"<NMI>", "nmi"},   {"</NMI>", "task"},  {"<<EOE>>", "task"},    {"<SOFTIRQ>", "softirq"}, {"</SOFTIRQ>", "task"},
         {"<#DF>", "#DF"},   {"</#DF>", "task"},
     };
     for (const auto& [m, name] : kMarkers)
@@ -74,6 +143,18 @@ const char* stack_marker(std::string_view t, bool& is_marker) {
         }
     is_marker = false;
     return nullptr;
+}
+
+bool starts_lock_history(std::string_view t) {
+    return (t.starts_with("-> #") && t.ends_with(":")) || t.ends_with(" state was registered at:");
+}
+
+bool ends_lock_history(std::string_view t) {
+    static const char* kSections[] = {"stack backtrace:", "other info that might help", "irq event stamp:",
+                                      "Call Trace:", "Call trace:", "Backtrace:", "*** DEADLOCK"};
+    for (const char* p : kSections)
+        if (t.starts_with(p)) return true;
+    return false;
 }
 
 bool report_like(std::string_view t) {
@@ -128,16 +209,10 @@ bool prints_other_cpus(std::string_view t) {
            t.starts_with("Kernel panic - not syncing: Fatal exception");
 }
 
-bool prints_stack(const std::string& kind) {
-    for (const char* k : {"oops", "bug", "gpf", "page-fault", "null-deref", "warning", "double-fault"})
-        if (kind == k) return true;
-    return false;
-}
 
-bool multi_task(const std::string& kind) {
-    for (const char* k : {"sysrq", "backtrace", "hung-task", "rcu-stall", "soft-lockup", "hard-lockup", "panic"})
-        if (kind == k) return true;
-    return false;
+bool starts_dump_stack(std::string_view t) {
+    return (dump_pid(t) && line_has(t, " Comm: ")) || (t.starts_with("Pid: ") && line_has(t, ", comm: ")) ||
+           t == "Call Trace:" || t == "Call trace:";
 }
 
 bool announces_stack(std::string_view t) {

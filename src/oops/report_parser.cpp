@@ -5,6 +5,7 @@
 // report_lines, the fields in report_fields, damage in report_damage.
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include "kaddr/inputs.h"
 #include "kaddr/oops.h"
@@ -12,6 +13,7 @@
 #include "report_damage.h"
 #include "report_fields.h"
 #include "report_lines.h"
+#include "unwrap_lines.h"
 
 namespace kaddr {
 
@@ -29,7 +31,7 @@ public:
     void feed(const LogLine& line) {
         std::string_view tv = trim(line.text);
         bool strong = false;
-        std::string kind = headline_kind(tv, strong);
+        ReportKind kind = headline_kind(tv, strong);
         if (tv.starts_with("------------[ cut here ]------------")) {
             close_context(line);
             cut_here_ = line;
@@ -38,13 +40,22 @@ public:
         }
         OpenReport* o = context(line);
         if (!o && !line.caller.empty() && line.caller[0] == 'C') o = route(line);
-        if (!kind.empty() && (!o || strong) && !(o && continues(*o, kind))) {
-            if (kind == "panic" && !o && reopen(line)) {
+        if (kind != ReportKind::None && (!o || strong) && !(o && continues(*o, kind))) {
+            if (kind == ReportKind::Panic && !o && reopen(line)) {
                 o = &open_.back();  // "Kernel panic - not syncing: Fatal exception" closes the oops above
             } else {
                 start(kind, line);
                 return;
             }
+        }
+        // A dump_stack() or show_stack() printed on purpose has no
+        // headline: its task header or its stack heading starts it.
+        // (The panic a report ends in prints a stack the same way: one right
+        // after a report's end is that panic's, no new report.)
+        const bool ends_last = last_closed_ && quiet_since_close_ <= 3;
+        if (!o && open_.empty() && starts_dump_stack(tv) && !ends_last) {
+            start(ReportKind::DumpStack, line);
+            return;
         }
         if (!o) {
             o = route(line);
@@ -65,7 +76,7 @@ public:
         // were printed into each other. (After it, it is most often the next,
         // headline-less message; without caller ids it stays in the report.)
         if (tv == "stack backtrace:") o->backtrace_announced = true;
-        if (r.kind == "lockdep" && tv.starts_with("-----") && r.lines.size() <= 3) o->lockdep_splat = true;
+        if (r.kind == ReportKind::Lockdep && tv.starts_with("-----") && r.lines.size() <= 3) o->lockdep_splat = true;
         if (auto pid = dump_pid(tv); pid && !o->all_cpus && !multi_task(r.kind)) {
             // A lockdep splat (headline, version, "-----" rule) prints its
             // task's header after "stack backtrace:".
@@ -95,6 +106,9 @@ private:
         bool in_stack = false, stack_printed = false;  // a stack heading seen; a frame printed under it
         bool awaiting_frames = false;                  // the last heading has no frame yet
         bool lockdep_splat = false, backtrace_announced = false;  // its "-----" rule; its "stack backtrace:"
+        bool lock_history = false;  // inside lockdep's dependency chain or state history
+        bool skip_frame = false;    // the next frame line is no frame (s390's last breaking-event address)
+        std::size_t headline_line = 0;  // index of the headline in the report's lines
         int quiet = 0;
         std::size_t last_kept = 0;
         std::string stack;
@@ -120,18 +134,26 @@ private:
         return cpu_context && !open_.empty() ? &open_.back() : nullptr;
     }
 
-    bool continues(const OpenReport& o, const std::string& kind) const {
+    bool continues(const OpenReport& o, ReportKind kind) const {
         // Body lines that look like headlines: the oops line after BUG:,
         // per-CPU backtraces inside sysrq/stall reports.
         const OopsReport& r = reports[o.index];
-        if (kind == "oops" || kind == "panic") return true;
+        if (kind == ReportKind::Oops || kind == ReportKind::Panic) return true;
         // "BUG: memory leak" heads the first "unreferenced object" it lists.
-        if (kind == "memory-leak" && r.kind == "memory-leak") return r.frames.empty();
-        if (kind == "backtrace") return true;
-        return r.kind == "sysrq" && kind == "sysrq";
+        if (kind == ReportKind::MemoryLeak && r.kind == ReportKind::MemoryLeak) return r.frames.empty();
+        if (kind == ReportKind::Backtrace) return true;
+        // SPL prints the assertion, then "PANIC at file:line:func()".
+        if (r.kind == ReportKind::SplPanic && kind == ReportKind::SplPanic) return true;
+        // Old kernels print a WARNING's message after it, before its module
+        // list and task ("WARNING: at kernel/watchdog.c:245 ...",
+        // "Watchdog detected hard LOCKUP on cpu 0").
+        if (r.kind == ReportKind::Warning && r.modules.empty() && r.comm.empty() && r.frames.size() <= 1) return true;
+        // SLUB's report goes on with the object's allocation and free stacks.
+        if (r.kind == ReportKind::SlabDebug && kind == ReportKind::SlabDebug && slub_headline(r.headline)) return true;
+        return r.kind == ReportKind::Sysrq && kind == ReportKind::Sysrq;
     }
 
-    void start(const std::string& kind, const LogLine& line) {
+    void start(ReportKind kind, const LogLine& line) {
         close_context(line);
         flush_addresses();
         OopsReport r;
@@ -145,6 +167,7 @@ private:
         o.caller = line.caller;
         o.timestamped = line.timestamped;
         open_.push_back(std::move(o));
+        open_.back().headline_line = reports.back().lines.size();
         add(open_.back(), line, trim(line.text), /*headline=*/true);
         if (!open_.empty() && open_.back().index == reports.size() - 1) kept(open_.back());
     }
@@ -155,6 +178,12 @@ private:
         if (!last_closed_ || last_closed_->caller != line.caller || quiet_since_close_ > 3) return false;
         open_.push_back(*last_closed_);
         open_.back().quiet = 0;
+        // A stack without headline that its panic ends is the panic's report
+        // (the oops above it was cut off).
+        if (OopsReport& r = reports[open_.back().index]; r.kind == ReportKind::DumpStack) {
+            r.kind = ReportKind::Panic;
+            r.headline = std::string(trim(line.text));
+        }
         last_closed_.reset();
         return true;
     }
@@ -185,12 +214,29 @@ private:
             return;
         }
         read_fields(r, t);
-        if (headline && r.kind == "warning") read_warning(r, t);
-        if (headline && r.kind == "hung-task") read_hung_task(r, tv);
+        if (headline && r.kind == ReportKind::Warning) read_warning(r, t);
+        if (headline && r.kind == ReportKind::HungTask) read_hung_task(r, tv);
         bool marker = false;
         const char* stack = stack_marker(tv, marker);
         if (marker) {
             o.stack = stack;
+            kept(o);
+            return;
+        }
+        // RHEL 6 and 3.x glue the marker to the frame: ` <IRQ>  [<ffffffff81656735>] dump_stack+0x19/0x1b`.
+        if (tv.starts_with("<") && tv.find(">  ") != std::string_view::npos) {
+            std::size_t gt = tv.find(">  ") + 1;
+            if (const char* glued = stack_marker(tv.substr(0, gt), marker); marker) {
+                o.stack = glued;
+                tv = trim(tv.substr(gt));
+            }
+        }
+        const std::string t_frame(tv);
+        if (starts_lock_history(tv)) o.lock_history = true;
+        else if (ends_lock_history(tv)) o.lock_history = false;
+        // s390: the address after this heading is the last branch taken, not a frame.
+        if (tv.starts_with("Last Breaking-Event-Address:")) {
+            o.skip_frame = true;
             kept(o);
             return;
         }
@@ -200,10 +246,26 @@ private:
             return;
         }
         bool pc = false;
-        if (!headline || r.kind == "backtrace") {
-            if (auto f = parse_frame_text(t, &pc)) {
+        if (!headline || r.kind == ReportKind::Backtrace) {
+            if (auto f = parse_frame_text(t_frame, &pc)) {
                 f->line = r.lines.size() - 1;
                 f->stack = o.stack;
+                f->lock_history = o.lock_history;
+                if (std::exchange(o.skip_frame, false)) {
+                    kept(o);
+                    return;
+                }
+                // 32-bit ARM: a line's callee is the previous line's caller,
+                // except on the first line of a backtrace (the innermost frame).
+                if (auto callee = arm_callee_frame(t_frame);
+                    callee && (r.frames.empty() || !r.frames.back().symbol ||
+                               r.frames.back().symbol->name != callee->symbol->name)) {
+                    callee->line = f->line;
+                    callee->stack = o.stack;
+                    callee->lock_history = o.lock_history;
+                    classify(o, r, *callee, false);
+                    r.frames.push_back(*callee);
+                }
                 classify(o, r, *f, pc);
                 r.frames.push_back(*f);
                 o.stack_printed = o.stack_printed || o.in_stack;
@@ -264,7 +326,7 @@ private:
             return;
         }
         if (pending_.lines.empty()) {
-            pending_.kind = "backtrace";
+            pending_.kind = ReportKind::Backtrace;
             pending_.headline = std::string(tv);
         }
         pending_quiet_ = 0;
@@ -299,7 +361,7 @@ void join_panics(std::vector<OopsReport>& reports) {
     for (std::size_t i = 1; i < reports.size();) {
         OopsReport& prev = reports[i - 1];
         OopsReport& panic = reports[i];
-        if (panic.kind != "panic" || prev.kind == "panic" || !panic.pid || panic.pid != prev.pid) {
+        if (panic.kind != ReportKind::Panic || prev.kind == ReportKind::Panic || !panic.pid || panic.pid != prev.pid) {
             ++i;
             continue;
         }
@@ -318,7 +380,8 @@ void join_panics(std::vector<OopsReport>& reports) {
 
 }  // namespace
 
-std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
+std::vector<OopsReport> parse_reports(const std::vector<LogLine>& given) {
+    const std::vector<LogLine> lines = unwrap_lines(given);
     Segmenter seg;
     for (const auto& l : lines) seg.feed(l);
     seg.finish();
@@ -327,21 +390,24 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines) {
     // prints the kernel release under its headline.
     std::erase_if(seg.reports, [](const OopsReport& r) {
         const bool release_line = r.lines.size() > 1 && (line_has(r.lines[1].text, " Not tainted") || line_has(r.lines[1].text, " Tainted: "));
-        return r.kind == "lockdep" && r.frames.empty() && r.headline.rfind("[ ", 0) != 0 && !release_line;
+        if (r.kind == ReportKind::DumpStack) return r.frames.empty();  // a task header, no stack
+        return r.kind == ReportKind::Lockdep && r.frames.empty() && r.headline.rfind("[ ", 0) != 0 && !release_line;
     });
     join_panics(seg.reports);
+    // A dump_stack() printed on purpose comes after the crash reports of the
+    // same text: in a crash log it is most often fault injection's or a
+    // driver's debugging print, not the crash.
+    std::stable_partition(seg.reports.begin(), seg.reports.end(),
+                          [](const OopsReport& r) { return r.kind != ReportKind::DumpStack; });
     for (auto& r : seg.reports) {
         // Only reports that print an end marker can be cut off.
-        static const char* kNoEndMarker[] = {"sysrq", "backtrace", "hung-task", "rcu-stall", "memory-leak", "lockdep", "slab-debug",
-                                             "soft-lockup"};
-        for (const char* k : kNoEndMarker)
-            if (r.kind == k && !r.complete) r.complete = !r.frames.empty();
+        if (!kind_info(r.kind).end_marker && !r.complete) r.complete = !r.frames.empty();
         if (std::string why = damage(r); !why.empty()) r.mark_corrupted(why);
         if (r.frames.empty() || r.corrupted || stackless(r)) continue;
         // A report in which the kind's blame rule finds no frame is incomplete.
         // (Blaming may add lockdep's printed at: site to the frames.)
         const Blame b = blame(r);
-        if (b.fell_back) r.mark_corrupted("no frame the " + r.kind + " blame rule accepts: the stack is incomplete");
+        if (b.fell_back) r.mark_corrupted("no frame the " + std::string(kind_name(r.kind)) + " blame rule accepts: the stack is incomplete");
         else if (b.frame && injected_failure_before(r, *b.frame))
             r.mark_corrupted("a fault-injection stack (should_fail) of another task printed before the blamed frame");
     }

@@ -19,7 +19,7 @@ json opt(const std::optional<T>& v) {
 json oops_to_json(const ExplainedReport& e) {
     const OopsReport& r = e.report;
     json j;
-    j["kind"] = r.kind;
+    j["kind"] = kind_name(r.kind);
     j["title"] = e.title;
     j["headline"] = r.headline;
     j["cpu"] = opt(r.cpu);
@@ -46,7 +46,8 @@ json oops_to_json(const ExplainedReport& e) {
                        {"module", g.resolution.module ? json(*g.resolution.module) : json(nullptr)},
                        {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
                        {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
-                       {"frame", *e.guilty}};
+                       {"frame", *e.guilty},
+                       {"confidence", e.guilty_low_confidence ? "low" : "normal"}};
     } else if (!e.guilty_function.empty()) {  // named by the headline, no frame printed
         j["guilty"] = {{"function", e.guilty_function}, {"module", nullptr}, {"file", nullptr}, {"line", nullptr},
                        {"frame", nullptr}};
@@ -64,7 +65,14 @@ json oops_to_json(const ExplainedReport& e) {
         fj["raw"] = r.lines[f.frame.line].raw;
         fj["stack"] = f.frame.stack;
         fj["reliable"] = f.frame.reliable;
-        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
+        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : f.frame.kind == FrameKind::Link ? "link" : "return";
+        if (const auto& s = f.frame.symbol)  // what the report itself printed
+            fj["printed"] = {{"function", s->name},
+                             {"offset", hex(s->offset)},
+                             {"size", s->size ? json(hex(*s->size)) : json(nullptr)},
+                             {"module", opt(s->module)}};
+        else
+            fj["printed"] = nullptr;
         frames.push_back(std::move(fj));
     }
     j["frames"] = std::move(frames);

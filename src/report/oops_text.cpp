@@ -19,7 +19,9 @@ void print_oops_text(std::ostream& out, const ExplainedReport& e) {
             out << "        [kaddr: " << *res.error << "]\n";
         } else if (res.locations.empty()) {
             out << "        [kaddr: " << res.symbol << "+" << hex(res.offset)
-                << (res.module ? " [" + *res.module + "]" : std::string()) << ", symbol only]\n";
+                << (res.confidence == "as-printed" && res.size ? "/" + hex(res.size) : std::string())
+                << (res.module ? " [" + *res.module + "]" : std::string())
+                << (res.confidence == "as-printed" ? ", as printed (no kernel file given knows it)]\n" : ", symbol only]\n");
         } else {
             print_locations(out, res.locations, "        ");
         }
