@@ -11,36 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int status = -1;
-    std::string out;
-};
-
-Run run(const std::string& args) {
-    Run r;
-    std::string cmd = std::string(KADDR_BINARY) + " " + args + " 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 65536> buf;
-    std::size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::vector<nlohmann::json> lines(const std::string& out) {
-    std::vector<nlohmann::json> v;
-    std::istringstream in(out);
-    for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
-    return v;
-}
+using kt::Run;
+using kt::run;
+const auto lines = kt::json_lines;
 
 const std::string kCap = kt::testdata("captures/deb12-6.1.0-56-cloud/");
 
@@ -77,7 +57,7 @@ TEST_CASE("gdb-symbols: exact and reconstructed lines") {
     CHECK(exact.out.find("exact section addresses") != std::string::npos);
     CHECK(exact.out.find("add-symbol-file " + kCap + "ktoops/ktoops.ko 0xffffffffc0569000") != std::string::npos);
     CHECK(exact.out.find("-s .data 0xffffffffc056b020") != std::string::npos);
-    Run rec = run("gdb-symbols --proc-modules " + kCap + "capture-1/proc_modules.txt --version " + kCap +
+    Run rec = run("gdb-symbols --proc-modules " + kCap + "capture-1/proc_modules.txt --proc-version " + kCap +
                   "capture-1/version.txt --ko " + kCap + "ktoops/ktoops.ko ktoops");
     CHECK(rec.out.find("reconstructed") != std::string::npos);
     CHECK(rec.out.find("-s .data 0xffffffffc056b020") != std::string::npos);

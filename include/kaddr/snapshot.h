@@ -30,6 +30,9 @@ struct SnapshotInputs {
     std::string debug_root;     // an extracted -dbg package
     std::vector<std::string> module_dirs;  // searched recursively for .ko[.xz|.zst|.gz]
     std::vector<std::string> ko_files;     // explicit module files
+    // Modules read as addr2line reads a .ko (`resolve -e FILE.ko`): when
+    // nothing says where the module was loaded, .text sits at address 0.
+    std::vector<std::string> link_time_modules;
     std::string arch;
     std::optional<std::int64_t> kaslr_offset;  // from `Kernel Offset:` or the user
     std::string kaslr_offset_source;

@@ -70,9 +70,9 @@ int cmd_batch(int argc, char** argv) {
     unsigned jobs = 1;
     po::options_description opts = input_options(in);
     add_jobs_option(opts, jobs);
-    opts.add_options()
-        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively)");
-    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
+    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...  (directories are searched recursively)",
+               opts, paths))
+        return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
     auto snap = load_snapshot(in);

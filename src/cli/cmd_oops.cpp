@@ -20,10 +20,13 @@ int cmd_oops(int argc, char** argv) {
     bool json = false;
     po::options_description opts = input_options(in);
     opts.add_options()
-        ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)")
-        ("file", po::value(&files)->composing(), "log files (default: standard input)");
-    if (!parse(argc, argv, "usage: kaddr oops [inputs] [FILE...]", opts, "file")) return kOk;
-    if (files.empty()) files.push_back("-");
+        ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)");
+    if (!parse(argc, argv, "usage: kaddr oops [inputs] [--json] [FILE...]  (default: standard input)", opts, files))
+        return kOk;
+    if (files.empty()) {
+        explain_terminal_stdin("oops", "a kernel log");
+        files.push_back("-");
+    }
 
     std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
     for (const auto& f : files) all.emplace_back(f, read_reports(f));

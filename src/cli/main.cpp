@@ -17,7 +17,8 @@ const char* kMainUsage =
     "  batch        explain every report in many files, in parallel, as JSON Lines\n"
     "  gdb-symbols  print gdb add-symbol-file lines for loaded modules\n"
     "\n"
-    "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n";
+    "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n"
+    "'kaddr --version' (or -V) prints the version.\n";
 
 }  // namespace
 
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
         if (cmd == "oops") return cmd_oops(argc - 1, argv + 1);
         if (cmd == "batch") return cmd_batch(argc - 1, argv + 1);
         if (cmd == "gdb-symbols") return cmd_gdb_symbols(argc - 1, argv + 1);
+        if (cmd == "--version" || cmd == "-V" || cmd == "version") {
+            print_version();
+            return kOk;
+        }
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::cout << kMainUsage;
             return kOk;

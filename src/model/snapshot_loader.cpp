@@ -443,6 +443,13 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
                                                   : parse_file(in.sections, parse_section_list);
     }
 
+    for (const auto& f : in.link_time_modules) {
+        const std::string name = module_name_of_file(fs::path(f).filename().string());
+        const bool placed = sysfs.count(name) || std::any_of(procs.begin(), procs.end(), [&](const ProcModule& p) { return p.name == name; });
+        if (placed) continue;
+        sysfs[name][".text"] = 0;
+        snap->notes.push_back(f + ": not loaded in this snapshot; read at its link-time addresses (.text at 0), as addr2line -e reads a module");
+    }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
     for (const auto& f : in.ko_files) given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
     std::set<std::string> names = given_ko;
