@@ -1,4 +1,8 @@
+// kaddr oops: crash reports in console logs, explained as annotated text
+// (default), JSON Lines, or the log in place with source appended to each
+// frame as decode_stacktrace.sh prints it.
 #include <iostream>
+#include <iterator>
 
 #include "common.h"
 #include "kaddr/oops_report.h"
@@ -8,8 +12,46 @@ namespace kaddr::cli {
 
 namespace {
 
-std::vector<OopsReport> read_reports(const std::string& path) {
-    return path == "-" ? parse_reports(std::cin) : parse_report_file(path);
+enum class Format { Text, Json, Inplace };
+
+Format format_named(const std::string& name) {
+    if (name == "text") return Format::Text;
+    if (name == "json") return Format::Json;
+    if (name == "inplace") return Format::Inplace;
+    throw po::error("--format " + name + ": expected text, json or inplace");
+}
+
+// One input log: its lines as given (the in-place output reprints them) and
+// the reports found in them.
+struct Log {
+    std::string name;
+    std::vector<std::string> raw;
+    std::vector<OopsReport> reports;
+    std::vector<ExplainedReport> explained;
+};
+
+Log read_log(const std::string& path) {
+    Log log;
+    log.name = path == "-" ? "standard input" : path;
+    std::string stdin_text;
+    TextFile file;
+    std::string_view text;
+    if (path == "-") {
+        stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        text = stdin_text;
+    } else {
+        file = read_text_file(path);
+        text = file.text;
+    }
+    std::vector<LogLine> lines;
+    for (std::string_view rest = text; !rest.empty();) {
+        const std::size_t eol = std::min(rest.find('\n'), rest.size());
+        log.raw.emplace_back(rest.substr(0, eol));
+        lines.push_back(normalize_line(log.raw.back(), log.raw.size()));
+        rest.remove_prefix(std::min(eol + 1, rest.size()));
+    }
+    log.reports = parse_reports(lines);
+    return log;
 }
 
 }  // namespace
@@ -18,49 +60,59 @@ int cmd_oops(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> files;
     bool json = false;
+    std::string format_name = "text";
     po::options_description opts = input_options(in);
     opts.add_options()
-        ("json", po::bool_switch(&json), "one JSON object per report (JSON Lines)");
-    if (!parse(argc, argv, "usage: kaddr oops [inputs] [--json] [FILE...]  (default: standard input)", opts, files))
+        ("format", po::value(&format_name),
+         "text (the report annotated, then a summary), json (JSON Lines), or inplace (the log as given, "
+         "source appended to each frame as decode_stacktrace.sh does)")
+        ("json", po::bool_switch(&json), "the same as --format=json");
+    if (!parse(argc, argv, "usage: kaddr oops [inputs] [--format text|json|inplace] [FILE...]  (default: standard input)",
+               opts, files))
         return kOk;
+    const Format format = json ? Format::Json : format_named(format_name);
+    if (json && format_name != "text" && format_name != "json") throw po::error("--json contradicts --format " + format_name);
     if (files.empty()) {
         explain_terminal_stdin("oops", "a kernel log");
         files.push_back("-");
     }
 
-    std::vector<std::pair<std::string, std::vector<OopsReport>>> all;
-    for (const auto& f : files) all.emplace_back(f, read_reports(f));
+    std::vector<Log> logs;
+    for (const auto& f : files) logs.push_back(read_log(f));
     // What the reports themselves say about KASLR, for a vmlinux without kallsyms.
-    for (const auto& [f, reports] : all)
-        for (const auto& r : reports) {
+    for (const auto& log : logs)
+        for (const auto& r : log.reports) {
             if (r.kernel_offset && !in.kaslr_offset) {
                 in.kaslr_offset = r.kernel_offset;
-                in.kaslr_offset_source = "the report's Kernel Offset line (" + f + ":" + std::to_string(r.first_line()) + ")";
+                in.kaslr_offset_source = "the report's Kernel Offset line (" + log.name + ":" + std::to_string(r.first_line()) + ")";
             }
             for (const auto& fr : r.frames)
                 if (fr.address && fr.symbol && fr.symbol->module.empty() && !fr.user)
-                    in.anchors.push_back({*fr.address, *fr.symbol, f + ":" + std::to_string(r.lines[fr.line].number)});
+                    in.anchors.push_back({*fr.address, *fr.symbol, log.name + ":" + std::to_string(r.lines[fr.line].number)});
         }
     auto snap = load_snapshot(in);
     print_notes(*snap);
     Resolver resolver(*snap);
     bool all_resolved = true;
     std::size_t found = 0;
-    for (auto& [f, reports] : all) {
-        if (reports.empty()) std::cerr << "kaddr: no crash report found in " << (f == "-" ? "standard input" : f) << "\n";
-        for (auto& r : reports) {
+    for (auto& log : logs) {
+        if (log.reports.empty()) std::cerr << "kaddr: no crash report found in " << log.name << "\n";
+        for (auto& r : log.reports) {
             ++found;
             ExplainedReport e = explain(std::move(r), resolver);
             all_resolved = all_resolved && e.resolved_frames == e.kernel_frames && e.kernel_frames > 0;
-            if (json) {
+            if (format == Format::Json) {
                 auto j = oops_to_json(e);
-                j["source_file"] = f;
+                j["source_file"] = log.name;
                 j["source_line"] = e.report.first_line();
                 std::cout << json_line(j);
-            } else {
+            } else if (format == Format::Text) {
                 print_oops_text(std::cout, e);
+            } else {
+                log.explained.push_back(std::move(e));
             }
         }
+        if (format == Format::Inplace) print_oops_inplace(std::cout, log.raw, log.explained);
     }
     release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;
