@@ -3,9 +3,15 @@
 set -euo pipefail
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+packages=(
+  cmake g++ make pkg-config ca-certificates            # build tools
+  libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev  # ELF/DWARF, compressed modules
+  libboost-program-options-dev nlohmann-json3-dev doctest-dev
+  gcc binutils xz-utils zstd gzip dpkg-dev apt          # test fixtures, the -dbg package download
+  python3 python3-jsonschema                            # the JSON schema check of the test suite
+)
+echo "install-deps: updating the package lists (apt-get update)..." >&2
 $SUDO apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  cmake g++ make pkg-config ca-certificates \
-  libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev \
-  libboost-program-options-dev nlohmann-json3-dev doctest-dev \
-  gcc binutils xz-utils zstd gzip dpkg-dev apt >/dev/null
+echo "install-deps: installing ${#packages[@]} Debian packages: ${packages[*]}" >&2
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-deps: done" >&2

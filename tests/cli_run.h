@@ -8,6 +8,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -37,11 +39,24 @@ inline Run run(const std::string& args) {
     return r;
 }
 
+// Every JSON line a test reads is also kept in $KADDR_JSON_RECORDS (when
+// set; ctest sets it), so that tests/validate-json.py checks all of them
+// against the schema. The file is started afresh by each test process.
+inline void keep_for_schema_check(const std::string& line) {
+    static const char* path = std::getenv("KADDR_JSON_RECORDS");
+    if (!path || !*path) return;
+    static std::ofstream out(path, std::ios::trunc);
+    out << line << "\n" << std::flush;
+}
+
 // Every output line parsed as JSON (JSON Lines).
 inline std::vector<nlohmann::json> json_lines(const std::string& out) {
     std::vector<nlohmann::json> v;
     std::istringstream in(out);
-    for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
+    for (std::string l; std::getline(in, l);) {
+        v.push_back(nlohmann::json::parse(l));
+        keep_for_schema_check(l);
+    }
     return v;
 }
 

@@ -84,7 +84,8 @@ TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files bec
     auto recs = lines(r.out);
     int reports = 0, errors = 0;
     for (const auto& j : recs) {
-        if (j.contains("error") && !j.contains("kind")) {
+        if (j["record"] == "input-error") {
+            CHECK(j["error"]["code"] == "unreadable-input");
             ++errors;
             CHECK(j["source_file"] == missing);
         } else {
@@ -114,4 +115,57 @@ TEST_CASE("console bytes that are not UTF-8 never cost a report") {
         CHECK(recs[0]["frames"][0]["symbol"] == "vfs_write");
     }
     fs::remove(path);
+}
+
+TEST_CASE("JSON records are typed: error codes, null for unknown, confidence only with an answer") {
+    const std::string fx = kt::fixture("fxvmlinux");
+    Run r = run("resolve --json --vmlinux " + fx + " --ko " + kt::fixture("fxmod.ko") +
+                " fx_dup+0x4 0x8 'fx_outer [nosuchmod]' no_such_symbol 'what?' 0x1234567812345678 fx_outer");
+    auto recs = lines(r.out);
+    REQUIRE(recs.size() == 7);
+    for (const auto& j : recs) {
+        CHECK(j["schema_version"] == 1);
+        CHECK(j["record"] == "address");
+        CHECK(j["address_kind"] == "pc");
+        CHECK(j["error"].is_null() != j["confidence"].is_null());  // an answer has a confidence, an error has none
+    }
+    // An ambiguous static name: every candidate, addresses as strings.
+    CHECK(recs[0]["confidence"] == "guess");
+    REQUIRE(recs[0]["candidates"].size() == 2);
+    CHECK(recs[0]["candidates"][0]["address"].get<std::string>().rfind("0xffffffff8", 0) == 0);
+    const char* codes[] = {nullptr, "null-page", "unknown-module", "unknown-symbol", "bad-input", "unmapped-address"};
+    for (int i = 1; i <= 5; ++i) {
+        INFO(recs[i]["input"]);
+        CHECK(recs[i]["error"]["code"] == codes[i]);
+        CHECK(recs[i]["offset"].is_null());
+        CHECK(recs[i]["size"].is_null());
+        CHECK(recs[i]["span"].is_null());
+    }
+    CHECK(recs[1]["region"] == "null-page");
+    CHECK(recs[1]["owner"].is_null());
+    // A plain answer: owner and region apart, offset 0 is a real 0.
+    CHECK(recs[6]["owner"] == "kernel");
+    CHECK(recs[6]["region"] == "kernel-text");
+    CHECK(recs[6]["offset"] == 0);
+    CHECK(recs[6]["size"].get<int>() > 0);
+    CHECK(recs[6]["locations"][0]["line"].get<int>() > 0);
+    CHECK(recs[6]["candidates"].empty());
+}
+
+TEST_CASE("oops --json and batch give the same report record; frames are address records") {
+    const std::string in = "--snapshot " + kCap + "capture-1/snapshot --modules " + kCap + "ktoops ";
+    const std::string log = kCap + "capture-1/oops/02-bug-null.txt";
+    auto oops = lines(run("oops --json " + in + log).out);
+    auto batch = lines(run("batch --jobs 1 " + in + log).out);
+    REQUIRE(oops.size() == 1);
+    REQUIRE(batch.size() == 1);
+    CHECK(oops[0] == batch[0]);
+    CHECK(oops[0]["record"] == "report");
+    CHECK(oops[0]["source_line"] == 1);
+    const auto& frames = oops[0]["frames"];
+    CHECK(frames[0]["address_kind"] == "pc");
+    CHECK(frames[1]["address_kind"] == "return");
+    CHECK(frames[1]["stack"] == "task");
+    CHECK(!frames[0].contains("kind"));  // "kind" is the report's alone
+    CHECK(oops[0]["fault_address"]["error"]["code"] == "null-page");
 }

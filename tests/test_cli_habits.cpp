@@ -119,8 +119,9 @@ TEST_CASE("resolve on a pipe answers each line before the next one is written") 
         k.send(input);
         const std::string got = k.receive(1);
         REQUIRE_MESSAGE(!got.empty(), "no answer while kaddr waits for the next line");
-        auto rec = nlohmann::json::parse(got);
-        CHECK(rec["input"] == input);
+        auto recs = kt::json_lines(got);
+        REQUIRE(recs.size() == 1);
+        CHECK(recs[0]["input"] == input);
     }
     CHECK(k.wait_exit() == 1);  // one input failed
 }

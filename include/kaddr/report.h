@@ -10,6 +10,8 @@
 namespace kaddr {
 
 nlohmann::json to_json(const Resolution& r);
+// The stable JSON name of an error code: "unknown-symbol", "null-page", ...
+std::string_view error_code_name(ResolveErrorCode c);
 // One JSON Lines record. Console text is bytes, not UTF-8: invalid sequences
 // become U+FFFD instead of failing the whole record.
 std::string json_line(const nlohmann::json& j);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "common.h"
+#include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 #include "ordered_parallel.h"
@@ -56,8 +57,7 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
             else ++res.partial;
         }
     } catch (const std::exception& ex) {
-        nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
-        res.lines += json_line(j);
+        res.lines += json_line(input_error_json(path, ex.what()));
         res.unreadable = true;
     }
 }

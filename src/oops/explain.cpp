@@ -10,8 +10,10 @@ Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
         Resolution r;
         r.input = f.address ? hex(*f.address) : "";
         r.address = f.address;
-        r.region = "user";
+        r.region = r.static_region = "user";
         r.error = "user-space pc: not in the kernel";
+        r.error_code = ResolveErrorCode::UserAddress;
+        r.kind = kind;
         return r;
     }
     // The printed symbol+offset is what the kernel computed at crash time; it

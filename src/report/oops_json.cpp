@@ -1,3 +1,6 @@
+// The JSON record of one crash report (schema/kaddr-record.schema.json,
+// "report"); frames and the fault address are address records.
+#include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 
@@ -18,6 +21,8 @@ json opt(const std::optional<T>& v) {
 json oops_to_json(const ExplainedReport& e) {
     const OopsReport& r = e.report;
     json j;
+    j["schema_version"] = kJsonSchemaVersion;
+    j["record"] = "report";
     j["kind"] = r.kind;
     j["title"] = e.title;
     j["headline"] = r.headline;
@@ -33,7 +38,7 @@ json oops_to_json(const ExplainedReport& e) {
     j["code"] = opt(r.code);
     j["reported_at"] = r.bug_file.empty() ? json(nullptr)
                                           : json({{"file", r.bug_file},
-                                                  {"line", r.bug_line},
+                                                  {"line", r.bug_line > 0 ? json(r.bug_line) : json(nullptr)},
                                                   {"function", r.warn_function.empty() ? json(nullptr) : json(r.warn_function)}});
     if (e.guilty) {
         const ExplainedFrame& g = e.frames[*e.guilty];
@@ -41,7 +46,7 @@ json oops_to_json(const ExplainedReport& e) {
         j["guilty"] = {{"function", e.guilty_function},
                        {"module", g.resolution.module ? json(*g.resolution.module) : json(nullptr)},
                        {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
-                       {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
+                       {"line", locs.empty() || locs.front().line <= 0 ? json(nullptr) : json(locs.front().line)},
                        {"frame", *e.guilty}};
     } else if (!e.guilty_function.empty()) {  // named by the headline, no frame printed
         j["guilty"] = {{"function", e.guilty_function}, {"module", nullptr}, {"file", nullptr}, {"line", nullptr},
@@ -58,15 +63,22 @@ json oops_to_json(const ExplainedReport& e) {
     for (const auto& f : e.frames) {
         json fj = to_json(f.resolution);
         fj["raw"] = r.lines[f.frame.line].raw;
-        fj["stack"] = f.frame.stack;
+        fj["stack"] = opt(f.frame.stack);
         fj["reliable"] = f.frame.reliable;
-        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
+        fj["address_kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
         frames.push_back(std::move(fj));
     }
     j["frames"] = std::move(frames);
     j["kernel_frames"] = e.kernel_frames;
     j["resolved_frames"] = e.resolved_frames;
     return j;
+}
+
+json input_error_json(const std::string& source_file, const std::string& message) {
+    return {{"schema_version", kJsonSchemaVersion},
+            {"record", "input-error"},
+            {"source_file", source_file},
+            {"error", error_json("unreadable-input", message)}};
 }
 
 }  // namespace kaddr
