@@ -9,6 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev doctest-dev
   gcc binutils xz-utils zstd gzip dpkg-dev apt          # test fixtures, the -dbg package download
   python3 python3-jsonschema                            # the JSON schema check of the test suite
+  debootstrap                                           # the .deb test's clean Debian 12 root
 )
 echo "install-deps: updating the package lists (apt-get update)..." >&2
 $SUDO apt-get update -qq
