@@ -20,5 +20,10 @@ void print_oops_text(std::ostream& out, const ExplainedReport& r);
 void print_oops_inplace(std::ostream& out, const std::vector<std::string>& log,
                         const std::vector<ExplainedReport>& reports);
 nlohmann::json oops_to_json(const ExplainedReport& r);
+// The report's title the way syzkaller names it (its pkg/report rules: "BUG:
+// unable to handle kernel paging request in f", "KASAN: use-after-free Read
+// in f", "possible deadlock in f", ...), for matching kaddr's reports with
+// syzbot's. Empty where syzkaller's rules give kaddr's own title.
+std::string syzkaller_title(const ExplainedReport& r);
 
 }  // namespace kaddr

@@ -25,6 +25,7 @@ json oops_to_json(const ExplainedReport& e) {
     j["record"] = "report";
     j["kind"] = r.kind;
     j["title"] = e.title;
+    if (std::string syz = syzkaller_title(e); !syz.empty()) j["syzkaller_title"] = std::move(syz);
     j["headline"] = r.headline;
     j["cpu"] = opt(r.cpu);
     j["pid"] = opt(r.pid);
