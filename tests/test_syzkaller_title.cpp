@@ -26,14 +26,10 @@ TEST_CASE("syzkaller_title: the bundled NULL dereference in syzkaller's words") 
 }
 
 TEST_CASE("syzkaller_title agrees with syzkaller's own TITLE more often than kaddr's title") {
-    const fs::path dir = fs::path(KADDR_TESTDATA) / "../../shared/corpora/syzkaller-linux/report";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        MESSAGE("SKIPPED: " << dir.string() << " is not present");
-        return;
-    }
-    Snapshot empty;
-    Resolver resolver(empty);
+    const std::string dir = kt::syzkaller_reports();
+    if (dir.empty()) return;
+    Snapshot nothing;  // titles need no kernel files
+    const Resolver resolver(nothing);
     int titled = 0, kaddr_same = 0, syz_same = 0, renamed = 0, renamed_right_kind = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
         std::ifstream f(entry.path(), std::ios::binary);
