@@ -169,3 +169,22 @@ TEST_CASE("oops --json and batch give the same report record; frames are address
     CHECK(!frames[0].contains("kind"));  // "kind" is the report's alone
     CHECK(oops[0]["fault_address"]["error"]["code"] == "null-page");
 }
+
+TEST_CASE("oops --json with the Debian debug package: every kernel frame has source" * doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE_MESSAGE(!root.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
+    for (const char* cap : {"capture-1", "capture-2"}) {
+        Run r = run("oops --json --snapshot " + kCap + cap + "/snapshot --modules " + kCap + "ktoops --debug-root " + root +
+                    " " + kCap + cap + "/oops/*.txt");
+        auto recs = lines(r.out);  // kept for the schema check with the rest
+        CHECK(recs.size() >= 4);
+        for (const auto& j : recs)
+            for (const auto& f : j["frames"]) {
+                INFO(f["raw"]);
+                if (f["region"] == "user") continue;
+                CHECK(f["error"].is_null());
+                CHECK(!f["locations"].empty());
+                CHECK(f["owner"] == (f["module"].is_null() ? "kernel" : "module"));
+            }
+    }
+}

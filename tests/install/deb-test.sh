@@ -24,7 +24,10 @@ rm -f "$work/build"/*.deb
 (cd "$work/build" && cpack -G DEB >/dev/null)
 deb=$(ls "$work/build"/kaddr_*.deb)
 say "built $(basename "$deb"); Depends: $(dpkg-deb -f "$deb" Depends)"
-dpkg-deb -c "$deb" | grep -q ' ./usr/share/man/man1/kaddr.1.gz$' || { echo "FAIL: no man page in $deb"; exit 1; }
+contents=$(dpkg-deb -c "$deb")
+for f in usr/bin/kaddr usr/share/man/man1/kaddr.1.gz usr/share/bash-completion/completions/kaddr; do
+  grep -q " \./$f\$" <<<"$contents" || { echo "FAIL: $f is not in $deb"; exit 1; }
+done
 
 base="$cache/debian12-minbase.tar.zst"
 if [ ! -f "$base" ]; then
