@@ -59,7 +59,7 @@ set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "offline Linux kernel address and crash ana
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME libkaddr-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
-    "libdw-dev, libelf-dev, liblzma-dev, zlib1g-dev, libzstd-dev, nlohmann-json3-dev")
+    "libdw-dev, libelf-dev, libdebuginfod-dev, liblzma-dev, zlib1g-dev, libzstd-dev, libxxhash-dev, nlohmann-json3-dev")
 set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "kaddr's library: kernel address resolution and crash reports
  The static library, headers and pkg-config file (kaddr.pc) of kaddr, for
  tools that resolve kernel addresses or explain crash reports themselves.")

@@ -6,7 +6,9 @@ SUDO=
 packages=(
   cmake g++ make pkg-config ca-certificates            # build tools
   libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev  # ELF/DWARF, compressed modules
+  libdebuginfod-dev debuginfod libxxhash-dev            # debug files from debuginfod, index checksums
   libboost-program-options-dev nlohmann-json3-dev doctest-dev
+  clang-14 libclang-rt-14-dev                           # the sanitizer and fuzz build
   gcc binutils xz-utils zstd gzip dpkg-dev apt          # test fixtures, the -dbg package download
   python3 python3-jsonschema                            # the JSON schema check of the test suite
   debootstrap                                           # the .deb test's clean Debian 12 root

@@ -82,9 +82,19 @@ TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files bec
     Run r = run("batch --jobs 2 --snapshot " + kCap + "capture-1/snapshot --modules " + kCap + "ktoops " +
                 dir.string() + " " + missing);
     auto recs = lines(r.out);
+    REQUIRE(!recs.empty());
+    const auto totals = recs.back();  // written last, only when the batch completed
+    recs.pop_back();
+    CHECK(totals["batch"] == "complete");
+    CHECK(totals["reports"] == expected);
+    CHECK(totals["unreadable_files"] == 1);
+    CHECK(totals["files_without_report"] == 1);
     int reports = 0, errors = 0;
     for (const auto& j : recs) {
-        if (j["record"] == "input-error") {
+        if (j["record"] == "no-report") {
+            CHECK(j["reports"] == 0);
+            CHECK(j["source_file"] == (dir / "no-report.txt").string());
+        } else if (j["record"] == "input-error") {
             CHECK(j["error"]["code"] == "unreadable-input");
             ++errors;
             CHECK(j["source_file"] == missing);
@@ -109,6 +119,7 @@ TEST_CASE("console bytes that are not UTF-8 never cost a report") {
     for (const char* cmd : {"oops --json ", "batch "}) {
         Run r = run(std::string(cmd) + "--kallsyms " + kCap + "capture-1/kallsyms.txt " + path.string());
         auto recs = lines(r.out);  // parses: every record is valid JSON
+        if (std::string(cmd) == "batch ") recs.pop_back();  // the totals
         REQUIRE(recs.size() == 1);
         CHECK(recs[0]["kind"] == "null-deref");
         CHECK(recs[0]["headline"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD
@@ -158,7 +169,8 @@ TEST_CASE("oops --json and batch give the same report record; frames are address
     auto oops = lines(run("oops --json " + in + log).out);
     auto batch = lines(run("batch --jobs 1 " + in + log).out);
     REQUIRE(oops.size() == 1);
-    REQUIRE(batch.size() == 1);
+    REQUIRE(batch.size() == 2);
+    CHECK(batch[1]["record"] == "batch-totals");
     CHECK(oops[0] == batch[0]);
     CHECK(oops[0]["record"] == "report");
     CHECK(oops[0]["source_line"] == 1);

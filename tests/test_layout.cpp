@@ -44,7 +44,8 @@ int check_module(const ElfFile& ko, const std::string& name, std::uint64_t base,
         ++compared;
     }
     // Every non-init section sysfs lists is reconstructed.
-    for (const auto& [sect, addr] : sysfs) {
+    for (const auto& entry : sysfs) {
+        const std::string& sect = entry.first;  // not bound: clang 14 cannot capture a binding
         if (sect.rfind(".init", 0) == 0 || sect == ".symtab" || sect == ".strtab") continue;
         bool found = false;
         for (const auto& s : reconstruct_layout(ko, base, rules)) found = found || s.name == sect;

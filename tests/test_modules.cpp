@@ -79,14 +79,35 @@ TEST_CASE("several candidate files: the one matching the loaded layout is chosen
     const std::string dir = temp_dir("candidates");
     fs::create_directories(dir + "/a");
     fs::create_directories(dir + "/b");
-    // Same name, another build (the arm64 one): its layout cannot reproduce sysfs.
-    fs::copy_file(kt::testdata("captures/deb12-6.1.0-56-arm64/ktoops/ktoops.ko"), dir + "/a/ktoops.ko");
+    // Same name, another build: two more pages of code move every section
+    // of the later passes, so its layout cannot reproduce sysfs.
+    const std::string pad = dir + "/pad.bin";
+    std::ofstream(pad) << std::string(8192, '\xcc');
+    const std::string cmd = "objcopy --add-section .text.kaddr_pad=" + pad +
+                            " --set-section-flags .text.kaddr_pad=alloc,code,readonly " + kCap + "ktoops/ktoops.ko " + dir +
+                            "/a/ktoops.ko";
+    REQUIRE(std::system(cmd.c_str()) == 0);
     fs::copy_file(kCap + "ktoops/ktoops.ko", dir + "/b/ktoops.ko");
     auto snap = capture_with_modules(dir);
     CHECK(snap->module_named("ktoops")->ko->path() == dir + "/b/ktoops.ko");
     bool said = false;
     for (const auto& n : snap->notes) said = said || (n.find("chose " + dir + "/b/ktoops.ko") != std::string::npos &&
                                                       n.find("differ from sysfs") != std::string::npos);
+    CHECK(said);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a module file of another architecture is never a candidate, and is said loudly") {
+    const std::string dir = temp_dir("foreign");
+    fs::copy_file(kt::testdata("captures/deb12-6.1.0-56-arm64/ktoops/ktoops.ko"), dir + "/ktoops.ko");
+    SnapshotInputs si = capture_inputs();  // an x86_64 capture
+    si.module_dirs = {dir};
+    auto snap = load_snapshot(si);
+    REQUIRE(snap->module_named("ktoops"));
+    CHECK_FALSE(snap->module_named("ktoops")->ko);
+    bool said = false;
+    for (const auto& n : snap->notes)
+        said = said || (n.starts_with("WARNING: module ktoops: skipped") && n.find("arm64 module, the kernel is x86_64") != std::string::npos);
     CHECK(said);
     fs::remove_all(dir);
 }

@@ -11,7 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "kaddr/decompress.h"
+
 namespace kaddr {
+
+class MappedFile;
 
 struct ElfSection {
     std::size_t index = 0;
@@ -56,8 +60,8 @@ public:
     std::size_t symbol_strings() const;
     // A section's bytes as mapped (empty for NOBITS or on error).
     std::string_view section_bytes(std::size_t index) const;
-    std::uint64_t file_size() const { return map_size_; }
-    std::int64_t mtime() const { return mtime_; }
+    std::uint64_t file_size() const;
+    std::int64_t mtime() const;
     // The decompressed bytes when the file was compressed (libdwfl then gets
     // its own copy); empty for a plain file, which libdwfl maps itself.
     const std::vector<char>& decompressed() const { return decompressed_; }
@@ -67,10 +71,7 @@ private:
     void load_headers();
 
     std::string path_;
-    int fd_ = -1;
-    void* map_ = nullptr;
-    std::size_t map_size_ = 0;
-    std::int64_t mtime_ = 0;
+    std::shared_ptr<const MappedFile> file_;
     std::vector<char> decompressed_;
     Elf* elf_ = nullptr;
     unsigned machine_ = 0, type_ = 0;
@@ -79,8 +80,5 @@ private:
     std::string build_id_;
     bool has_dwarf_ = false;
 };
-
-// Decompresses xz, gzip or zstd data; returns false when `data` is none of them.
-bool decompress(const char* data, std::size_t size, std::vector<char>& out, const std::string& path);
 
 }  // namespace kaddr

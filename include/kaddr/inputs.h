@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <istream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <string_view>
 #include <string>
@@ -29,13 +30,18 @@ struct SymbolList {
     std::vector<ListedSymbol> symbols;
 };
 
-// A whole text file, mapped when it is a regular file (a kallsyms capture
-// is 4.5 MB and read on every run), else read.
+// A whole text input, read (never mapped: logs are rotated under readers).
+// A regular file, FIFO or terminal; a directory or block device is refused,
+// so are binary data and an input beyond input_size_limit(); .gz, .xz and
+// .zst content is decompressed. Errors name the file.
 struct TextFile {
     std::shared_ptr<const void> storage;
     std::string_view text;
 };
 TextFile read_text_file(const std::string& path);
+TextFile read_standard_input();  // the same rules, named "standard input"
+// read_text_file() as a stream, for the line parsers below.
+std::istringstream text_input_stream(const std::string& path);
 
 // Module names: the kernel uses '_' where file names may use '-'.
 std::string canonical_module_name(std::string name);
@@ -74,5 +80,11 @@ struct KernelVersion {
 };
 KernelVersion parse_proc_version(std::istream& in, const std::string& file);
 KernelVersion version_from_release(const std::string& release);
+
+// The GNU build-id (lower-case hex) in raw ELF notes, as /sys/kernel/notes
+// and /sys/module/NAME/notes/.note.gnu.build-id give them; "" when none.
+std::string build_id_from_notes(std::string_view bytes);
+// The same from a file; an Error naming it when it holds no build-id.
+std::string read_build_id_notes(const std::string& path);
 
 }  // namespace kaddr

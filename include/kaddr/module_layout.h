@@ -14,8 +14,14 @@
 
 namespace kaddr {
 
-enum class Placement { Exact, Reconstructed, Undetermined };
+// Exact (sysfs, a vmcore) and Reconstructed (layout_sections() from a known
+// base) addresses are runtime addresses. Relative ones are not: with no
+// load address at all (a report and the .ko, no capture) each section gets
+// a place in a private layout so that symbols and DWARF still answer in
+// section-relative terms (`.text+0x4f`), and no runtime lookup can land there.
+enum class Placement { Exact, Reconstructed, Relative, Undetermined };
 std::string_view placement_name(Placement p);
+inline bool is_runtime(Placement p) { return p == Placement::Exact || p == Placement::Reconstructed; }
 
 struct PlacedSection {
     std::string name;
@@ -41,6 +47,10 @@ std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t b
 
 // module_init_layout_section(): .init* (and on 32-bit ARM its unwind tables).
 bool is_init_section(const std::string& name, Arch arch);
+
+// Every loadable section (init ones too) at its own place in a private
+// section-relative layout: Placement::Relative.
+std::vector<PlacedSection> relative_layout(const ElfFile& ko, const LayoutRules& rules);
 
 // The sections the kernel would list in sysfs (SHF_ALLOC with size > 0),
 // and their size after the kernel's own adjustments (PLTs).

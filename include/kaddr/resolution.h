@@ -25,6 +25,7 @@ enum class ResolveErrorCode {
     UnknownModule,    // `[mod]` names a module the snapshot does not have
     UnknownSymbol,    // no symbol of that name
     BadInput,         // neither an address nor a symbol reference
+    DebugFileMismatch,  // the debug file is not the crashed kernel's (build-id)
 };
 
 // Who the address belongs to, apart from where in the address space it is.
@@ -48,6 +49,7 @@ struct Resolution {
     Owner owner = Owner::Unknown;
     std::optional<std::string> module;      // nullopt: core kernel (or unknown owner)
     std::string section;
+    std::optional<std::uint64_t> section_offset;  // address - the section's start (gdb's `.text+0x4f`)
     std::string symbol;
     std::uint64_t offset = 0, size = 0;
     std::string size_kind;                  // "exact" (st_size) or "inferred" (distance to next symbol)

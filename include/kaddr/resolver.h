@@ -24,6 +24,10 @@ public:
 private:
     void fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const;
     void fill_module(Resolution& r, const Module& m, std::uint64_t addr, std::uint64_t lookup) const;
+    // A module with no load address: `addr` is in its section-relative layout.
+    Resolution resolve_relative(const Module& m, std::uint64_t addr, AddressKind kind) const;
+    // Lowers the confidence of answers that come from a doubted debug file.
+    void apply_doubts(Resolution& r, const std::string& file) const;
     const Snapshot& snap_;
 };
 

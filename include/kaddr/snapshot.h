@@ -6,6 +6,7 @@
 // sessions inside are created lazily and are thread-safe).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@ namespace kaddr {
 struct SnapshotInputs {
     std::string snapshot_dir;   // a captured tree: proc/{kallsyms,modules,version}, sys/module
     std::string vmlinux, system_map, kallsyms, proc_modules, sections, version;
+    std::string kernel_notes;   // /sys/kernel/notes (the running image's build-id)
     std::string debug_root;     // an extracted -dbg package
     std::vector<std::string> module_dirs;  // searched recursively for .ko[.xz|.zst|.gz]
     std::vector<std::string> ko_files;     // explicit module files
@@ -44,6 +46,14 @@ struct SnapshotInputs {
         std::string where;
     };
     std::vector<Anchor> anchors;
+    // What the crash report says of its kernel (see report_facts.h), used
+    // where no capture says it and checked against it where one does.
+    std::string report_release;             // from `CPU: ... Tainted: ... RELEASE #1` or `Linux version`
+    std::string report_where;               // file:line of the report, for messages
+    std::vector<std::string> report_modules;  // modules its frames name (`[mod]`): looked for in the module trees
+    std::map<std::string, std::string> report_build_ids;  // module -> build-id printed as `[mod id]`
+    Arch report_arch = Arch::Unknown;       // from the report's register and frame shapes
+    bool use_debuginfod = true; // fetch missing debug files by build-id ($DEBUGINFOD_URLS)
     bool use_index = true;      // the persisted vmlinux index (see image_index.h)
     std::string index_dir;      // default: default_index_dir()
 };
@@ -58,21 +68,30 @@ struct CoreImage {
     std::span<const CuRange> cu_ranges;  // from the persisted index; empty: libdwfl finds CUs itself
     std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
-    mutable std::unique_ptr<DwarfSource> dwarf;
+    mutable std::shared_ptr<DwarfSource> dwarf;  // shared by every snapshot of the same vmlinux
+    mutable std::string dwarf_error;  // why `dwarf` could not be opened (names the file)
+    std::string dwarf_unusable;   // why vmlinux's DWARF cannot be read (then answers are symbol-only)
 };
 
 struct Module {
     std::string name;
     std::optional<ProcModule> proc;
     std::vector<PlacedSection> sections;   // sorted by address, placed ones first
-    Placement layout = Placement::Undetermined;  // exact (sysfs) or reconstructed
+    Placement layout = Placement::Undetermined;  // exact (sysfs), reconstructed, or section-relative
+    std::string layout_how;                // where the layout came from, when it was derived from a report's frame
     std::shared_ptr<const ElfFile> ko;
     std::string ko_choice;                 // which file, and why
+    std::string ko_source;                 // "debuginfod" or "build-id path" when found by build-id, else ""
+    std::string build_id;                  // the loaded module's, from the report or the capture's notes
     SymbolTable symbols;                   // runtime addresses
     std::string symbols_from;              // "module symtab" or "kallsyms"
+    // Only kallsyms knows the module: the span of its symbols stands in for
+    // the allocation ([first, end of the last one's page)).
+    std::pair<std::uint64_t, std::uint64_t> listed_extent{0, 0};
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<DwarfSource> dwarf;
     mutable std::string dwarf_error;
+    std::string dwarf_unusable;            // why its DWARF cannot be read (see elf_facts.h)
 
     const PlacedSection* section_at(std::uint64_t addr) const;
 };
@@ -84,6 +103,17 @@ public:
     CoreImage core;
     std::vector<std::unique_ptr<Module>> modules;
     std::vector<std::string> notes;  // what was chosen or assumed, and what is missing
+    // Debug files that disagree with the crash (another release, another
+    // build-id): path -> why. Every answer from such a file says so and is
+    // never `exact`.
+    struct Doubt {
+        std::string why;
+        bool build_id_mismatch = false;  // then the file's answers are errors, not guesses
+    };
+    std::map<std::string, Doubt> doubted_files;
+    std::string module_search;       // where module files were looked for (for "not found" messages)
+    // Modules the report names that have no usable file: name -> why.
+    std::map<std::string, std::string> missing_modules;
     bool has_kallsyms = false;
     std::vector<std::shared_ptr<const void>> owned_text;  // capture text the symbol names point into
 

@@ -1,5 +1,10 @@
 // kaddr batch: many saved reports, one snapshot loaded once, N threads.
 // Results are printed in input order; one bad file never stops the others.
+// Each file's records are flushed as soon as they are in order, and a last
+// record with the totals is written only when every file was processed:
+// output without it is from an interrupted batch, and a re-run writes the
+// same records in the same order (the file list is sorted, nothing in a
+// record depends on timing or threads).
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +13,8 @@
 #include "common.h"
 #include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report_facts.h"
+#include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
 #include "ordered_parallel.h"
 
@@ -21,6 +28,7 @@ struct FileResult {
     std::string lines;  // JSON Lines for this file
     std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
     bool unreadable = false;
+    bool no_report = false;
 };
 
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
@@ -43,9 +51,14 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
     return out;
 }
 
-void process(const std::string& path, const Resolver& resolver, FileResult& res) {
+void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
     try {
         for (auto& r : parse_report_file(path)) {
+            // The report's own facts (release, KASLR, modules): its own snapshot.
+            bool fresh = false;
+            const auto snap = pool.get(with_report_facts(in, r, path), &fresh);
+            if (fresh) print_notes(*snap);
+            const Resolver resolver(*snap);
             ExplainedReport e = explain(std::move(r), resolver);
             auto j = oops_to_json(e);
             j["source_file"] = path;
@@ -55,6 +68,11 @@ void process(const std::string& path, const Resolver& resolver, FileResult& res)
             if (e.kernel_frames == 0 || e.resolved_frames == 0) ++res.failed;
             else if (e.resolved_frames == e.kernel_frames) ++res.resolved;
             else ++res.partial;
+        }
+        if (res.reports == 0) {  // said, not silently absent from the output
+            res.lines += json_line({{"schema_version", kJsonSchemaVersion}, {"record", "no-report"},
+                                    {"source_file", path}, {"reports", 0}});
+            res.no_report = true;
         }
     } catch (const std::exception& ex) {
         res.lines += json_line(input_error_json(path, ex.what()));
@@ -75,35 +93,44 @@ int cmd_batch(int argc, char** argv) {
         return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
-    const Resolver resolver(*snap);
+    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
+    print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
     const auto files = expand_paths(paths);
     const bool progress = isatty(STDERR_FILENO);
     FileResult total;
-    std::size_t unreadable = 0;
+    std::size_t unreadable = 0, no_report = 0;
     ordered_parallel<FileResult>(
         files.size(), jobs,
         [&](std::size_t i) {
             FileResult r;
-            process(files[i], resolver, r);
+            process(files[i], in, pool, r);
             return r;
         },
         [&](std::size_t i, FileResult r) {
-            std::cout << r.lines;
+            std::cout << r.lines << std::flush;  // what is written survives a kill
             total.reports += r.reports;
             total.resolved += r.resolved;
             total.partial += r.partial;
             total.failed += r.failed;
             unreadable += r.unreadable;
+            no_report += r.no_report;
             if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
         });
+    std::cout << json_line({{"schema_version", kJsonSchemaVersion},
+                            {"record", "batch-totals"},
+                            {"batch", "complete"},
+                            {"files", files.size()},
+                            {"reports", total.reports},
+                            {"resolved", total.resolved},
+                            {"partly_resolved", total.partial},
+                            {"failed", total.failed},
+                            {"unreadable_files", unreadable},
+                            {"files_without_report", no_report}});
     std::cout.flush();
     if (progress) std::cerr << "\n";
     std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
               << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
-              << " unreadable files\n";
-    release_at_exit(std::move(snap));
+              << " unreadable files, " << no_report << " without a report\n";
     return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
 }
 

@@ -2,10 +2,12 @@
 // (default), JSON Lines, or the log in place with source appended to each
 // frame as decode_stacktrace.sh prints it.
 #include <iostream>
-#include <iterator>
 
 #include "common.h"
+#include "kaddr/inputs.h"
 #include "kaddr/oops_report.h"
+#include "kaddr/report_facts.h"
+#include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
 
 namespace kaddr::cli {
@@ -24,7 +26,8 @@ Format format_named(const std::string& name) {
 // One input log: its lines as given (the in-place output reprints them) and
 // the reports found in them.
 struct Log {
-    std::string name;
+    std::string path;  // as given, "-" for standard input
+    std::string name;  // for messages
     std::vector<std::string> raw;
     std::vector<OopsReport> reports;
     std::vector<ExplainedReport> explained;
@@ -32,19 +35,12 @@ struct Log {
 
 Log read_log(const std::string& path) {
     Log log;
+    log.path = path;
     log.name = path == "-" ? "standard input" : path;
-    std::string stdin_text;
-    TextFile file;
-    std::string_view text;
-    if (path == "-") {
-        stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-        text = stdin_text;
-    } else {
-        file = read_text_file(path);
-        text = file.text;
-    }
+    // read_standard_input: bounded, and binary (/dev/zero) refused, as files are.
+    const TextFile file = path == "-" ? read_standard_input() : read_text_file(path);
     std::vector<LogLine> lines;
-    for (std::string_view rest = text; !rest.empty();) {
+    for (std::string_view rest = file.text; !rest.empty();) {
         const std::size_t eol = std::min(rest.find('\n'), rest.size());
         log.raw.emplace_back(rest.substr(0, eol));
         lines.push_back(normalize_line(log.raw.back(), log.raw.size()));
@@ -79,31 +75,24 @@ int cmd_oops(int argc, char** argv) {
 
     std::vector<Log> logs;
     for (const auto& f : files) logs.push_back(read_log(f));
-    // What the reports themselves say about KASLR, for a vmlinux without kallsyms.
-    for (const auto& log : logs)
-        for (const auto& r : log.reports) {
-            if (r.kernel_offset && !in.kaslr_offset) {
-                in.kaslr_offset = r.kernel_offset;
-                in.kaslr_offset_source = "the report's Kernel Offset line (" + log.name + ":" + std::to_string(r.first_line()) + ")";
-            }
-            for (const auto& fr : r.frames)
-                if (fr.address && fr.symbol && fr.symbol->module.empty() && !fr.user)
-                    in.anchors.push_back({*fr.address, *fr.symbol, log.name + ":" + std::to_string(r.lines[fr.line].number)});
-        }
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
-    Resolver resolver(*snap);
+    // Each report is resolved with its own facts (release, KASLR offset,
+    // modules, frames that place them); reports that agree share a snapshot.
+    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
     bool all_resolved = true;
     std::size_t found = 0;
     for (auto& log : logs) {
         if (log.reports.empty()) std::cerr << "kaddr: no crash report found in " << log.name << "\n";
         for (auto& r : log.reports) {
             ++found;
+            bool fresh = false;
+            auto snap = pool.get(with_report_facts(in, r, log.path), &fresh);
+            if (fresh) print_notes(*snap);
+            const Resolver resolver(*snap);
             ExplainedReport e = explain(std::move(r), resolver);
             all_resolved = all_resolved && e.resolved_frames == e.kernel_frames && e.kernel_frames > 0;
             if (format == Format::Json) {
                 auto j = oops_to_json(e);
-                j["source_file"] = log.name;
+                j["source_file"] = log.path;
                 j["source_line"] = e.report.first_line();
                 std::cout << json_line(j);
             } else if (format == Format::Text) {
@@ -114,7 +103,6 @@ int cmd_oops(int argc, char** argv) {
         }
         if (format == Format::Inplace) print_oops_inplace(std::cout, log.raw, log.explained);
     }
-    release_at_exit(std::move(snap));
     return found && all_resolved ? kOk : kUnresolved;
 }
 

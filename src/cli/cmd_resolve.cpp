@@ -3,11 +3,15 @@
 // flushed before kaddr waits for more input, as addr2line and
 // llvm-symbolizer do).
 #include <algorithm>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
 #include "common.h"
+#include "kaddr/error.h"
+#include "kaddr/inputs.h"
 #include "kaddr/report.h"
+#include "kaddr/report_facts.h"
 #include "kaddr/resolver.h"
 #include "ordered_parallel.h"
 #include "resolve_inputs.h"
@@ -70,11 +74,25 @@ bool resolve_all(const Resolver& resolver, const std::vector<std::string>& input
 // piped file keeps its parallel throughput); before blocking for more input
 // the answers so far are flushed, so a coprocess writing one line at a time
 // gets each answer at once.
+// Lines are bounded: /dev/zero or a binary file is an error, not an OOM kill.
 bool resolve_stream(const Resolver& resolver, const Settings& s) {
     bool all = true;
     std::vector<std::string> batch;
-    for (std::string line; std::getline(std::cin, line);) {
+    static char buf[64 * 1024];
+    for (std::size_t n = 1;; ++n) {
+        std::cin.getline(buf, sizeof buf);
+        // What was stored: gcount() also counts a newline it consumed.
+        const auto got = static_cast<std::size_t>(std::cin.gcount());
+        const std::size_t stored = std::cin.fail() || std::cin.eof() ? got : got - 1;
+        if (std::memchr(buf, '\0', stored))  // as read_standard_input() refuses it
+            throw Error("standard input", "binary data, not text", "resolve reads one address or frame per line");
+        if (std::cin.fail() && !std::cin.eof())
+            throw Error("standard input:" + std::to_string(n), "a line longer than 64 KiB",
+                        "resolve reads one address or frame per line; is this binary input?");
+        if (std::cin.fail()) break;  // end of input, nothing read
+        const std::string line(buf, stored);
         if (!trim(line).empty()) batch.push_back(line);
+        if (std::cin.eof()) break;
         if (std::cin.rdbuf()->in_avail() > 0 && batch.size() < 4096) continue;
         all = resolve_all(resolver, batch, s) && all;
         batch.clear();
@@ -116,12 +134,16 @@ int cmd_resolve(int argc, char** argv) {
     if (json && addr2line_style) throw po::error("--json and the addr2line output flags (-a -f -i -p -s) exclude each other");
     s.output = json ? Output::Json : addr2line_style ? Output::Addr2line : Output::Text;
 
-    auto snap = load_snapshot(in);
+    // Modules the arguments name are looked for before loading; streamed
+    // inputs arrive after the snapshot is built, so they get what the other
+    // inputs give.
+    const std::vector<std::string> inputs = join_module_arguments(args);
+    auto snap = load_snapshot(with_queried_modules(in, inputs));
     print_notes(*snap);
     const Resolver resolver(*snap);
     bool all;
-    if (!args.empty()) {
-        all = resolve_all(resolver, join_module_arguments(args), s);
+    if (!inputs.empty()) {
+        all = resolve_all(resolver, inputs, s);
     } else {
         explain_terminal_stdin("resolve", "addresses or frames, one per line,");
         all = resolve_stream(resolver, s);

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "kaddr/input_limit.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/version.h"
 
@@ -47,9 +48,17 @@ po::options_description input_options(SnapshotInputs& in) {
              in.kaslr_offset_source = "--kaslr-offset";
          }),
          "KASLR offset of the core kernel (runtime - link-time), as crash's --kaslr")
+        ("no-debuginfod", po::bool_switch()->notifier([&in](bool off) { in.use_debuginfod = !off; }),
+         "never fetch missing debug files from $DEBUGINFOD_URLS")
         ("no-index", po::bool_switch()->notifier([&in](bool off) { in.use_index = !off; }),
          "do not read or write the persisted vmlinux index (in $KADDR_CACHE/index or ~/.cache/kaddr/index)")
-        ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives");
+        ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives")
+        ("max-input-size", po::value<std::string>()->notifier([](const std::string& s) {
+             auto v = parse_size(s);
+             if (!v) throw po::invalid_option_value("--max-input-size " + s + " (expected e.g. 4G, 512M)");
+             set_input_size_limit(*v);
+         }),
+         "most bytes one input may hold in memory, read or decompressed (default 2G; also KADDR_MAX_INPUT_SIZE)");
     return o;
 }
 
@@ -57,7 +66,12 @@ void print_notes(const Snapshot& snap) {
     for (const auto& n : snap.notes) std::cerr << "kaddr: note: " << n << "\n";
 }
 
-void release_at_exit(std::unique_ptr<Snapshot> snap) { (void)snap.release(); }
+// Kept reachable from a global rather than dropped: the same for the OS,
+// and LeakSanitizer (the sanitizer build) sees it is not a leak. Volatile:
+// a global that is only written is otherwise optimised away.
+Snapshot* volatile g_snapshot_at_exit = nullptr;
+
+void release_at_exit(std::unique_ptr<Snapshot> snap) { g_snapshot_at_exit = snap.release(); }
 
 void add_jobs_option(po::options_description& opts, unsigned& jobs) {
     jobs = std::max(1u, std::thread::hardware_concurrency());

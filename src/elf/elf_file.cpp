@@ -1,15 +1,12 @@
 #include "kaddr/elf_file.h"
 
-#include <fcntl.h>
 #include <gelf.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "kaddr/error.h"
+#include "kaddr/mapped_file.h"
 
 namespace kaddr {
 
@@ -28,20 +25,12 @@ std::shared_ptr<const ElfFile> ElfFile::open(const std::string& path) {
     init_libelf();
     std::shared_ptr<ElfFile> f(new ElfFile());
     f->path_ = path;
-    f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f->fd_ < 0) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (fstat(f->fd_, &st) != 0 || !S_ISREG(st.st_mode)) throw Error(path, "not a regular file");
-    if (st.st_size < 16) throw Error(path, "file too short to be ELF (" + std::to_string(st.st_size) + " bytes)");
-    f->map_size_ = static_cast<std::size_t>(st.st_size);
-    f->mtime_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    f->map_ = mmap(nullptr, f->map_size_, PROT_READ, MAP_PRIVATE, f->fd_, 0);
-    if (f->map_ == MAP_FAILED) {
-        f->map_ = nullptr;
-        throw Error(path, std::string("cannot map: ") + std::strerror(errno));
-    }
-    char* bytes = static_cast<char*>(f->map_);
-    std::size_t size = f->map_size_;
+    f->file_ = MappedFile::open(path);
+    if (f->file_->size() < 16)
+        throw Error(path, "file too short to be ELF (" + std::to_string(f->file_->size()) + " bytes)");
+    // libelf wants a writable pointer but reads only (ELF_C_READ semantics).
+    char* bytes = const_cast<char*>(f->file_->bytes().data());
+    std::size_t size = f->file_->size();
     if (decompress(bytes, size, f->decompressed_, path)) {
         bytes = f->decompressed_.data();
         size = f->decompressed_.size();
@@ -55,9 +44,10 @@ std::shared_ptr<const ElfFile> ElfFile::open(const std::string& path) {
 
 ElfFile::~ElfFile() {
     if (elf_) elf_end(elf_);
-    if (map_) munmap(map_, map_size_);
-    if (fd_ >= 0) ::close(fd_);
 }
+
+std::uint64_t ElfFile::file_size() const { return file_->size(); }
+std::int64_t ElfFile::mtime() const { return file_->mtime_ns(); }
 
 void ElfFile::load_headers() {
     GElf_Ehdr eh;
@@ -70,14 +60,19 @@ void ElfFile::load_headers() {
     std::size_t shnum = 0, shstrndx = 0;
     if (elf_getshdrnum(elf_, &shnum) != 0 || elf_getshdrstrndx(elf_, &shstrndx) != 0)
         throw Error(path_, "truncated or corrupt ELF section table: " + elf_msg());
-    if (shnum == 0 || eh.e_shoff + shnum * static_cast<std::uint64_t>(eh.e_shentsize) > image_size)
+    // Bounds as `offset > size || length > size - offset`: a crafted
+    // offset + length can wrap past 2^64 and pass `offset + length > size`.
+    const auto beyond = [&](std::uint64_t offset, std::uint64_t length) {
+        return offset > image_size || length > image_size - offset;
+    };
+    if (shnum == 0 || beyond(eh.e_shoff, shnum * static_cast<std::uint64_t>(eh.e_shentsize)))
         throw Error(path_, "truncated ELF file: the section table lies beyond the end of the file",
                     "the file was cut short; copy it again");
     for (std::size_t i = 0; i < shnum; ++i) {
         Elf_Scn* scn = elf_getscn(elf_, i);
         GElf_Shdr sh;
         if (!scn || !gelf_getshdr(scn, &sh)) throw Error(path_, "bad section header " + std::to_string(i) + ": " + elf_msg());
-        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && sh.sh_offset + sh.sh_size > image_size)
+        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && beyond(sh.sh_offset, sh.sh_size))
             throw Error(path_, "truncated ELF file: section " + std::to_string(i) + " ends beyond the end of the file",
                         "the file was cut short; copy it again");
         ElfSection s;

@@ -66,13 +66,15 @@ std::optional<SymbolRef> parse_symbol_ref(std::string_view s, std::size_t* consu
     ref.name.assign(s.substr(0, i));
     if (i < s.size() && s[i] == '+') {
         std::size_t end = hex_run(s, i + 1);
-        if (end == i + 1) return std::nullopt;
-        ref.offset = *parse_hex(s.substr(i + 1, end - i - 1));
+        // More than 16 hex digits does not fit: not a frame, never a guess.
+        auto offset = parse_hex(s.substr(i + 1, end - i - 1));
+        if (!offset) return std::nullopt;
+        ref.offset = *offset;
         i = end;
         if (i < s.size() && s[i] == '/') {
             end = hex_run(s, i + 1);
-            if (end == i + 1) return std::nullopt;
-            ref.size = *parse_hex(s.substr(i + 1, end - i - 1));
+            ref.size = parse_hex(s.substr(i + 1, end - i - 1));
+            if (!ref.size) return std::nullopt;
             i = end;
         }
     }

@@ -1,5 +1,7 @@
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "kaddr/error.h"
@@ -28,22 +30,40 @@ SectionAddresses parse_section_list(std::istream& in, const std::string& file) {
     return out;
 }
 
+namespace {
+
+// The section files are readable by root only: a capture copied as a user
+// fails here, and must say so rather than "not a section address: ''".
+const char* kAsRoot = "sys/module/*/sections is readable by root only; capture it as root (or give --sections a list)";
+
+std::vector<fs::path> listing(const fs::path& dir) {
+    std::error_code ec;
+    std::vector<fs::path> out;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) out.push_back(it->path());
+    if (ec) throw Error(dir.string(), "cannot list directory: " + ec.message(), kAsRoot);
+    return out;
+}
+
+}  // namespace
+
 SectionAddresses read_sysfs_sections(const std::string& sys_module_dir) {
     SectionAddresses out;
     std::error_code ec;
     if (!fs::is_directory(sys_module_dir, ec))
         throw Error(sys_module_dir, "not a directory", "expected a captured sys/module tree");
-    for (const auto& mod : fs::directory_iterator(sys_module_dir)) {
-        fs::path sections = mod.path() / "sections";
+    for (const auto& mod : listing(sys_module_dir)) {
+        fs::path sections = mod / "sections";
         if (!fs::is_directory(sections, ec)) continue;  // built-in modules have no sections/
-        auto& dst = out[canonical_module_name(mod.path().filename().string())];
-        for (const auto& s : fs::directory_iterator(sections)) {
-            std::ifstream f(s.path());
-            std::string text;
-            std::getline(f, text);
+        auto& dst = out[canonical_module_name(mod.filename().string())];
+        for (const auto& s : listing(sections)) {
+            if (fs::is_directory(s, ec)) continue;
+            if (::access(s.c_str(), R_OK) != 0 && errno == EACCES)
+                throw Error(s.string(), "permission denied", kAsRoot);
+            const TextFile file = read_text_file(s.string());
+            const std::string_view text = file.text.substr(0, file.text.find('\n'));
             auto a = parse_hex(trim(text));
-            if (!a) throw Error(at(s.path().string(), 1), "not a section address: '" + text + "'");
-            dst[s.path().filename().string()] = *a;
+            if (!a) throw Error(at(s.string(), 1), "not a section address: '" + std::string(text.substr(0, 80)) + "'");
+            dst[s.filename().string()] = *a;
         }
     }
     return out;

@@ -14,7 +14,7 @@ namespace kaddr {
 namespace fs = std::filesystem;
 
 std::string module_name_of_file(const std::string& filename) {
-    for (const char* suffix : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}) {
+    for (const char* suffix : {".ko", ".ko.xz", ".ko.zst", ".ko.gz", ".ko.debug"}) {
         std::string suf(suffix);
         if (filename.size() > suf.size() && filename.compare(filename.size() - suf.size(), suf.size(), suf) == 0)
             return canonical_module_name(filename.substr(0, filename.size() - suf.size()));

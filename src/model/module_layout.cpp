@@ -18,6 +18,7 @@ std::string_view placement_name(Placement p) {
     switch (p) {
         case Placement::Exact: return "exact";
         case Placement::Reconstructed: return "reconstructed";
+        case Placement::Relative: return "section-relative";
         default: return "undetermined";
     }
 }
@@ -186,6 +187,20 @@ std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRule
     std::vector<PlacedSection> out;
     for (auto& w : loader_view(ko, rules))
         if ((w.flags & SHF_ALLOC) && w.placed.size > 0) out.push_back(w.placed);
+    return out;
+}
+
+std::vector<PlacedSection> relative_layout(const ElfFile& ko, const LayoutRules& rules) {
+    // Far from 0 so that no section starts at a null address, and page
+    // aligned between sections so that an offset past a section's end never
+    // reads as the next section.
+    std::uint64_t at = 0x100000;
+    std::vector<PlacedSection> out = loadable_sections(ko, rules);
+    for (auto& p : out) {
+        p.addr = at;
+        p.placement = Placement::Relative;
+        at = align_up(at + p.size + 1, 0x1000);
+    }
     return out;
 }
 

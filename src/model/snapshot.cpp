@@ -1,6 +1,10 @@
 #include "kaddr/snapshot.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "kaddr/error.h"
 
 namespace kaddr {
 
@@ -18,11 +22,12 @@ const Module* Snapshot::module_at(std::uint64_t addr) const {
     for (bool init : {false, true})
         for (const auto& m : modules)
             for (const auto& s : m->sections)
-                if (s.init == init && s.placement != Placement::Undetermined && addr >= s.addr &&
-                    addr < s.addr + s.size)
+                if (s.init == init && is_runtime(s.placement) && addr >= s.addr && addr < s.addr + s.size)
                     return m.get();
     for (const auto& m : modules)
         if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size) return m.get();
+    for (const auto& m : modules)
+        if (addr >= m->listed_extent.first && addr < m->listed_extent.second) return m.get();
     return nullptr;
 }
 
@@ -38,13 +43,35 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
 }
 
 DwarfSource* Snapshot::core_dwarf() const {
-    if (!core.vmlinux || !core.vmlinux->has_dwarf()) return nullptr;
-    std::call_once(core.dwarf_once, [&] { core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage); });
+    if (!core.vmlinux || !core.vmlinux->has_dwarf() || !core.dwarf_unusable.empty()) return nullptr;
+    // Look-ups in vmlinux take link-time addresses, so its DWARF session
+    // (and the per-CU indexes it builds) serves every snapshot of the same
+    // file whatever KASLR offset a report brings. No exception may leave a
+    // call_once: with the statically linked runtime it aborts the process
+    // (exit 134, no message); the error is kept and reported by the caller.
+    std::call_once(core.dwarf_once, [&] {
+        static std::mutex mu;
+        static std::map<std::string, std::weak_ptr<DwarfSource>> shared;
+        const ElfFile& f = *core.vmlinux;
+        const std::string key = f.path() + '\n' + f.build_id() + '\n' + std::to_string(f.file_size()) + '\n' +
+                                std::to_string(f.mtime());
+        try {
+            std::lock_guard lock(mu);
+            core.dwarf = shared[key].lock();
+            if (!core.dwarf) {
+                core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
+                shared[key] = core.dwarf;
+            }
+        } catch (const std::exception& e) {
+            core.dwarf_error = e.what();
+        }
+    });
+    if (!core.dwarf && !core.dwarf_error.empty()) throw Error(core.vmlinux->path(), "no usable DWARF: " + core.dwarf_error);
     return core.dwarf.get();
 }
 
 DwarfSource* Snapshot::module_dwarf(const Module& m) const {
-    if (!m.ko || !m.ko->has_dwarf()) return nullptr;
+    if (!m.ko || !m.ko->has_dwarf() || !m.dwarf_unusable.empty()) return nullptr;
     std::call_once(m.dwarf_once, [&] {
         try {
             m.dwarf = DwarfSource::for_module(m.ko, m.sections);

@@ -14,7 +14,11 @@
 #include "kaddr/error.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/snapshot.h"
+#include "kaddr/elf_facts.h"
 #include "core_image.h"
+#include "cross_checks.h"
+#include "debug_tree.h"
+#include "debuginfod_fetch.h"
 #include "module_finder.h"
 
 namespace kaddr {
@@ -25,8 +29,7 @@ namespace {
 
 template <class Parser>
 auto parse_file(const std::string& path, Parser parse) {
-    std::ifstream in(path);
-    if (!in) throw Error(path, "cannot read file");
+    std::istringstream in = text_input_stream(path);  // refuses directories, binary, oversized input
     return parse(in, path);
 }
 
@@ -47,6 +50,7 @@ SnapshotInputs expand(SnapshotInputs in) {
         if (in.proc_modules.empty()) in.proc_modules = existing(d / "proc/modules");
         if (in.version.empty()) in.version = existing(d / "proc/version");
         if (in.sections.empty()) in.sections = existing(d / "sys/module");
+        if (in.kernel_notes.empty()) in.kernel_notes = existing(d / "sys/kernel/notes");
     }
     return in;
 }
@@ -73,15 +77,20 @@ void add_listed(SymbolTable& table, const ListedSymbol& s, std::uint64_t shift) 
 // are not addresses: they neither enter the table nor bound the image.
 void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, std::uint64_t shift) {
     std::uint64_t lo = ~0ULL, hi = 0;
+    const ListedSymbol* start = find_listed(syms, "_text");
+    if (!start) start = find_listed(syms, "_stext");
+    // x86_64's System.map lists per-cpu variables as D at their offsets
+    // from 0 (kallsyms marks them A): in a 64-bit kernel those are not
+    // addresses of the image.
+    const bool high_kernel = start && start->addr >= 0xffff000000000000ULL;
     core.symbols.reserve(syms.size());
     for (const auto& s : syms) {
         if (s.type == 'A' || s.type == 'a') continue;
+        if (high_kernel && s.addr < 0x0001000000000000ULL) continue;
         add_listed(core.symbols, s, shift);
         lo = std::min(lo, s.addr + shift);
         hi = std::max(hi, s.addr + shift + 1);
     }
-    const ListedSymbol* start = find_listed(syms, "_text");
-    if (!start) start = find_listed(syms, "_stext");
     const ListedSymbol* end = find_listed(syms, "_end");
     core.start = start ? std::min(start->addr + shift, lo) : lo;
     core.end = end ? end->addr + shift : hi;
@@ -113,6 +122,11 @@ void check_same_build(const std::vector<const ListedSymbol*>& sample,
                           hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
         }
     }
+    // An unrelated ELF with a symbol table shares few names with the capture.
+    if (sample.size() >= 20 && compared * 2 < sample.size())
+        throw Error(link_file, "shares only " + std::to_string(compared) + " of " + std::to_string(sample.size()) +
+                                   " sampled function names with " + kallsyms_file + ": it is not this kernel's image",
+                    "give the vmlinux/System.map of the kernel that produced the capture");
     if (compared >= 10 && differ * 20 > compared)
         throw Error(link_file, "is from another build than " + kallsyms_file + ": " + std::to_string(differ) + " of " +
                                    std::to_string(compared) + " sampled functions differ (" + example + ")",
@@ -144,7 +158,8 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     std::unordered_map<std::string_view, std::uint64_t> link;
     for (const char* n : {"_text", "_stext", "_end"}) link.emplace(n, 0);
     for (const ListedSymbol* k : sample) link.emplace(k->name, 0);
-    for (const auto& a : in.anchors) link.emplace(a.symbol.name, 0);
+    for (const auto& a : in.anchors)
+        if (a.symbol.module.empty()) link.emplace(a.symbol.name, 0);
     std::unordered_map<std::string_view, std::uint64_t> found;
     for (const auto& e : elf_syms)
         if (link.count(e.name)) found.emplace(e.name, e.value);
@@ -182,6 +197,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     }
     if (!core.kaslr_offset && have_link) {
         for (const auto& a : in.anchors) {
+            if (!a.symbol.module.empty()) continue;
             auto l = link.find(a.symbol.name);
             if (l == link.end()) continue;
             core.kaslr_offset = static_cast<std::int64_t>(a.address - (l->second + a.symbol.offset));
@@ -218,27 +234,42 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
     }
 }
 
+std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<const ElfFile> f);
+
 // Picks the module file that matches the loaded module: its layout must
 // reproduce the sysfs addresses (or at least fit in the /proc/modules size);
 // among matching files one with DWARF is preferred.
 std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::vector<std::string>& candidates,
-                                         const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules) {
+                                         const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules,
+                                         const std::string& want_build_id) {
     struct Scored {
         std::shared_ptr<const ElfFile> file;
         bool matches = false;
         std::string why;
     };
     std::vector<Scored> scored;
+    std::vector<std::string> wrong_build;
     for (const auto& path : candidates) {
         Scored s;
         try {
-            s.file = ElfFile::open(path);
+            s.file = with_debuglink(snap, ElfFile::open(path));
         } catch (const Error& e) {
             snap.notes.push_back("module " + m.name + ": skipped " + e.what());
             continue;
         }
         if (s.file->type() != ET_REL) {
             snap.notes.push_back("module " + m.name + ": skipped " + path + " (not ET_REL)");
+            continue;
+        }
+        if (const Arch a = elf_arch(*s.file); snap.arch != Arch::Unknown && a != snap.arch) {
+            snap.notes.push_back("WARNING: module " + m.name + ": skipped " + path + ": it is an " +
+                                 std::string(arch_name(a)) + " module, the kernel is " + std::string(arch_name(snap.arch)));
+            continue;
+        }
+        // The report printed the module's build-id (`[mod id]`, 5.14+): a
+        // file with another one is another build, whatever its layout says.
+        if (!want_build_id.empty() && !s.file->build_id().empty() && !s.file->build_id().starts_with(want_build_id)) {
+            wrong_build.push_back(path + " has " + s.file->build_id());
             continue;
         }
         if (sysfs && m.proc) {
@@ -265,7 +296,16 @@ std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::v
         }
         scored.push_back(std::move(s));
     }
-    if (scored.empty()) return nullptr;
+    if (scored.empty()) {
+        if (!wrong_build.empty()) {
+            std::string files;
+            for (const auto& w : wrong_build) files += (files.empty() ? "" : "; ") + w;
+            m.ko_choice = "BUILD-ID MISMATCH: the report prints build-id " + want_build_id + " but " + files +
+                          " (give the module of the build that crashed)";
+            snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko_choice);
+        }
+        return nullptr;
+    }
     auto best = std::stable_partition(scored.begin(), scored.end(), [](const Scored& s) { return s.matches; });
     auto pick = scored.begin();
     for (auto it = scored.begin(); it != best; ++it)
@@ -304,6 +344,9 @@ void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs
     } else if (m.ko && m.proc) {
         m.layout = Placement::Reconstructed;
         m.sections = reconstruct_layout(*m.ko, m.proc->base, rules);
+    } else if (m.ko) {
+        m.layout = Placement::Relative;
+        m.sections = relative_layout(*m.ko, rules);
     } else if (sysfs) {
         m.layout = Placement::Exact;
         for (const auto& [name, addr] : *sysfs) {
@@ -352,43 +395,198 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
     if (m.symbols.empty() && listed) {
         for (const auto& s : *listed) add_listed(m.symbols, s, 0);
         m.symbols_from = "kallsyms";
+        if (!m.proc && m.sections.empty() && !listed->empty()) {
+            // No allocation known: its extent is its symbols' (to the end of
+            // the last one's page; module allocations are page-granular).
+            auto [lo, hi] = std::minmax_element(listed->begin(), listed->end(),
+                                                [](const ListedSymbol& a, const ListedSymbol& b) { return a.addr < b.addr; });
+            m.listed_extent = {lo->addr, (hi->addr | 0xfff) + 1};
+        }
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
     m.symbols.finalize(end);
 }
 
+// A file with no DWARF that names its separate debug file (.gnu_debuglink,
+// as stripped Fedora modules and vmlinux do): the debug file, found next to
+// it or in .debug/, replaces it when its CRC-32 matches.
+std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<const ElfFile> f) {
+    if (f->has_dwarf()) return f;
+    const auto link = read_debuglink(*f);
+    if (!link) return f;
+    const fs::path dir = fs::path(f->path()).parent_path();
+    for (const fs::path& cand : {dir / link->name, dir / ".debug" / link->name}) {
+        std::error_code ec;
+        if (!fs::is_regular_file(cand, ec) || fs::equivalent(cand, f->path(), ec)) continue;
+        if (file_crc32(cand.string()) != link->crc) {
+            snap.notes.push_back("WARNING: " + cand.string() + " is named by " + f->path() +
+                                 "'s .gnu_debuglink but its CRC differs: another build; not used");
+            continue;
+        }
+        auto debug = ElfFile::open(cand.string());
+        snap.notes.push_back(f->path() + ": DWARF from " + cand.string() + " (.gnu_debuglink, CRC matches)");
+        return debug;
+    }
+    snap.notes.push_back(f->path() + ": no DWARF, and its .gnu_debuglink file " + link->name +
+                         " is not beside it or in .debug/: symbol-only");
+    return f;
+}
+
+// A module placed only section-relatively gets its load address from a
+// frame that printed both an address and a symbol of it: the symbol's
+// section is then at `address - offset - st_value`, and layout_sections()
+// puts every other core section relative to it. Frames that disagree with
+// the first are said loudly; frames in init sections fix nothing else.
+void derive_layout(Snapshot& snap, Module& m, const std::vector<SnapshotInputs::Anchor>& anchors, const LayoutRules& rules) {
+    if (m.layout != Placement::Relative || !m.ko) return;
+    std::optional<std::uint64_t> base;
+    std::string how;
+    const auto probe = reconstruct_layout(*m.ko, 0, rules);
+    const auto syms = m.ko->symbols();
+    for (const auto& a : anchors) {
+        if (canonical_module_name(a.symbol.module) != m.name) continue;
+        const ElfSymbol* sym = nullptr;
+        for (const auto& e : syms)
+            if (e.name == a.symbol.name && (e.type == STT_FUNC || !sym)) sym = &e;
+        if (!sym) continue;
+        const PlacedSection* sec = nullptr;
+        for (const auto& p : probe)
+            if (p.elf_index == sym->section) sec = &p;
+        const std::string frame = a.symbol.name + "+" + hex(a.symbol.offset) + " printed at " + hex(a.address) + " (" + a.where + ")";
+        if (!sec || sec->placement != Placement::Reconstructed) {
+            snap.notes.push_back("module " + m.name + ": the frame " + frame +
+                                 " is in an init section: it does not place the rest of the module");
+            continue;
+        }
+        const std::uint64_t b = a.address - a.symbol.offset - sym->value - sec->addr;
+        if (!base) {
+            base = b;
+            how = "derived from the frame " + frame;
+        } else if (*base != b) {
+            snap.notes.push_back("WARNING: module " + m.name + ": the frame " + frame + " puts the module at " + hex(b) +
+                                 ", another frame at " + hex(*base) + "; keeping the first");
+        }
+    }
+    if (!base) return;
+    m.sections = reconstruct_layout(*m.ko, *base, rules);
+    m.layout = Placement::Reconstructed;
+    m.layout_how = how;
+    snap.notes.push_back("module " + m.name + ": layout " + how + ": base " + hex(*base));
+}
+
+// The release: /proc/version's, else the report's. A report of another
+// release than the capture is the wrong pairing and is said loudly.
+void settle_release(Snapshot& snap, const SnapshotInputs& in) {
+    if (!in.version.empty()) snap.version = parse_file(in.version, parse_proc_version);
+    if (in.report_release.empty()) return;
+    if (snap.version.release.empty()) {
+        snap.version = version_from_release(in.report_release);
+        snap.notes.push_back("release " + in.report_release + " from the report" +
+                             (in.report_where.empty() ? "" : " (" + in.report_where + ")"));
+    } else if (snap.version.release != in.report_release) {
+        snap.notes.push_back("WARNING: the report" + (in.report_where.empty() ? "" : " (" + in.report_where + ")") +
+                             " is from kernel " + in.report_release + " but " + in.version + " says " +
+                             snap.version.release + ": the capture is of another kernel");
+    }
+}
+
+// Finds this kernel's files in a debug tree. Several kernels: the release
+// chooses, and the choice is said; none of this release: a loud warning,
+// and the files of the only other kernel, if there is exactly one, are
+// used but doubted.
+DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module_files, std::string& doubt) {
+    DebugTree tree(in.debug_root);
+    std::string release = snap.version.release;
+    std::string list;
+    for (const auto& r : tree.releases()) list += (list.empty() ? "" : ", ") + r;
+    if (release.empty()) {
+        if (tree.releases().empty())
+            throw Error(in.debug_root, "holds no kernel (no boot/vmlinux-* or lib/modules/*)", "is this an extracted -dbg package?");
+        if (tree.releases().size() > 1)
+            throw Error(in.debug_root, "holds several kernels (" + list + ") and nothing says which crashed",
+                        "give --version, --snapshot, or a report that prints its release");
+        release = tree.releases().front();
+        snap.version = version_from_release(release);
+    }
+    KernelDebugFiles k = tree.kernel(release);
+    if (k.vmlinux.empty() && k.modules_dir.empty()) {
+        std::string msg = "WARNING: " + in.debug_root + " has no debug files for " + release + " (it has: " +
+                          (list.empty() ? "none" : list) + ")";
+        if (tree.releases().size() == 1) {
+            k = tree.kernel(tree.releases().front());
+            doubt = "debug files of " + k.release + ", but the kernel is " + release;
+            msg += "; using " + k.release + "'s: every answer from them is doubtful";
+        }
+        snap.notes.push_back(msg);
+    } else if (tree.releases().size() > 1) {
+        snap.notes.push_back(in.debug_root + ": chose " + release + " (" + k.convention + " layout) of " + list);
+    }
+    if (in.vmlinux.empty()) in.vmlinux = k.vmlinux;
+    if (in.system_map.empty()) in.system_map = k.system_map;
+    if (in.vmlinux.empty() && !k.release.empty())
+        snap.notes.push_back(in.debug_root + ": no vmlinux for " + k.release);
+    if (!k.modules_dir.empty()) scan_module_dir(k.modules_dir, module_files);
+    return tree;
+}
+
+// Build-ids of the loaded modules from a captured sys/module tree
+// (NAME/notes/.note.gnu.build-id); modules without the file are left out.
+std::map<std::string, std::string> module_notes(const std::string& sys_module) {
+    std::map<std::string, std::string> ids;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sys_module, ec)) {
+        const fs::path note = e.path() / "notes/.note.gnu.build-id";
+        if (fs::is_regular_file(note, ec)) ids[e.path().filename().string()] = read_build_id_notes(note.string());
+    }
+    return ids;
+}
+
+// A module file built for another release than the kernel's (its
+// vermagic) may still answer, but never as `exact`.
+void doubt_module_release(Snapshot& snap, const Module& m) {
+    if (!m.ko || snap.version.release.empty()) return;
+    const std::string built = module_vermagic_release(*m.ko);
+    if (built.empty() || built == snap.version.release) return;
+    snap.doubted_files.emplace(m.ko->path(), Snapshot::Doubt{"built for " + built + ", the kernel is " + snap.version.release});
+    snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko->path() + " was built for " + built + ", not " +
+                         snap.version.release + ": its answers are doubtful");
+}
+
 }  // namespace
+
 
 std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
-
-    if (!in.version.empty()) snap->version = parse_file(in.version, parse_proc_version);
+    settle_release(*snap, in);
 
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
-    if (!in.debug_root.empty()) {
-        const fs::path root(in.debug_root);
-        std::string release = snap->version.release;
-        if (release.empty()) {  // no /proc/version: accept a single vmlinux-* in the package
-            std::error_code ec;
-            for (const auto& e : fs::directory_iterator(root / "usr/lib/debug/boot", ec))
-                if (e.path().filename().string().rfind("vmlinux-", 0) == 0) {
-                    if (!release.empty())
-                        throw Error(in.debug_root, "holds several kernels", "give --snapshot or --version to choose the release");
-                    release = e.path().filename().string().substr(8);
-                }
-            if (release.empty())
-                throw Error(in.debug_root, "no usr/lib/debug/boot/vmlinux-* inside", "is this an extracted -dbg package?");
-            snap->version = version_from_release(release);
+    std::string doubt;  // why the debug tree's files may not be this kernel's
+    std::optional<DebugTree> tree;
+    if (!in.debug_root.empty()) tree = use_debug_tree(*snap, in, module_files, doubt);
+    // A file by build-id: the debug tree's .build-id/ directory, then debuginfod.
+    auto by_build_id = [&](const std::string& id, const std::string& what, std::string& source) -> std::string {
+        if (tree)
+            if (std::string p = tree->by_build_id(id); !p.empty()) {
+                source = "build-id path";
+                return p;
+            }
+        if (!in.use_debuginfod) return {};
+        Fetched f = fetch_debuginfo(id);
+        if (f.path.empty()) {
+            snap->notes.push_back(what + ": " + f.why);
+            return {};
         }
-        if (in.vmlinux.empty()) in.vmlinux = existing(root / "usr/lib/debug/boot" / ("vmlinux-" + release));
-        if (in.system_map.empty()) in.system_map = existing(root / "usr/lib/debug/boot" / ("System.map-" + release));
-        if (in.vmlinux.empty())
-            snap->notes.push_back(in.debug_root + ": no vmlinux-" + release + " (release from /proc/version)");
-        fs::path mods = root / "usr/lib/debug/lib/modules" / release;
-        std::error_code ec;
-        if (fs::is_directory(mods, ec)) scan_module_dir(mods.string(), module_files);
+        source = "debuginfod";
+        snap->notes.push_back(what + ": debug file from debuginfod: " + f.path);
+        return f.path;
+    };
+    // The running image's build-id (a captured /sys/kernel/notes) finds or checks vmlinux.
+    const std::string kernel_id = in.kernel_notes.empty() ? std::string() : read_build_id_notes(in.kernel_notes);
+    if (in.vmlinux.empty() && !kernel_id.empty()) {
+        std::string source;
+        in.vmlinux = by_build_id(kernel_id, "vmlinux (build-id " + kernel_id + ")", source);
     }
     for (const auto& f : in.ko_files) {
         std::string name = module_name_of_file(fs::path(f).filename().string());
@@ -396,13 +594,30 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         auto& v = module_files[name];
         v.insert(v.begin(), f);  // explicit files are tried first
     }
+    {
+        std::string where;
+        for (const auto& d : in.module_dirs) where += (where.empty() ? "--modules " : ", --modules ") + d;
+        if (!in.debug_root.empty()) where += (where.empty() ? "--debug-root " : ", --debug-root ") + in.debug_root;
+        snap->module_search = where;
+    }
 
     if (!in.vmlinux.empty()) {
-        snap->core.vmlinux = ElfFile::open(in.vmlinux);
+        snap->core.vmlinux = with_debuglink(*snap, ElfFile::open(in.vmlinux));
         if (snap->core.vmlinux->type() == ET_REL)
             throw Error(in.vmlinux, "is a module (ET_REL), not vmlinux", "pass modules with --ko or --modules");
         if (!snap->core.vmlinux->has_dwarf())
             snap->notes.push_back(in.vmlinux + ": no DWARF; core-kernel answers are symbol-only");
+        snap->core.dwarf_unusable = dwarf_unreadable_reason(*snap->core.vmlinux);
+        if (!snap->core.dwarf_unusable.empty()) snap->notes.push_back(snap->core.dwarf_unusable);
+        if (!doubt.empty()) snap->doubted_files.emplace(snap->core.vmlinux->path(), Snapshot::Doubt{doubt});
+        const std::string& have = snap->core.vmlinux->build_id();
+        if (!kernel_id.empty() && !have.empty() && have != kernel_id) {
+            const std::string why = "BUILD-ID MISMATCH: the crashed kernel's build-id is " + kernel_id + " (" +
+                                    in.kernel_notes + "), this file's is " + have +
+                                    " (give the debug vmlinux of the build that crashed)";
+            snap->doubted_files[snap->core.vmlinux->path()] = Snapshot::Doubt{why, true};
+            snap->notes.push_back("WARNING: " + in.vmlinux + ": " + why);
+        }
     }
 
     Listed listed;
@@ -417,12 +632,22 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         snap->has_kallsyms = true;
     }
 
-    // Architecture: explicit, else vmlinux, else release, else an address.
+    // Architecture: explicit, else vmlinux, else release, else the report, else an address.
     snap->arch = arch_from_name(in.arch);
     if (!in.arch.empty() && snap->arch == Arch::Unknown)
         throw Error("--arch", "unknown architecture '" + in.arch + "'", "use x86_64, arm64 or arm");
-    if (snap->arch == Arch::Unknown && snap->core.vmlinux) snap->arch = arch_from_elf_machine(snap->core.vmlinux->machine());
+    if (snap->core.vmlinux) {
+        const Arch image = elf_arch(*snap->core.vmlinux);
+        const Arch report = in.report_arch != Arch::Unknown ? in.report_arch : arch_from_name(in.report_release);
+        if (report != Arch::Unknown && image != Arch::Unknown && image != report)
+            throw Error(in.vmlinux, "is an " + std::string(arch_name(image)) + " kernel, but the report" +
+                                        (in.report_where.empty() ? "" : " (" + in.report_where + ")") + " is from " +
+                                        std::string(arch_name(report)),
+                        "give the vmlinux of the kernel that crashed");
+        if (snap->arch == Arch::Unknown) snap->arch = image;
+    }
     if (snap->arch == Arch::Unknown) snap->arch = arch_from_name(snap->version.release);
+    if (snap->arch == Arch::Unknown) snap->arch = in.report_arch;
     if (!in.system_map.empty() && !snap->core.vmlinux) {
         SymbolList list = parse_system_map(read_text_file(in.system_map), in.system_map);
         snap->owned_text.push_back(list.storage);
@@ -435,7 +660,11 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     build_core(*snap, in, listed);
 
     std::vector<ProcModule> procs;
-    if (!in.proc_modules.empty()) procs = parse_file(in.proc_modules, parse_proc_modules);
+    if (!in.proc_modules.empty()) {
+        procs = parse_file(in.proc_modules, parse_proc_modules);
+        check_proc_modules(procs, snap->arch, in.proc_modules);
+        check_modules_against_kallsyms(procs, listed.modules, in.proc_modules, in.kallsyms);
+    }
     SectionAddresses sysfs;
     if (!in.sections.empty()) {
         std::error_code ec;
@@ -451,11 +680,58 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         snap->notes.push_back(f + ": not loaded in this snapshot; read at its link-time addresses (.text at 0), as addr2line -e reads a module");
     }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
-    for (const auto& f : in.ko_files) given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
+    for (const auto& f : in.ko_files) {
+        given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
+        // A module file of another architecture given by name is a mistake,
+        // not a candidate. (One that cannot be opened is skipped, with the
+        // reason, when the module's files are tried.)
+        std::shared_ptr<const ElfFile> ko;
+        try {
+            ko = ElfFile::open(f);
+        } catch (const Error&) {
+            continue;
+        }
+        if (const Arch a = elf_arch(*ko); snap->arch != Arch::Unknown && a != snap->arch)
+            throw Error(f, "is an " + std::string(arch_name(a)) + " module, but the kernel is " +
+                               std::string(arch_name(snap->arch)),
+                        "give the module built for the kernel that crashed");
+    }
     std::set<std::string> names = given_ko;
     for (const auto& p : procs) names.insert(p.name);
     for (const auto& [n, v] : sysfs) names.insert(n);
     for (const auto& [n, v] : listed.modules) names.insert(n);
+    // Modules the report's frames name: looked for in the module trees even
+    // with no capture listing them (their layout is then section-relative).
+    // Build-ids: the capture's notes, else what the report printed; both
+    // given and different is the wrong pairing, said loudly.
+    std::map<std::string, std::string> want_ids;
+    for (const auto& [n, id] : in.report_build_ids) want_ids[canonical_module_name(n)] = id;
+    if (!in.sections.empty() && fs::is_directory(in.sections))
+        for (const auto& [n, id] : module_notes(in.sections)) {
+            auto [it, fresh] = want_ids.emplace(n, id);
+            if (!fresh && !id.starts_with(it->second))
+                snap->notes.push_back("WARNING: module " + n + ": the report prints build-id " + it->second +
+                                      " but the capture's notes say " + id + ": they are not of the same build");
+            it->second = id;
+        }
+    std::map<std::string, std::string> ko_source;  // module -> where its file was found by build-id
+    std::set<std::string> from_report;
+    for (const auto& n : in.report_modules) {
+        const std::string c = canonical_module_name(n);
+        if (!module_files.count(c) && want_ids.count(c) && want_ids[c].size() == 40) {
+            std::string source;
+            if (std::string p = by_build_id(want_ids[c], "module " + c + " (build-id " + want_ids[c] + ")", source); !p.empty()) {
+                module_files[c].push_back(p);
+                ko_source[c] = source;
+            }
+        }
+        if (module_files.count(c)) from_report.insert(c);
+        else if (!names.count(c))
+            snap->missing_modules[c] = snap->module_search.empty()
+                                           ? "no module file: give --modules DIR, --debug-root DIR or --ko FILE"
+                                           : "no " + c + ".ko in " + snap->module_search;
+    }
+    names.insert(from_report.begin(), from_report.end());
 
     LayoutRules rules;
     rules.arch = snap->arch;
@@ -474,12 +750,25 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         const auto* sysmap = sys == sysfs.end() ? nullptr : &sys->second;
         // Modules with no sections and no base in the capture (built-in ones
         // listed in sys/module) are not loaded modules.
-        if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name)) continue;
+        if (!m->proc && !sysmap && !listed.modules.count(name) && !given_ko.count(name) && !from_report.count(name))
+            continue;
+        if (auto id = want_ids.find(name); id != want_ids.end()) m->build_id = id->second;
         if (auto it = module_files.find(name); it != module_files.end())
-            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules);
+            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id);
+        if (m->ko && ko_source.count(name)) m->ko_source = ko_source[name];
+        if (m->ko) m->dwarf_unusable = dwarf_unreadable_reason(*m->ko);
+        if (!m->dwarf_unusable.empty()) snap->notes.push_back("module " + m->name + ": " + m->dwarf_unusable);
+        if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {
+            snap->missing_modules[name] = m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice;
+            continue;
+        }
         place_sections(*m, sysmap, rules);
+        derive_layout(*snap, *m, in.anchors, rules);
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
+        if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
+            snap->doubted_files.emplace(m->ko->path(), Snapshot::Doubt{doubt});
+        doubt_module_release(*snap, *m);
         snap->modules.push_back(std::move(m));
     }
     return snap;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ranges>
 
 namespace kaddr {
 
@@ -162,11 +161,21 @@ const std::vector<Symbol>& SymbolTable::all() const {
 
 // The first position whose address fails `before` (addresses are sorted,
 // so `before` holds on a prefix).
+// (Written out rather than partition_point over views::iota: clang 14
+// cannot compile iota_view against libstdc++ 12, and kaddr builds with both.)
 template <class Before>
 std::size_t SymbolTable::first_index(Before before) const {
-    const auto positions = std::views::iota(std::size_t{0}, size());
-    const auto it = std::ranges::partition_point(positions, [&](std::size_t i) { return before(addr_at(i)); });
-    return static_cast<std::size_t>(it - positions.begin());
+    std::size_t lo = 0;
+    for (std::size_t n = size(); n > 0;) {
+        const std::size_t half = n / 2;
+        if (before(addr_at(lo + half))) {
+            lo += half + 1;
+            n -= half + 1;
+        } else {
+            n = half;
+        }
+    }
+    return lo;
 }
 
 // The first position of the symbols at the highest address <= addr, or

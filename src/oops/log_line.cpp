@@ -81,10 +81,11 @@ LogLine normalize_line(std::string raw, std::size_t number) {
     for (std::size_t i = 0; i < raw.size(); ++i) {  // drop ANSI escapes and control bytes
         unsigned char c = static_cast<unsigned char>(raw[i]);
         if (c == 0x1b) {
-            ++i;
-            if (i < raw.size() && raw[i] == '[')
+            ++i;  // the byte after ESC: a two-byte escape (ESC c, ESC 7) ends here
+            if (i < raw.size() && raw[i] == '[') {  // CSI: up to its final letter
                 while (i + 1 < raw.size() && !std::isalpha(static_cast<unsigned char>(raw[i + 1]))) ++i;
-            ++i;
+                ++i;
+            }
             continue;
         }
         if (c == '\r' || (c < 0x20 && c != '\t')) continue;

@@ -75,6 +75,7 @@ std::string_view error_code_name(ResolveErrorCode c) {
         case ResolveErrorCode::UnknownModule: return "unknown-module";
         case ResolveErrorCode::UnknownSymbol: return "unknown-symbol";
         case ResolveErrorCode::BadInput: return "bad-input";
+        case ResolveErrorCode::DebugFileMismatch: return "debug-file-mismatch";
     }
     return "none";
 }
@@ -104,6 +105,7 @@ json to_json(const Resolution& r) {
     j["owner"] = owner_token(r.owner);
     j["module"] = r.module ? json(*r.module) : json(nullptr);
     j["section"] = opt_string(r.section);
+    j["section_offset"] = r.section_offset ? json(*r.section_offset) : json(nullptr);
     j["symbol"] = opt_string(r.symbol);
     j["offset"] = has_symbol ? json(r.offset) : json(nullptr);
     j["size"] = has_symbol && r.size ? json(r.size) : json(nullptr);  // st_size 0: unknown

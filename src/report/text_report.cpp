@@ -30,6 +30,7 @@ void print_text(std::ostream& out, const Resolution& r) {
         out << "  " << r.symbol << "+" << hex(r.offset) << "/" << hex(r.size);
         if (r.module) out << " [" << *r.module << "]";
         if (!r.section.empty()) out << " in " << r.section;
+        if (!r.address && r.section_offset) out << " at " << r.section << "+" << hex(*r.section_offset);
         // The kernel prints the distance to the next symbol, not st_size.
         if (r.span && r.span != r.size) out << " (the kernel prints /" << hex(r.span) << ")";
         if (!r.aliases.empty()) {
@@ -57,18 +58,21 @@ void print_gdb_symbols(std::ostream& out, const Module& m) {
     }
     const PlacedSection* text = nullptr;
     for (const auto& s : m.sections)
-        if (s.name == ".text" && s.placement != Placement::Undetermined) text = &s;
+        if (s.name == ".text" && is_runtime(s.placement)) text = &s;
     if (!text) {
-        out << "# " << m.name << ": the address of .text is unknown\n";
+        out << "# " << m.name << ": the load address of .text is unknown (give /proc/modules or sysfs sections)\n";
         return;
     }
     out << "# " << m.name << ": " << placement_name(m.layout) << " section addresses"
-        << (m.layout == Placement::Exact ? " (sysfs)" : " (reconstructed from the /proc/modules base)") << "\n";
+        << (m.layout == Placement::Exact          ? " (sysfs)"
+            : m.layout_how.empty()                 ? " (reconstructed from the /proc/modules base)"
+                                                   : " (reconstructed, " + m.layout_how + ")")
+        << "\n";
     std::string skipped;
     out << "add-symbol-file " << m.ko->path() << " " << hex(text->addr);
     for (const auto& s : m.sections) {
         if (&s == text) continue;
-        if (s.placement == Placement::Undetermined) {
+        if (!is_runtime(s.placement)) {
             skipped += " " + s.name;
             continue;
         }

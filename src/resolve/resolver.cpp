@@ -34,6 +34,14 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     }
 }
 
+// A location with neither file nor line is no source information (DWARF
+// describes code; a data address inside a CU's range gets such an empty
+// answer): an answer without source lines is symbol-only, never exact.
+void drop_sourceless(std::vector<SourceLocation>& locs) {
+    if (std::all_of(locs.begin(), locs.end(), [](const SourceLocation& l) { return l.file.empty() && l.line == 0; }))
+        locs.clear();
+}
+
 }  // namespace
 
 void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const {
@@ -55,12 +63,51 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
     if (DwarfSource* dw = snap_.core_dwarf()) {
         r.locations = dw->locate(link);
+        drop_sourceless(r.locations);
         name_unnamed(r.locations, core.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
     } else if (!core.vmlinux) {
         r.notes.push_back("no vmlinux: no source lines for the core kernel (give --vmlinux or --debug-root)");
+    } else if (!core.dwarf_unusable.empty()) {
+        r.notes.push_back(core.dwarf_unusable);
     }
     if (r.confidence.empty()) r.confidence = r.locations.empty() ? "symbol-only" : "exact";
+    if (core.vmlinux) apply_doubts(r, core.vmlinux->path());
+}
+
+namespace {
+
+// How a module's section addresses are known, as found_by says it.
+std::string layout_source(const Module& m) {
+    switch (m.layout) {
+        case Placement::Exact: return "sysfs sections";
+        case Placement::Relative: return "section-relative (module load address unknown)";
+        default: return m.layout_how.empty() ? "reconstructed layout" : "layout derived from a frame";
+    }
+}
+
+std::string layout_confidence(const Module& m) {
+    switch (m.layout) {
+        case Placement::Exact: return "exact";
+        case Placement::Relative: return "module-relative";
+        default: return "reconstructed-layout";
+    }
+}
+
+}  // namespace
+
+void Resolver::apply_doubts(Resolution& r, const std::string& file) const {
+    auto it = snap_.doubted_files.find(file);
+    if (it == snap_.doubted_files.end()) return;
+    if (it->second.build_id_mismatch) {
+        r.error = file + ": " + it->second.why;
+        r.error_code = ResolveErrorCode::DebugFileMismatch;
+        r.locations.clear();
+        r.confidence.clear();
+        return;
+    }
+    r.notes.push_back("WARNING: " + file + " may not be the crashed kernel's: " + it->second.why);
+    r.confidence = "guess";
 }
 
 void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, std::uint64_t lookup) const {
@@ -68,27 +115,44 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     r.owner = Owner::Module;
     if (const PlacedSection* s = m.section_at(lookup)) {
         r.section = s->name;
-        r.found_by.push_back(m.layout == Placement::Exact ? "sysfs sections" : "reconstructed layout");
+        r.section_offset = addr - s->addr;
+        r.found_by.push_back(layout_source(m));
     } else if (m.proc) {
         r.found_by.push_back("/proc/modules");
+    } else if (m.listed_extent.second) {
+        r.notes.push_back("module " + m.name + "'s extent is inferred from its kallsyms symbols (no /proc/modules)");
     }
     set_symbol(r, m.symbols, addr);
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
     if (DwarfSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
+        drop_sourceless(r.locations);
         name_unnamed(r.locations, m.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
+        if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
     } else if (!m.ko) {
         r.notes.push_back("no .ko for module " + m.name + ": symbol only (give --modules, --ko or --debug-root)");
+    } else if (!m.dwarf_unusable.empty()) {
+        r.notes.push_back(m.dwarf_unusable);
     } else if (!m.dwarf_error.empty()) {
         r.notes.push_back(m.dwarf_error);
     } else {
         r.notes.push_back(m.ko->path() + " has no DWARF: symbol only");
     }
-    if (r.confidence.empty()) {
-        if (r.locations.empty()) r.confidence = "symbol-only";
-        else r.confidence = m.layout == Placement::Exact ? "exact" : "reconstructed-layout";
-    }
+    if (r.confidence.empty()) r.confidence = r.locations.empty() ? "symbol-only" : layout_confidence(m);
+    if (m.ko) apply_doubts(r, m.ko->path());
+}
+
+Resolution Resolver::resolve_relative(const Module& m, std::uint64_t addr, AddressKind kind) const {
+    Resolution r;
+    r.region = "module " + m.name + " (load address unknown)";
+    r.kind = kind;
+    const std::uint64_t lookup = kind == AddressKind::Return ? addr - return_address_step(snap_.arch) : addr;
+    fill_module(r, m, addr, lookup);
+    r.notes.push_back("no load address for module " + m.name +
+                      ": the answer is section-relative (a capture of /proc/modules or /sys/module/" + m.name +
+                      "/sections, or a frame printed with its address, gives runtime addresses)");
+    return r;
 }
 
 Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const {
@@ -140,7 +204,10 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
             Resolution r;
             r.input = ref.name;
             r.module = canonical_module_name(ref.module);
-            r.error = "module " + ref.module + " is not in this snapshot (give /proc/modules, sysfs sections, kallsyms or its .ko)";
+            auto why = snap_.missing_modules.find(*r.module);
+            r.error = why != snap_.missing_modules.end()
+                          ? "module " + ref.module + ": " + why->second
+                          : "module " + ref.module + " is not in this snapshot (give its .ko with --ko or --modules, or /proc/modules, sysfs sections or kallsyms)";
             r.error_code = ResolveErrorCode::UnknownModule;
             r.kind = kind;
             return r;
@@ -172,7 +239,9 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
         if (!sized.empty()) hits = sized;
     }
     auto one = [&](const Hit& h) {
-        Resolution r = resolve_address(h.sym->addr + ref.offset, kind);
+        Resolution r = h.module && h.module->layout == Placement::Relative
+                           ? resolve_relative(*h.module, h.sym->addr + ref.offset, kind)
+                           : resolve_address(h.sym->addr + ref.offset, kind);
         r.symbol = h.sym->name;  // keep the name the user gave among aliases
         r.offset = ref.offset;
         r.size = h.sym->size;
@@ -181,9 +250,20 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
     };
     Resolution r = one(hits.front());
     r.input = text;
-    if (ref.size && hits.front().sym->span != *ref.size && hits.front().sym->size != *ref.size)
+    if (ref.size && hits.front().sym->span != *ref.size && hits.front().sym->size != *ref.size) {
         r.notes.push_back("printed size " + hex(*ref.size) + " differs from the symbol's (" + hex(hits.front().sym->span) +
-                          "): different build?");
+                          "): the debug file is probably not the crashed build");
+        r.confidence = "guess";
+    }
+    // %pB prints a return address as the call's symbol + size when the call
+    // ends its function (a noreturn call): offset == size is then normal.
+    const std::uint64_t extent = std::max(hits.front().sym->size, hits.front().sym->span);
+    const bool past = kind == AddressKind::Return ? ref.offset > extent : ref.offset >= extent;
+    if (extent && past && r.confidence != "guess") {
+        r.notes.push_back("offset " + hex(ref.offset) + " lies past the end of " + ref.name + " (" + hex(extent) +
+                          " bytes): the debug file is probably not the crashed build");
+        r.confidence = "guess";
+    }
     if (hits.size() > 1) {
         r.notes.push_back(std::to_string(hits.size()) + " symbols are named " + ref.name + "; all are listed");
         r.confidence = "guess";
