@@ -72,7 +72,7 @@ start=$(date +%s.%N); bash -c "$(tool_cmd elfutils "$sets/random-100000.txt")" >
 echo "elfutils $(awk "BEGIN { printf \"%.1f\", $end - $start }")" > "$results/eu-100000.txt"
 
 # Persisted index: a second decode of the same oops.
-oops_cmd="$kaddr oops --kallsyms $cap/kallsyms.txt --proc-modules $cap/proc_modules.txt --sections $cap/sys_module_sections.txt --version $cap/version.txt --debug-root $root $cap/oops/01-warn.txt"
+oops_cmd="$kaddr oops --kallsyms $cap/kallsyms.txt --proc-modules $cap/proc_modules.txt --sections $cap/sys_module_sections.txt --proc-version $cap/version.txt --debug-root $root $cap/oops/01-warn.txt"
 $oops_cmd > /dev/null 2>&1 || true
 hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/oops-second.json" -n "kaddr oops (index warm)" "$oops_cmd" >&2 || true
 hyperfine -N --style basic --runs "$runs" --export-json "$results/oops-noindex.json" -n "kaddr oops --no-index" "$oops_cmd --no-index" >&2 || true

@@ -40,7 +40,8 @@ if [ ! -f "$deb" ]; then
     dpkg --add-architecture "$debarch" && added_arch=$debarch
     apt-get update -qq >&2 || true
   fi
-  if ! (cd "$tmp" && apt-get download -q "$pkg:$debarch=$ver" >&2); then
+  echo "fetch-debug.sh: downloading $pkg $ver ($debarch) once into $cache (progress follows)" >&2
+  if ! (cd "$tmp" && apt-get download "$pkg:$debarch=$ver" >&2); then
     [ -n "$added_arch" ] && dpkg --remove-architecture "$added_arch" || true
     rm -rf "$tmp"
     echo "fetch-debug.sh: cannot download $pkg $ver ($debarch) from the Debian archive" >&2
@@ -67,6 +68,7 @@ members=$(mktemp)
 dpkg-deb --fsys-tarfile "$deb" | tar -t |
   grep -E "^\./usr/lib/debug/boot/(vmlinux|System\.map)-$release\$|^\./usr/lib/debug/lib/modules/$release/kernel/.*/($names)\.ko\$" > "$members"
 rm -rf "$root.part"; mkdir -p "$root.part"
+echo "fetch-debug.sh: extracting $(wc -l < "$members") debug files into $root" >&2
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root.part" -T "$members" >&2
 rm -f "$members"
 touch "$root.part/.complete"

@@ -3,14 +3,20 @@
 set -euo pipefail
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+packages=(
+  cmake g++ make pkg-config ca-certificates            # build tools
+  libdw-dev libelf-dev liblzma-dev zlib1g-dev libzstd-dev  # ELF/DWARF, compressed modules
+  libdebuginfod-dev debuginfod libxxhash-dev            # debug files from debuginfod, index checksums
+  libboost-program-options-dev nlohmann-json3-dev doctest-dev
+  clang-14 libclang-rt-14-dev                           # the sanitizer and fuzz build
+  gcc binutils xz-utils zstd gzip dpkg-dev apt          # test fixtures, the -dbg package download
+  python3 python3-jsonschema                            # the JSON schema check of the test suite
+  debootstrap                                           # the .deb test's clean Debian 12 root
+  libcapstone-dev                                       # Code: disassembly
+  libkdumpfile-dev                                      # kdump vmcores (--vmcore)
+)
+echo "install-deps: updating the package lists (apt-get update)..." >&2
 $SUDO apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  cmake g++ make pkg-config ca-certificates \
-  libdw-dev libelf-dev libdebuginfod-dev debuginfod liblzma-dev zlib1g-dev libzstd-dev libxxhash-dev \
-  libboost-program-options-dev nlohmann-json3-dev doctest-dev \
-  gcc binutils xz-utils zstd gzip dpkg-dev apt \
-  clang-14 libclang-rt-14-dev >/dev/null
-# Capstone disassembles the reports' Code: bytes (x86_64, arm64, ARM, Thumb).
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcapstone-dev >/dev/null
-# kdump vmcores (kaddr --vmcore) are read through libkdumpfile.
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libkdumpfile-dev >/dev/null
+echo "install-deps: installing ${#packages[@]} Debian packages: ${packages[*]}" >&2
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-deps: done" >&2

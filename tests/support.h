@@ -18,6 +18,15 @@ namespace kt {
 inline std::string testdata(const std::string& rel) { return std::string(KADDR_TESTDATA) + "/" + rel; }
 inline std::string fixture(const std::string& rel) { return std::string(KADDR_FIXTURES) + "/" + rel; }
 
+// syzkaller's report corpus beside the repository (../shared/corpora), or
+// "" (said loudly) when this checkout has none.
+inline std::string syzkaller_reports() {
+    const std::string dir = std::string(KADDR_TESTDATA) + "/../../shared/corpora/syzkaller-linux/report";
+    std::ifstream probe(dir + "/../LICENSE");
+    if (!probe) MESSAGE("SKIPPED: " << dir << " is not present");
+    return probe ? dir : "";
+}
+
 inline std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";

@@ -11,36 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int status = -1;
-    std::string out;
-};
-
-Run run(const std::string& args) {
-    Run r;
-    std::string cmd = std::string(KADDR_BINARY) + " " + args + " 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 65536> buf;
-    std::size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::vector<nlohmann::json> lines(const std::string& out) {
-    std::vector<nlohmann::json> v;
-    std::istringstream in(out);
-    for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
-    return v;
-}
+using kt::Run;
+using kt::run;
+const auto lines = kt::json_lines;
 
 const std::string kCap = kt::testdata("captures/deb12-6.1.0-56-cloud/");
 
@@ -77,7 +57,7 @@ TEST_CASE("gdb-symbols: exact and reconstructed lines") {
     CHECK(exact.out.find("exact section addresses") != std::string::npos);
     CHECK(exact.out.find("add-symbol-file " + kCap + "ktoops/ktoops.ko 0xffffffffc0569000") != std::string::npos);
     CHECK(exact.out.find("-s .data 0xffffffffc056b020") != std::string::npos);
-    Run rec = run("gdb-symbols --proc-modules " + kCap + "capture-1/proc_modules.txt --version " + kCap +
+    Run rec = run("gdb-symbols --proc-modules " + kCap + "capture-1/proc_modules.txt --proc-version " + kCap +
                   "capture-1/version.txt --ko " + kCap + "ktoops/ktoops.ko ktoops");
     CHECK(rec.out.find("reconstructed") != std::string::npos);
     CHECK(rec.out.find("-s .data 0xffffffffc056b020") != std::string::npos);
@@ -111,10 +91,11 @@ TEST_CASE("batch: hundreds of reports in parallel, correct totals, bad files bec
     CHECK(totals["files_without_report"] == 1);
     int reports = 0, errors = 0;
     for (const auto& j : recs) {
-        if (j.contains("reports")) {
+        if (j["record"] == "no-report") {
             CHECK(j["reports"] == 0);
             CHECK(j["source_file"] == (dir / "no-report.txt").string());
-        } else if (j.contains("error") && !j.contains("kind")) {
+        } else if (j["record"] == "input-error") {
+            CHECK(j["error"]["code"] == "unreadable-input");
             ++errors;
             CHECK(j["source_file"] == missing);
         } else {
@@ -145,4 +126,77 @@ TEST_CASE("console bytes that are not UTF-8 never cost a report") {
         CHECK(recs[0]["frames"][0]["symbol"] == "vfs_write");
     }
     fs::remove(path);
+}
+
+TEST_CASE("JSON records are typed: error codes, null for unknown, confidence only with an answer") {
+    const std::string fx = kt::fixture("fxvmlinux");
+    Run r = run("resolve --json --vmlinux " + fx + " --ko " + kt::fixture("fxmod.ko") +
+                " fx_dup+0x4 0x8 'fx_outer [nosuchmod]' no_such_symbol 'what?' 0x1234567812345678 fx_outer");
+    auto recs = lines(r.out);
+    REQUIRE(recs.size() == 7);
+    for (const auto& j : recs) {
+        CHECK(j["schema_version"] == 1);
+        CHECK(j["record"] == "address");
+        CHECK(j["address_kind"] == "pc");
+        CHECK(j["error"].is_null() != j["confidence"].is_null());  // an answer has a confidence, an error has none
+    }
+    // An ambiguous static name: every candidate, addresses as strings.
+    CHECK(recs[0]["confidence"] == "guess");
+    REQUIRE(recs[0]["candidates"].size() == 2);
+    CHECK(recs[0]["candidates"][0]["address"].get<std::string>().rfind("0xffffffff8", 0) == 0);
+    const char* codes[] = {nullptr, "null-page", "unknown-module", "unknown-symbol", "bad-input", "unmapped-address"};
+    for (int i = 1; i <= 5; ++i) {
+        INFO(recs[i]["input"]);
+        CHECK(recs[i]["error"]["code"] == codes[i]);
+        CHECK(recs[i]["offset"].is_null());
+        CHECK(recs[i]["size"].is_null());
+        CHECK(recs[i]["span"].is_null());
+    }
+    CHECK(recs[1]["region"] == "null-page");
+    CHECK(recs[1]["owner"].is_null());
+    // A plain answer: owner and region apart, offset 0 is a real 0.
+    CHECK(recs[6]["owner"] == "kernel");
+    CHECK(recs[6]["region"] == "kernel-text");
+    CHECK(recs[6]["offset"] == 0);
+    CHECK(recs[6]["size"].get<int>() > 0);
+    CHECK(recs[6]["locations"][0]["line"].get<int>() > 0);
+    CHECK(recs[6]["candidates"].empty());
+}
+
+TEST_CASE("oops --json and batch give the same report record; frames are address records") {
+    const std::string in = "--snapshot " + kCap + "capture-1/snapshot --modules " + kCap + "ktoops ";
+    const std::string log = kCap + "capture-1/oops/02-bug-null.txt";
+    auto oops = lines(run("oops --json " + in + log).out);
+    auto batch = lines(run("batch --jobs 1 " + in + log).out);
+    REQUIRE(oops.size() == 1);
+    REQUIRE(batch.size() == 2);
+    CHECK(batch[1]["record"] == "batch-totals");
+    CHECK(oops[0] == batch[0]);
+    CHECK(oops[0]["record"] == "report");
+    CHECK(oops[0]["source_line"] == 1);
+    const auto& frames = oops[0]["frames"];
+    CHECK(frames[0]["address_kind"] == "pc");
+    CHECK(frames[1]["address_kind"] == "return");
+    CHECK(frames[1]["stack"] == "task");
+    CHECK(!frames[0].contains("kind"));  // "kind" is the report's alone
+    CHECK(oops[0]["fault_address"]["error"]["code"] == "null-page");
+}
+
+TEST_CASE("oops --json with the Debian debug package: every kernel frame has source" * doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE_MESSAGE(!root.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
+    for (const char* cap : {"capture-1", "capture-2"}) {
+        Run r = run("oops --json --snapshot " + kCap + cap + "/snapshot --modules " + kCap + "ktoops --debug-root " + root +
+                    " " + kCap + cap + "/oops/*.txt");
+        auto recs = lines(r.out);  // kept for the schema check with the rest
+        CHECK(recs.size() >= 4);
+        for (const auto& j : recs)
+            for (const auto& f : j["frames"]) {
+                INFO(f["raw"]);
+                if (f["region"] == "user") continue;
+                CHECK(f["error"].is_null());
+                CHECK(!f["locations"].empty());
+                CHECK(f["owner"] == (f["module"].is_null() ? "kernel" : "module"));
+            }
+    }
 }

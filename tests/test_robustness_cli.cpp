@@ -95,7 +95,7 @@ TEST_CASE("cli: unusable text inputs exit 2 with one message naming them") {
         {"oops /dev/zero", "/dev/null", "kaddr: /dev/zero: binary data, not text"},
         {"resolve --proc-modules " + d.string() + " 0x1", "/dev/null",
          "kaddr: " + d.string() + ": is a directory, not a text file"},
-        {"resolve --version " + d.string() + " 0x1", "/dev/null",
+        {"resolve --proc-version " + d.string() + " 0x1", "/dev/null",
          "kaddr: " + d.string() + ": is a directory, not a text file"},
         {"resolve --max-input-size 1K --kallsyms " + kKallsyms + " 0x1", "/dev/null",
          "kaddr: " + kKallsyms + ": is larger than the 1 KiB input size limit"},
@@ -184,7 +184,8 @@ TEST_CASE("cli batch: compressed logs are read, binary files are error records, 
     CHECK(recs[1]["kind"] == recs[0]["kind"]);
     CHECK(recs[1]["frames"] == recs[0]["frames"]);
     CHECK(recs[2]["source_file"] == (d / "c-binary.bin").string());
-    CHECK(has(recs[2]["error"].get<std::string>(), "binary data, not text"));
+    CHECK(recs[2]["error"]["code"] == "unreadable-input");
+    CHECK(has(recs[2]["error"]["message"].get<std::string>(), "binary data, not text"));
     CHECK(recs[3]["batch"] == "complete");
     CHECK(recs[3]["files"] == 3);
     CHECK(recs[3]["reports"] == 2);

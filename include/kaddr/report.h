@@ -10,6 +10,8 @@
 namespace kaddr {
 
 nlohmann::json to_json(const Resolution& r);
+// The stable JSON name of an error code: "unknown-symbol", "null-page", ...
+std::string_view error_code_name(ResolveErrorCode c);
 // One JSON Lines record. Console text is bytes, not UTF-8: invalid sequences
 // become U+FFFD instead of failing the whole record.
 std::string json_line(const nlohmann::json& j);
@@ -17,6 +19,16 @@ nlohmann::json to_json(const SourceLocation& l);
 void print_text(std::ostream& out, const Resolution& r);
 // "func at file:line:col" lines of an inline chain, innermost first.
 void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent);
+
+// addr2line's output for one input, for scripts written against it:
+// `-a` the address, `-f` function names, `-i` the whole inline chain
+// (innermost first, as addr2line prints it), `-p` one line per location
+// ("func at file:line", then " (inlined by) ..."), `-s` file base names.
+// Unknown parts print as addr2line prints them: "??" and "??:0".
+struct Addr2lineStyle {
+    bool addresses = false, functions = false, inlines = false, pretty = false, basenames = false;
+};
+void print_addr2line(std::ostream& out, const Resolution& r, const Addr2lineStyle& style);
 
 // `add-symbol-file FILE TEXTADDR -s SECTION ADDR ...` for one module, with a
 // comment saying whether the addresses are exact or reconstructed.

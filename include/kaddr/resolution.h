@@ -14,6 +14,23 @@ namespace kaddr {
 // return address (looked up one instruction back, printed as given).
 enum class AddressKind { Precise, Return };
 
+// Why an input has no answer, as a stable code for programs reading the
+// JSON (the message beside it is for people and may change).
+enum class ResolveErrorCode {
+    None,
+    NoSymbols,        // nothing to look anything up in
+    UserAddress,      // a user-space address
+    NullPage,         // NULL + offset: never mapped
+    UnmappedAddress,  // outside the kernel image and every known module
+    UnknownModule,    // `[mod]` names a module the snapshot does not have
+    UnknownSymbol,    // no symbol of that name
+    BadInput,         // neither an address nor a symbol reference
+    DebugFileMismatch,  // the debug file is not the crashed kernel's (build-id)
+};
+
+// Who the address belongs to, apart from where in the address space it is.
+enum class Owner { Unknown, Kernel, Module };
+
 struct Candidate {  // one of several same-named symbols
     std::string module;
     std::uint64_t address = 0;
@@ -26,8 +43,10 @@ struct Resolution {
     std::string input;
     std::optional<std::uint64_t> address;   // runtime address
     std::optional<std::uint64_t> lookup;    // where source was looked up (address - 1 insn for return addresses)
-    std::string region;
+    std::string region;                     // for people: "module ktoops (modules)"
+    std::string static_region;              // the architecture's map alone: "modules", "direct map", ...
     std::string region_assumption;
+    Owner owner = Owner::Unknown;
     std::optional<std::string> module;      // nullopt: core kernel (or unknown owner)
     std::string section;
     std::optional<std::uint64_t> section_offset;  // address - the section's start (gdb's `.text+0x4f`)
@@ -42,6 +61,8 @@ struct Resolution {
     std::vector<Candidate> candidates;      // when a name was ambiguous
     std::vector<std::string> notes;         // what a missing input costs, what was assumed
     std::optional<std::string> error;
+    ResolveErrorCode error_code = ResolveErrorCode::None;  // set with error
+    AddressKind kind = AddressKind::Precise;                // how the address was looked up
 
     bool resolved() const { return !error && (!symbol.empty() || !locations.empty()); }
 };

@@ -33,6 +33,9 @@ struct SnapshotInputs {
     std::string debug_root;     // an extracted -dbg package
     std::vector<std::string> module_dirs;  // searched recursively for .ko[.xz|.zst|.gz]
     std::vector<std::string> ko_files;     // explicit module files
+    // Modules read as addr2line reads a .ko (`resolve -e FILE.ko`): when
+    // nothing says where the module was loaded, .text sits at address 0.
+    std::vector<std::string> link_time_modules;
     std::string arch;
     std::optional<std::int64_t> kaslr_offset;  // from `Kernel Offset:` or the user
     std::string kaslr_offset_source;
@@ -85,6 +88,7 @@ struct Module {
     std::shared_ptr<const ElfFile> ko;
     std::string ko_choice;                 // which file, and why
     std::string ko_source;                 // "debuginfod" or "build-id path" when found by build-id, else ""
+    bool rejected_build_id = false;        // every file found was another build (ko_choice says which)
     std::string build_id;                  // the loaded module's, from the report or the capture's notes
     SymbolTable symbols;                   // runtime addresses
     std::string symbols_from;              // "module symtab" or "kallsyms"
@@ -116,7 +120,11 @@ public:
     std::map<std::string, Doubt> doubted_files;
     std::string module_search;       // where module files were looked for (for "not found" messages)
     // Modules the report names that have no usable file: name -> why.
-    std::map<std::string, std::string> missing_modules;
+    struct Missing {
+        std::string why;
+        bool build_id_mismatch = false;  // its only files are another build's
+    };
+    std::map<std::string, Missing> missing_modules;
     std::shared_ptr<const VmcoreFacts> vmcore;  // the dump it came from, if any
     bool has_kallsyms = false;
     std::vector<std::shared_ptr<const void>> owned_text;  // capture text the symbol names point into

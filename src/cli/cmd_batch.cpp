@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common.h"
+#include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report_facts.h"
 #include "kaddr/snapshot_pool.h"
@@ -89,12 +90,12 @@ void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& po
             tally(res, e.kernel_frames, e.resolved_frames);
         }
         if (res.reports == 0) {  // said, not silently absent from the output
-            res.lines += json_line({{"source_file", path}, {"reports", 0}});
+            res.lines += json_line({{"schema_version", kJsonSchemaVersion}, {"record", "no-report"},
+                                    {"source_file", path}, {"reports", 0}});
             res.no_report = true;
         }
     } catch (const std::exception& ex) {
-        nlohmann::json j{{"source_file", path}, {"error", ex.what()}};
-        res.lines += json_line(j);
+        res.lines += json_line(input_error_json(path, ex.what()));
         res.unreadable = true;
     }
 }
@@ -128,9 +129,11 @@ int cmd_batch(int argc, char** argv) {
     unsigned jobs = 1;
     po::options_description opts = input_options(in);
     add_jobs_option(opts, jobs);
-    opts.add_options()
-        ("path", po::value(&paths)->composing(), "report files and directories (searched recursively; a kdump-tools crash directory, /var/crash/STAMP, is one input)");
-    if (!parse(argc, argv, "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...", opts, "path")) return kOk;
+    if (!parse(argc, argv,
+               "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...  (directories are searched recursively; a "
+               "kdump-tools crash directory, /var/crash/STAMP, is one input)",
+               opts, paths))
+        return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
     auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
@@ -157,7 +160,9 @@ int cmd_batch(int argc, char** argv) {
             no_report += r.no_report;
             if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
         });
-    std::cout << json_line({{"batch", "complete"},
+    std::cout << json_line({{"schema_version", kJsonSchemaVersion},
+                            {"record", "batch-totals"},
+                            {"batch", "complete"},
                             {"files", files.size()},
                             {"reports", total.reports},
                             {"resolved", total.resolved},

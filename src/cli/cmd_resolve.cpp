@@ -1,43 +1,52 @@
+// kaddr resolve: addresses and `sym+off/size [mod]` frames from the command
+// line, or from standard input as a long-lived coprocess (answers are
+// flushed before kaddr waits for more input, as addr2line and
+// llvm-symbolizer do).
 #include <algorithm>
+#include <cstring>
 #include <iostream>
 #include <sstream>
-#include <thread>
-
-#include "ordered_parallel.h"
 
 #include "common.h"
+#include "kaddr/error.h"
 #include "kaddr/inputs.h"
 #include "kaddr/report.h"
 #include "kaddr/report_facts.h"
 #include "kaddr/resolver.h"
+#include "ordered_parallel.h"
+#include "resolve_inputs.h"
 
 namespace kaddr::cli {
 
-int cmd_resolve(int argc, char** argv) {
-    SnapshotInputs in;
-    std::vector<std::string> inputs;
-    bool json = false, ret = false;
-    unsigned jobs = 1;
-    po::options_description opts = input_options(in);
-    add_jobs_option(opts, jobs);
-    opts.add_options()
-        ("json", po::bool_switch(&json), "one JSON object per input (JSON Lines)")
-        ("return-address", po::bool_switch(&ret), "inputs are return addresses: look up the call instruction")
-        ("input", po::value(&inputs)->composing(), "addresses or symbols (else read from stdin)");
-    if (!parse(argc, argv, "usage: kaddr resolve [inputs] ADDR|SYM[+OFF[/SIZE]] [mod]...", opts, "input")) return kOk;
+namespace {
 
-    if (inputs.empty()) {  // bounded, binary refused: /dev/zero is an error, not an OOM kill
-        std::istringstream text{std::string(read_standard_input().text)};
-        for (std::string line; std::getline(text, line);)
-            if (!trim(line).empty()) inputs.push_back(line);
+enum class Output { Text, Json, Addr2line };
+
+struct Settings {
+    AddressKind kind = AddressKind::Precise;
+    bool pc_given = false;  // --pc: precise on purpose, no hint
+    Output output = Output::Text;
+    Addr2lineStyle addr2line;
+    unsigned jobs = 1;
+};
+
+std::string answer(const Resolver& resolver, const std::string& input, const Settings& s, bool& ok) {
+    Resolution r = resolver.resolve_text(input, s.kind);
+    if (s.kind == AddressKind::Precise && !s.pc_given) note_frame_shaped_precise(r);
+    ok = r.resolved();
+    std::ostringstream out;
+    switch (s.output) {
+        case Output::Json: out << json_line(to_json(r)); break;
+        case Output::Addr2line: print_addr2line(out, r, s.addr2line); break;
+        case Output::Text: print_text(out, r); break;
     }
-    auto snap = load_snapshot(with_queried_modules(in, inputs));
-    print_notes(*snap);
-    const Resolver resolver(*snap);
-    const AddressKind kind = ret ? AddressKind::Return : AddressKind::Precise;
-    // Threads take contiguous slices of the inputs sorted by address, so
-    // each thread's DWARF session parses its own compile units; output
-    // keeps the input order.
+    return out.str();
+}
+
+// Resolves `inputs` on s.jobs threads and prints the answers in input order.
+// Threads take contiguous slices of the inputs sorted by address, so each
+// thread's DWARF session parses its own compile units.
+bool resolve_all(const Resolver& resolver, const std::vector<std::string>& inputs, const Settings& s) {
     std::vector<std::size_t> order(inputs.size());
     std::vector<std::uint64_t> key(inputs.size(), 0);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -47,51 +56,100 @@ int cmd_resolve(int argc, char** argv) {
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
     std::vector<std::string> text(inputs.size());
     std::vector<char> ok(inputs.size(), 0);
-    // Contiguous chunks, handed out in order: a compile unit rarely spans two.
-    const std::size_t chunk = std::max<std::size_t>(64, inputs.size() / (std::size_t{jobs} * 16 + 1));
+    const std::size_t chunk = std::max<std::size_t>(64, inputs.size() / (std::size_t{s.jobs} * 16 + 1));
     const std::size_t chunks = (inputs.size() + chunk - 1) / chunk;
-    ordered_parallel<int>(chunks, jobs, [&](std::size_t c) {
+    ordered_parallel<int>(chunks, s.jobs, [&](std::size_t c) {
         for (std::size_t k = c * chunk; k < std::min(inputs.size(), (c + 1) * chunk); ++k) {
-            const std::size_t i = order[k];
-            Resolution r = resolver.resolve_text(inputs[i], kind);
-            std::ostringstream out;
-            if (json) out << json_line(to_json(r));
-            else print_text(out, r);
-            text[i] = out.str();
-            ok[i] = r.resolved();
+            bool good = false;
+            text[order[k]] = answer(resolver, inputs[order[k]], s, good);
+            ok[order[k]] = good;
         }
         return 0;
     }, [](std::size_t, int) {});
-    bool all = true;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        std::cout << text[i];
-        all = all && ok[i];
-    }
-    release_at_exit(std::move(snap));
-    return all ? kOk : kUnresolved;
+    for (const auto& t : text) std::cout << t;
+    return std::all_of(ok.begin(), ok.end(), [](char c) { return c; });
 }
 
-int cmd_gdb_symbols(int argc, char** argv) {
-    SnapshotInputs in;
-    std::vector<std::string> names;
-    po::options_description opts = input_options(in);
-    opts.add_options()("module", po::value(&names)->composing(), "modules (default: every loaded module)");
-    if (!parse(argc, argv, "usage: kaddr gdb-symbols [inputs] [MODULE...]", opts, "module")) return kOk;
-    auto snap = load_snapshot(in);
-    print_notes(*snap);
+// Standard input: whatever is already buffered is resolved together (a
+// piped file keeps its parallel throughput); before blocking for more input
+// the answers so far are flushed, so a coprocess writing one line at a time
+// gets each answer at once.
+// Lines are bounded: /dev/zero or a binary file is an error, not an OOM kill.
+bool resolve_stream(const Resolver& resolver, const Settings& s) {
     bool all = true;
-    if (names.empty())
-        for (const auto& m : snap->modules) names.push_back(m->name);
-    for (const auto& n : names) {
-        const Module* m = snap->module_named(n);
-        if (!m) {
-            std::cerr << "kaddr: module " << n << " is not in this snapshot\n";
-            all = false;
-            continue;
-        }
-        print_gdb_symbols(std::cout, *m);
-        all = all && m->ko;
+    std::vector<std::string> batch;
+    static char buf[64 * 1024];
+    for (std::size_t n = 1;; ++n) {
+        std::cin.getline(buf, sizeof buf);
+        // What was stored: gcount() also counts a newline it consumed.
+        const auto got = static_cast<std::size_t>(std::cin.gcount());
+        const std::size_t stored = std::cin.fail() || std::cin.eof() ? got : got - 1;
+        if (std::memchr(buf, '\0', stored))  // as read_standard_input() refuses it
+            throw Error("standard input", "binary data, not text", "resolve reads one address or frame per line");
+        if (std::cin.fail() && !std::cin.eof())
+            throw Error("standard input:" + std::to_string(n), "a line longer than 64 KiB",
+                        "resolve reads one address or frame per line; is this binary input?");
+        if (std::cin.fail()) break;  // end of input, nothing read
+        const std::string line(buf, stored);
+        if (!trim(line).empty()) batch.push_back(line);
+        if (std::cin.eof()) break;
+        if (std::cin.rdbuf()->in_avail() > 0 && batch.size() < 4096) continue;
+        all = resolve_all(resolver, batch, s) && all;
+        batch.clear();
+        std::cout.flush();
     }
+    return resolve_all(resolver, batch, s) && all;
+}
+
+}  // namespace
+
+int cmd_resolve(int argc, char** argv) {
+    SnapshotInputs in;
+    std::vector<std::string> args, exes;
+    Settings s;
+    bool json = false, ret = false;
+    po::options_description opts = input_options(in);
+    add_jobs_option(opts, s.jobs);
+    opts.add_options()
+        ("exe,e", po::value(&exes)->composing(), "addr2line's -e: a vmlinux or a module .ko (repeatable)")
+        ("return-address", po::bool_switch(&ret),
+         "inputs are return addresses (call trace frames): look up the call instruction")
+        ("pc", po::bool_switch(&s.pc_given), "inputs are faulting pcs: look them up as given (the default), no hint")
+        ("json", po::bool_switch(&json), "one JSON object per input (JSON Lines)")
+        ("addresses,a", po::bool_switch(&s.addr2line.addresses), "addr2line output: print the address first")
+        ("functions,f", po::bool_switch(&s.addr2line.functions), "addr2line output: print function names")
+        ("inlines,i", po::bool_switch(&s.addr2line.inlines), "addr2line output: print the whole inline chain")
+        ("pretty-print,p", po::bool_switch(&s.addr2line.pretty), "addr2line output: one line per location")
+        ("basenames,s", po::bool_switch(&s.addr2line.basenames), "addr2line output: file base names only");
+    if (!parse(argc, argv,
+               "usage: kaddr resolve [inputs] [-e FILE] [options] ADDR|SYM[+OFF[/SIZE]] [[mod]]...\n"
+               "       (without ADDR arguments, one input per line is read from standard input)",
+               opts, args))
+        return kOk;
+    if (ret && s.pc_given) throw po::error("--return-address and --pc contradict each other");
+    for (const auto& e : exes) add_executable(in, e);
+    s.kind = ret ? AddressKind::Return : AddressKind::Precise;
+    const auto& a = s.addr2line;
+    const bool addr2line_style = a.addresses || a.functions || a.inlines || a.pretty || a.basenames;
+    if (json && addr2line_style) throw po::error("--json and the addr2line output flags (-a -f -i -p -s) exclude each other");
+    s.output = json ? Output::Json : addr2line_style ? Output::Addr2line : Output::Text;
+
+    // Modules the arguments name are looked for before loading; streamed
+    // inputs arrive after the snapshot is built, so they get what the other
+    // inputs give.
+    const std::vector<std::string> inputs = join_module_arguments(args);
+    auto snap = load_snapshot(with_queried_modules(in, inputs));
+    print_notes(*snap);
+    const Resolver resolver(*snap);
+    bool all;
+    if (!inputs.empty()) {
+        all = resolve_all(resolver, inputs, s);
+    } else {
+        explain_terminal_stdin("resolve", "addresses or frames, one per line,");
+        all = resolve_stream(resolver, s);
+    }
+    std::cout.flush();
+    release_at_exit(std::move(snap));
     return all ? kOk : kUnresolved;
 }
 

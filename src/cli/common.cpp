@@ -1,12 +1,33 @@
 #include "common.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <thread>
 
 #include "kaddr/input_limit.h"
+#include "kaddr/lexemes.h"
+#include "kaddr/version.h"
 
 namespace kaddr::cli {
+
+void print_version() { std::cout << "kaddr " << kVersion << "\n"; }
+
+namespace {
+
+// --kaslr-offset: decimal or 0x hex, optionally negative (an offset below the
+// link address is possible on some configurations).
+std::int64_t parse_kaslr_offset(const std::string& text) {
+    std::string_view t = trim(text);
+    const bool negative = !t.empty() && t.front() == '-';
+    if (negative) t.remove_prefix(1);
+    auto v = parse_number(t);
+    if (!v) throw po::error("--kaslr-offset '" + text + "' is not a number (give 0x... hex or decimal)");
+    return negative ? -static_cast<std::int64_t>(*v) : static_cast<std::int64_t>(*v);
+}
+
+}  // namespace
 
 po::options_description input_options(SnapshotInputs& in) {
     po::options_description o("Inputs (any subset)");
@@ -18,11 +39,16 @@ po::options_description input_options(SnapshotInputs& in) {
         ("kallsyms", po::value(&in.kallsyms), "/proc/kallsyms capture")
         ("proc-modules", po::value(&in.proc_modules), "/proc/modules capture")
         ("sections", po::value(&in.sections), "module section addresses: a sys/module tree or 'module section address' lines")
-        ("version", po::value(&in.version), "/proc/version capture (release)")
+        ("proc-version", po::value(&in.version), "/proc/version capture (release)")
         ("debug-root", po::value(&in.debug_root), "extracted -dbg package (usr/lib/debug/...)")
         ("modules", po::value(&in.module_dirs)->composing(), "directory searched recursively for .ko[.xz|.zst|.gz] (repeatable)")
         ("ko", po::value(&in.ko_files)->composing(), "a module file (repeatable)")
         ("arch", po::value(&in.arch), "x86_64, arm64 or arm (normally derived)")
+        ("kaslr-offset", po::value<std::string>()->notifier([&in](const std::string& s) {
+             in.kaslr_offset = parse_kaslr_offset(s);
+             in.kaslr_offset_source = "--kaslr-offset";
+         }),
+         "KASLR offset of the core kernel (runtime - link-time), as crash's --kaslr")
         ("no-debuginfod", po::bool_switch()->notifier([&in](bool off) { in.use_debuginfod = !off; }),
          "never fetch missing debug files from $DEBUGINFOD_URLS")
         ("no-index", po::bool_switch()->notifier([&in](bool off) { in.use_index = !off; }),
@@ -54,18 +80,35 @@ void add_jobs_option(po::options_description& opts, unsigned& jobs) {
                        "worker threads (default: number of CPUs)");
 }
 
-bool parse(int argc, char** argv, const char* usage, po::options_description& opts, const char* positional) {
-    opts.add_options()("help,h", "show this help");
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
+           std::vector<std::string>& positional) {
+    opts.add_options()
+        ("help,h", "show this help")
+        ("version,V", "print kaddr's version");
+    po::options_description hidden;
+    hidden.add_options()("positional-argument", po::value(&positional)->composing());
+    po::options_description all;
+    all.add(opts).add(hidden);
     po::positional_options_description pos;
-    pos.add(positional, -1);
+    pos.add("positional-argument", -1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
     if (vm.count("help")) {
         std::cout << usage << "\n" << opts << "\n";
         return false;
     }
+    if (vm.count("version")) {
+        print_version();
+        return false;
+    }
     po::notify(vm);
     return true;
+}
+
+void explain_terminal_stdin(const char* command, const char* what) {
+    if (!isatty(STDIN_FILENO)) return;
+    std::cerr << "kaddr " << command << ": reading " << what
+              << " from the terminal; end with Ctrl-D (see 'kaddr " << command << " --help')\n";
 }
 
 }  // namespace kaddr::cli

@@ -1,5 +1,5 @@
 // Shared pieces of the kaddr subcommands: the input options every command
-// accepts, and exit codes.
+// accepts, the options every command shares (--help, --version), exit codes.
 #pragma once
 #include <boost/program_options.hpp>
 #include <string>
@@ -13,6 +13,9 @@ namespace po = boost::program_options;
 
 enum Exit { kOk = 0, kUnresolved = 1, kUsage = 2 };
 
+// "kaddr 0.1.0": what --version, -V and `kaddr version` print.
+void print_version();
+
 po::options_description input_options(SnapshotInputs& in);
 void print_notes(const Snapshot& snap);
 // The process is about to exit: hand the snapshot (parsed DWARF, symbol
@@ -21,9 +24,14 @@ void print_notes(const Snapshot& snap);
 void release_at_exit(std::unique_ptr<Snapshot> snap);
 // `--jobs N`: worker threads, default the number of CPUs, at least 1.
 void add_jobs_option(po::options_description& opts, unsigned& jobs);
-// Parses argv for one subcommand, positional arguments going to the option
-// `positional`; returns false (after printing help) for --help.
-bool parse(int argc, char** argv, const char* usage, po::options_description& opts, const char* positional);
+// Parses argv for one subcommand; positional arguments go to `positional`
+// (a hidden option, so --help lists only what a user types). Returns false
+// when the command is done (after --help or --version).
+bool parse(int argc, char** argv, const char* usage, po::options_description& opts,
+           std::vector<std::string>& positional);
+// Standard input is a terminal and nothing else was given: say what kaddr
+// is waiting for instead of hanging silently.
+void explain_terminal_stdin(const char* command, const char* what);
 
 int cmd_resolve(int argc, char** argv);
 int cmd_gdb_symbols(int argc, char** argv);

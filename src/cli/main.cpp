@@ -18,7 +18,8 @@ const char* kMainUsage =
     "  gdb-symbols  print gdb add-symbol-file lines for loaded modules\n"
     "  log          print the kernel log held in a kdump vmcore\n"
     "\n"
-    "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n";
+    "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n"
+    "'kaddr --version' (or -V) prints the version.\n";
 
 }  // namespace
 
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
         if (cmd == "batch") return cmd_batch(argc - 1, argv + 1);
         if (cmd == "gdb-symbols") return cmd_gdb_symbols(argc - 1, argv + 1);
         if (cmd == "log") return cmd_log(argc - 1, argv + 1);
+        if (cmd == "--version" || cmd == "-V" || cmd == "version") {
+            print_version();
+            return kOk;
+        }
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::cout << kMainUsage;
             return kOk;

@@ -300,6 +300,7 @@ std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::v
         if (!wrong_build.empty()) {
             std::string files;
             for (const auto& w : wrong_build) files += (files.empty() ? "" : "; ") + w;
+            m.rejected_build_id = true;
             m.ko_choice = "BUILD-ID MISMATCH: the report prints build-id " + want_build_id + " but " + files +
                           " (give the module of the build that crashed)";
             snap.notes.push_back("WARNING: module " + m.name + ": " + m.ko_choice);
@@ -690,6 +691,13 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
             if (!vm.sections.empty()) sysfs[vm.name] = vm.sections;
         }
     }
+    for (const auto& f : in.link_time_modules) {
+        const std::string name = module_name_of_file(fs::path(f).filename().string());
+        const bool placed = sysfs.count(name) || std::any_of(procs.begin(), procs.end(), [&](const ProcModule& p) { return p.name == name; });
+        if (placed) continue;
+        sysfs[name][".text"] = 0;
+        snap->notes.push_back(f + ": not loaded in this snapshot; read at its link-time addresses (.text at 0), as addr2line -e reads a module");
+    }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
     for (const auto& f : in.ko_files) {
         given_ko.insert(module_name_of_file(fs::path(f).filename().string()));
@@ -738,9 +746,9 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         }
         if (module_files.count(c)) from_report.insert(c);
         else if (!names.count(c))
-            snap->missing_modules[c] = snap->module_search.empty()
-                                           ? "no module file: give --modules DIR, --debug-root DIR or --ko FILE"
-                                           : "no " + c + ".ko in " + snap->module_search;
+            snap->missing_modules[c] = {snap->module_search.empty()
+                                            ? "no module file: give --modules DIR, --debug-root DIR or --ko FILE"
+                                            : "no " + c + ".ko in " + snap->module_search};
     }
     names.insert(from_report.begin(), from_report.end());
 
@@ -770,7 +778,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         if (m->ko) m->dwarf_unusable = dwarf_unreadable_reason(*m->ko);
         if (!m->dwarf_unusable.empty()) snap->notes.push_back("module " + m->name + ": " + m->dwarf_unusable);
         if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {
-            snap->missing_modules[name] = m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice;
+            snap->missing_modules[name] = {m->ko_choice.empty() ? "no usable module file (see the notes)" : m->ko_choice,
+                                           m->rejected_build_id};
             continue;
         }
         place_sections(*m, sysmap, rules);

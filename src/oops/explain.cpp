@@ -10,8 +10,10 @@ Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
         Resolution r;
         r.input = f.address ? hex(*f.address) : "";
         r.address = f.address;
-        r.region = "user";
+        r.region = r.static_region = "user";
         r.error = "user-space pc: not in the kernel";
+        r.error_code = ResolveErrorCode::UserAddress;
+        r.kind = kind;
         return r;
     }
     // The printed symbol+offset is what the kernel computed at crash time; it
@@ -42,6 +44,8 @@ Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
 // marked as such, instead of an empty answer.
 void fill_as_printed(Resolution& r, const OopsFrame& f) {
     if (!f.symbol || f.user || (!r.error && !r.symbol.empty())) return;
+    // A debug file proven to be another build's is an error, not a gap.
+    if (r.error_code == ResolveErrorCode::DebugFileMismatch) return;
     if (r.error) r.notes.push_back("not resolved with the kernel files given: " + *r.error);
     r.error.reset();
     r.symbol = f.symbol->name;
@@ -86,6 +90,14 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
     if (!out.report.code.empty()) {
         out.code_check = check_report_code(resolver.snapshot(), out);
         out.code_listing = disassemble_report_code(resolver.snapshot(), out);
+        // The crashed kernel's own bytes differ from the file's: every
+        // answer from that file is doubtful.
+        if (out.code_check->verdict == CodeVerdict::Mismatch)
+            for (auto& f : out.frames)
+                if (out.code_check->covers(f.resolution)) {
+                    f.resolution.confidence = "guess";
+                    f.resolution.notes.push_back("CODE MISMATCH: " + out.code_check->advice());
+                }
     }
     return out;
 }

@@ -1,4 +1,7 @@
 #include "kaddr/code_report.h"
+// The JSON record of one crash report (schema/kaddr-record.schema.json,
+// "report"); frames and the fault address are address records.
+#include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
 #include "kaddr/report.h"
 
@@ -19,8 +22,11 @@ json opt(const std::optional<T>& v) {
 json oops_to_json(const ExplainedReport& e) {
     const OopsReport& r = e.report;
     json j;
+    j["schema_version"] = kJsonSchemaVersion;
+    j["record"] = "report";
     j["kind"] = kind_name(r.kind);
     j["title"] = e.title;
+    if (std::string syz = syzkaller_title(e); !syz.empty()) j["syzkaller_title"] = std::move(syz);
     j["headline"] = r.headline;
     j["cpu"] = opt(r.cpu);
     j["pid"] = opt(r.pid);
@@ -37,7 +43,7 @@ json oops_to_json(const ExplainedReport& e) {
                                        {"disassembly", e.code_listing ? code_listing_json(*e.code_listing) : json(nullptr)}});
     j["reported_at"] = r.bug_file.empty() ? json(nullptr)
                                           : json({{"file", r.bug_file},
-                                                  {"line", r.bug_line},
+                                                  {"line", r.bug_line > 0 ? json(r.bug_line) : json(nullptr)},
                                                   {"function", r.warn_function.empty() ? json(nullptr) : json(r.warn_function)}});
     if (e.guilty) {
         const ExplainedFrame& g = e.frames[*e.guilty];
@@ -45,7 +51,7 @@ json oops_to_json(const ExplainedReport& e) {
         j["guilty"] = {{"function", e.guilty_function},
                        {"module", g.resolution.module ? json(*g.resolution.module) : json(nullptr)},
                        {"file", locs.empty() ? json(nullptr) : json(locs.front().file)},
-                       {"line", locs.empty() ? json(nullptr) : json(locs.front().line)},
+                       {"line", locs.empty() || locs.front().line <= 0 ? json(nullptr) : json(locs.front().line)},
                        {"frame", *e.guilty},
                        {"confidence", e.guilty_low_confidence ? "low" : "normal"}};
     } else if (!e.guilty_function.empty()) {  // named by the headline, no frame printed
@@ -63,13 +69,14 @@ json oops_to_json(const ExplainedReport& e) {
     for (const auto& f : e.frames) {
         json fj = to_json(f.resolution);
         fj["raw"] = r.lines[f.frame.line].raw;
-        fj["stack"] = f.frame.stack;
+        fj["stack"] = opt(f.frame.stack);
         fj["reliable"] = f.frame.reliable;
-        fj["kind"] = f.frame.kind == FrameKind::Pc ? "pc" : f.frame.kind == FrameKind::Link ? "link" : "return";
+        // A link-register line is a return address, like a call trace frame.
+        fj["address_kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
         if (const auto& s = f.frame.symbol)  // what the report itself printed
             fj["printed"] = {{"function", s->name},
-                             {"offset", hex(s->offset)},
-                             {"size", s->size ? json(hex(*s->size)) : json(nullptr)},
+                             {"offset", s->offset},
+                             {"size", s->size ? json(*s->size) : json(nullptr)},
                              {"module", opt(s->module)}};
         else
             fj["printed"] = nullptr;
@@ -79,6 +86,13 @@ json oops_to_json(const ExplainedReport& e) {
     j["kernel_frames"] = e.kernel_frames;
     j["resolved_frames"] = e.resolved_frames;
     return j;
+}
+
+json input_error_json(const std::string& source_file, const std::string& message) {
+    return {{"schema_version", kJsonSchemaVersion},
+            {"record", "input-error"},
+            {"source_file", source_file},
+            {"error", error_json("unreadable-input", message)}};
 }
 
 }  // namespace kaddr

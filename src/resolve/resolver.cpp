@@ -56,6 +56,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
     }
     set_symbol(r, core.symbols, addr);
     if (!r.symbol.empty()) r.found_by.push_back(core.symbols_from);
+    if (!r.symbol.empty() || snap_.in_core(lookup)) r.owner = Owner::Kernel;
     if (core.vmlinux && !core.kaslr_offset && snap_.has_kallsyms)
         r.notes.push_back("KASLR offset unknown: " + core.kaslr_how);
     else if (core.vmlinux && !core.kaslr_offset)
@@ -100,6 +101,7 @@ void Resolver::apply_doubts(Resolution& r, const std::string& file) const {
     if (it == snap_.doubted_files.end()) return;
     if (it->second.build_id_mismatch) {
         r.error = file + ": " + it->second.why;
+        r.error_code = ResolveErrorCode::DebugFileMismatch;
         r.locations.clear();
         r.confidence.clear();
         return;
@@ -110,6 +112,7 @@ void Resolver::apply_doubts(Resolution& r, const std::string& file) const {
 
 void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, std::uint64_t lookup) const {
     r.module = m.name;
+    r.owner = Owner::Module;
     if (const PlacedSection* s = m.section_at(lookup)) {
         r.section = s->name;
         r.section_offset = addr - s->addr;
@@ -143,6 +146,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
 Resolution Resolver::resolve_relative(const Module& m, std::uint64_t addr, AddressKind kind) const {
     Resolution r;
     r.region = "module " + m.name + " (load address unknown)";
+    r.kind = kind;
     const std::uint64_t lookup = kind == AddressKind::Return ? addr - return_address_step(snap_.arch) : addr;
     fill_module(r, m, addr, lookup);
     r.notes.push_back("no load address for module " + m.name +
@@ -157,8 +161,10 @@ Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const
     r.address = addr;
     const std::uint64_t lookup = kind == AddressKind::Return ? addr - return_address_step(snap_.arch) : addr;
     r.lookup = lookup;
+    r.kind = kind;
     const Region region = static_region(snap_.arch, addr, snap_.core.kaslr_offset == 0 && snap_.has_kallsyms);
     r.region = region.name;
+    r.static_region = region.name;
     r.region_assumption = region.assumption;
     if (const Module* m = snap_.module_at(lookup)) {
         r.region = "module " + m->name + " (" + region.name + ")";
@@ -168,14 +174,19 @@ Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const
         fill_core(r, addr, lookup);
     }
     if (!r.resolved() && !r.error) {
-        if (snap_.core.symbols.empty() && snap_.modules.empty())
+        if (snap_.core.symbols.empty() && snap_.modules.empty()) {
             r.error = "no symbols loaded: give --kallsyms, --vmlinux, --system-map or --snapshot";
-        else if (r.region == "user")
+            r.error_code = ResolveErrorCode::NoSymbols;
+        } else if (r.region == "user") {
             r.error = "user-space address: not in the kernel";
-        else if (r.region == "NULL page")
+            r.error_code = ResolveErrorCode::UserAddress;
+        } else if (r.region == "NULL page") {
             r.error = "NULL pointer + " + hex(addr) + ": never mapped";
-        else
+            r.error_code = ResolveErrorCode::NullPage;
+        } else {
             r.error = "no symbol at this address: it is outside the kernel image and every known module";
+            r.error_code = ResolveErrorCode::UnmappedAddress;
+        }
     }
     return r;
 }
@@ -195,8 +206,12 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
             r.module = canonical_module_name(ref.module);
             auto why = snap_.missing_modules.find(*r.module);
             r.error = why != snap_.missing_modules.end()
-                          ? "module " + ref.module + ": " + why->second
+                          ? "module " + ref.module + ": " + why->second.why
                           : "module " + ref.module + " is not in this snapshot (give its .ko with --ko or --modules, or /proc/modules, sysfs sections or kallsyms)";
+            r.error_code = why != snap_.missing_modules.end() && why->second.build_id_mismatch
+                               ? ResolveErrorCode::DebugFileMismatch
+                               : ResolveErrorCode::UnknownModule;
+            r.kind = kind;
             return r;
         }
         for (const Symbol* s : only->symbols.by_name(ref.name)) hits.push_back({only, s});
@@ -214,6 +229,8 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
         Resolution r;
         r.input = text;
         r.error = "unknown symbol " + ref.name + (only ? " in module " + only->name : std::string());
+        r.error_code = ResolveErrorCode::UnknownSymbol;
+        r.kind = kind;
         return r;
     }
     // Like faddr2line: the printed size (the kallsyms span) narrows same-named symbols.
@@ -281,6 +298,8 @@ Resolution Resolver::resolve_text(std::string_view text, AddressKind kind) const
         Resolution r;
         r.input.assign(t);
         r.error = "not an address or a symbol reference (expected 0xADDR, ADDR, sym, sym+0xOFF, sym+0xOFF/0xSIZE [mod])";
+        r.error_code = ResolveErrorCode::BadInput;
+        r.kind = kind;
         return r;
     }
     Resolution r = resolve_symbol(*ref, kind);
