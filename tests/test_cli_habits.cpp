@@ -71,6 +71,11 @@ TEST_CASE("resolve -e FILE.ko reads a module that nothing says is loaded at its 
     CHECK(recs[0]["module"] == "fxmod");
     CHECK(recs[0]["symbol"] == "fxmod_work");
     CHECK(recs[0]["address"] == "0x0");  // .text at 0, the first function in it
+    // With source lines, as addr2line -e gives them for a module.
+    REQUIRE(!recs[0]["locations"].empty());
+    CHECK(recs[0]["locations"].back()["function"] == "fxmod_work");
+    CHECK(kt::same_path(recs[0]["locations"].back()["file"].get<std::string>(), "tests/fixtures/fxmod.c"));
+    CHECK(recs[0]["found_by"][0] == "link-time (-e) sections");
 }
 
 TEST_CASE("--kaslr-offset shifts the core kernel as crash's --kaslr does") {

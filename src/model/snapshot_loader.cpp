@@ -691,11 +691,28 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
             if (!vm.sections.empty()) sysfs[vm.name] = vm.sections;
         }
     }
+    std::set<std::string> sys_from_capture;  // the others are -e modules at link-time addresses
+    for (const auto& [n, secs] : sysfs) sys_from_capture.insert(n);
     for (const auto& f : in.link_time_modules) {
         const std::string name = module_name_of_file(fs::path(f).filename().string());
         const bool placed = sysfs.count(name) || std::any_of(procs.begin(), procs.end(), [&](const ProcModule& p) { return p.name == name; });
         if (placed) continue;
-        sysfs[name][".text"] = 0;
+        // As addr2line -e reads a module: addresses are offsets into .text.
+        // The other sections follow it (a section-relative layout moved so
+        // that .text is at 0), so data and DWARF relocations resolve too.
+        std::shared_ptr<const ElfFile> ko;
+        try {
+            ko = ElfFile::open(f);
+        } catch (const Error&) {
+            continue;  // said when the module's files are tried
+        }
+        LayoutRules rules;
+        rules.arch = snap->arch;
+        const auto layout = relative_layout(*ko, rules);
+        const auto text = std::find_if(layout.begin(), layout.end(), [](const PlacedSection& p) { return p.name == ".text"; });
+        const std::uint64_t origin = text == layout.end() ? 0 : text->addr;
+        for (const auto& p : layout)
+            if (p.addr >= origin) sysfs[name][p.name] = p.addr - origin;
         snap->notes.push_back(f + ": not loaded in this snapshot; read at its link-time addresses (.text at 0), as addr2line -e reads a module");
     }
     std::set<std::string> given_ko;  // modules named by an explicit --ko file
@@ -785,6 +802,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         place_sections(*m, sysmap, rules);
         derive_layout(*snap, *m, in.anchors, rules);
         if (sysmap && snap->vmcore) m->exact_from = "vmcore";
+        if (sysmap && !sys_from_capture.count(name)) m->exact_from = "link-time (-e)";
         auto lm = listed.modules.find(name);
         build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
         if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
