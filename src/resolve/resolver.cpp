@@ -15,7 +15,9 @@ void name_unnamed(std::vector<SourceLocation>& locs, const SymbolTable& table, s
     if (const Symbol* s = table.nearest(lookup)) locs.back().function = s->name;
 }
 
-void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
+// `lookup` is where the source is looked up (a return address minus one
+// instruction): a call that ends its function returns just past the end.
+void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr, std::uint64_t lookup) {
     const Symbol* s = table.lookup(addr);
     if (!s) return;
     const Symbol* label = table.nearest(addr);
@@ -28,7 +30,7 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr) {
     r.size_kind = s->size_known ? "exact" : "inferred";
     r.span = s->span;
     for (const Symbol* a : table.aliases(*s)) r.aliases.emplace_back(a->name);
-    if (s->size > 0 && r.offset >= s->size) {
+    if (s->size > 0 && lookup >= s->addr && lookup - s->addr >= s->size) {
         r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + std::string(s->name));
         r.confidence = "guess";
     }
@@ -54,7 +56,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
                 break;
             }
     }
-    set_symbol(r, core.symbols, addr);
+    set_symbol(r, core.symbols, addr, lookup);
     if (!r.symbol.empty()) r.found_by.push_back(core.symbols_from);
     if (!r.symbol.empty() || snap_.in_core(lookup)) r.owner = Owner::Kernel;
     if (core.vmlinux && !core.kaslr_offset && snap_.has_kallsyms)
@@ -122,7 +124,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     } else if (m.listed_extent.second) {
         r.notes.push_back("module " + m.name + "'s extent is inferred from its kallsyms symbols (no /proc/modules)");
     }
-    set_symbol(r, m.symbols, addr);
+    set_symbol(r, m.symbols, addr, lookup);
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
     if (DwarfSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
