@@ -115,17 +115,22 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
 }
 
 
-// Headlines whose guilty function is named on a later line of the report.
+// Headlines (patterns as for kMachinery) whose guilty function is named on
+// a later line of the report.
 struct NamedLater {
     std::string_view headline, line;
 };
 constexpr NamedLater kNamedLater[] = {
-    {"BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+    {"^BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+    // SLUB found a freed object written to: the write came after the last
+    // free, which is where the object's lifetime went wrong (the allocation
+    // only says what the object is).
+    {"): Poison overwritten", "INFO: Freed in "},
 };
 
 std::string named_on_later_line(const OopsReport& r) {
     for (const NamedLater& n : kNamedLater) {
-        if (!r.headline.starts_with(n.headline)) continue;
+        if (!matches(r.headline, n.headline)) continue;
         for (const LogLine& l : r.lines) {
             std::string_view t = trim(l.text);
             if (!t.starts_with(n.line)) continue;
