@@ -205,4 +205,12 @@ TEST_CASE("skip patterns: whole names where a word would match unrelated functio
     CHECK_FALSE(is_reporting_machinery("encode_string"));
     CHECK_FALSE(is_reporting_machinery("nfs4_xdr_enc_pointer"));
     CHECK(is_reporting_machinery("dump_stack_lvl"));  // prefixes still match
+    // Whole names keep kernel code that merely shares a word out of the list:
+    // mm/ksm.c's memcmp_pages, or a driver's own helper named after one.
+    CHECK(is_reporting_machinery("memcmp"));
+    CHECK_FALSE(is_reporting_machinery("memcmp_pages"));
+    CHECK(is_reporting_machinery("validate_chain.clone.24"));  // a clone suffix is still the name
+    CHECK_FALSE(is_reporting_machinery("xfs_validate_chain"));
+    CHECK(is_reporting_machinery("usb_control_msg"));
+    CHECK_FALSE(is_reporting_machinery("ftdi_usb_control_msg"));
 }
