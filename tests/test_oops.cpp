@@ -293,6 +293,26 @@ TEST_CASE("another task's dump_stack() inside a lockdep splat marks it corrupted
     CHECK(key[0].pid == 2990);
 }
 
+TEST_CASE("lockdep's lock histories are carried but are not the report's stack") {
+    // A 32-bit ARM circular-dependency splat from a kernel commit message:
+    // three "-> #N (lock):" chains, then the task's own stack backtrace.
+    auto reports = parse_text(slurp(kt::testdata("pastes/020-satyr-gitlog-15.txt")));
+    REQUIRE(reports.size() == 1);
+    const OopsReport& r = reports[0];
+    std::size_t history = 0, stack = 0;
+    for (const OopsFrame& f : r.frames) (f.lock_history ? history : stack) += f.symbol ? 1 : 0;
+    CHECK(history == 38);  // 18 + 9 + 11 frames printed under the chains -> #2, #1, #0
+    CHECK(stack == 14);    // unwind_backtrace ... kernel_thread_exit after "stack backtrace:"
+    // The first chain's reg_set_request_processed is where a lock was once
+    // taken; the splat is about the acquire site its headline names.
+    Snapshot empty;
+    Resolver resolver(empty);
+    const auto e = explain(r, resolver);
+    CHECK(e.guilty_function == "restore_regulatory_settings");
+    REQUIRE(e.guilty);
+    CHECK_FALSE(r.frames[*e.guilty].lock_history);
+}
+
 TEST_CASE("a KASAN report ends at its closing rule; its panic joins it across other output") {
     auto reports = parse_syzkaller_log("306");
     REQUIRE(reports.size() == 1);

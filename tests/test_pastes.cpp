@@ -110,7 +110,7 @@ TEST_CASE("real-world pastes: reports found, guilty function, exact frame lists,
         const OopsReport& first = reports.front();
         if (kind_name(first.kind) == row.at("kind")) ++kinds;
         else differs.insert(file + "\tkind");
-        if (debug && kind_name(first.kind) != row.at("kind")) MESSAGE(file << " kind: " << kind_name(first.kind));
+        if (debug && kind_name(first.kind) != row.at("kind")) MESSAGE(file << " kind: " << std::string(kind_name(first.kind)));
         const std::string got_frames = join(frame_list(first));
         if (got_frames == join(words(row.at("frames (first report; see README.md)")))) ++exact;
         else differs.insert(file + "\tframes");
@@ -144,8 +144,10 @@ TEST_CASE("real-world pastes: reports found, guilty function, exact frame lists,
                        << "; printed functions carried " << carried << "/" << printed);
     // Issue 9's thresholds: reports found >= 97%, exact first-report frame
     // lists >= 95%, every printed function carried. The guilty function is
-    // at 85/90 (94.4%, measured 2026-12-01), short of the issue's 95%: the
-    // floor below keeps what was reached.
+    // at 141/149 (94.6%, measured 2026-12-01 on 150 files), just short of the
+    // issue's 95% (it was 95.2% on 146 files); the floor keeps what is
+    // reached, and every miss is listed in disagreements.md, so none can
+    // hide under it.
     CHECK(found * 100 >= files * 97);
     CHECK(exact * 100 >= with_report * 95);
     CHECK(carried == printed);
@@ -202,4 +204,12 @@ TEST_CASE("skip patterns: whole names where a word would match unrelated functio
     CHECK_FALSE(is_reporting_machinery("encode_string"));
     CHECK_FALSE(is_reporting_machinery("nfs4_xdr_enc_pointer"));
     CHECK(is_reporting_machinery("dump_stack_lvl"));  // prefixes still match
+    // Whole names keep kernel code that merely shares a word out of the list:
+    // mm/ksm.c's memcmp_pages, or a driver's own helper named after one.
+    CHECK(is_reporting_machinery("memcmp"));
+    CHECK_FALSE(is_reporting_machinery("memcmp_pages"));
+    CHECK(is_reporting_machinery("validate_chain.clone.24"));  // a clone suffix is still the name
+    CHECK_FALSE(is_reporting_machinery("xfs_validate_chain"));
+    CHECK(is_reporting_machinery("usb_control_msg"));
+    CHECK_FALSE(is_reporting_machinery("ftdi_usb_control_msg"));
 }

@@ -10,60 +10,64 @@ namespace kaddr {
 
 namespace {
 
-// Substrings of function names that are never the culprit: printing the
+// Function names (patterns as matches() reads them: "=whole", "^prefix",
+// "suffix$", else a substring) that are never the culprit: printing the
 // report, trap and fault handling, sanitizer runtimes, lockdep, locking
 // primitives, string/copy helpers, allocator internals, generic device and
-// workqueue teardown that merely calls into the guilty code.
+// workqueue teardown that merely calls into the guilty code. Whole names
+// and prefixes wherever the corpora show one name or one family; the plain
+// substrings left are families spelled inside other names (_raw_spin_lock,
+// __mutex_lock_common, asm_exc_page_fault), still to be split.
 constexpr const char* kMachinery[] = {
-    "dump_stack", "show_stack", "show_regs", "dump_backtrace", "unwind_backtrace", "show_trace", "printk",
-    "print_address_description", "print_report", "end_report", "panic", "__warn", "warn_slowpath", "warn_alloc",
-    "report_bug", "handle_bug", "fixup_bug", "bug_handler", "do_error", "invalid_op", "_trap$", "do_trap", "exc_page_fault",
-    "^asm_exc_", "page_fault_oops", "no_context", "kernelmode_fixup_or_oops", "bad_area", "do_user_addr_fault",
-    "do_kern_addr_fault", "__do_page_fault", "do_page_fault", "^die", "^__die", "^oops_", "do_mem_abort", "__do_kernel_fault",
-    "do_translation_fault", "do_bad_area", "brk_handler", "do_debug_exception", "call_break_hook", "^el1_", "^el1h_", "^el0_",
-    "__sanitizer", "__asan", "kasan", "__msan", "kmsan", "kcsan", "__tsan", "ubsan", "kfence",
-    "check_memory_region", "read_word_at_a_time", "debug_object", "timer_is_static_object",
-    "work_is_static_object", "lockdep", "perf_trace", "lock_acquire", "lock_release", "lock_class",
+    "dump_stack", "=show_stack", "show_regs", "^dump_backtrace", "=unwind_backtrace", "^show_trace", "printk",
+    "=print_address_description", "=print_report", "end_report", "panic", "^__warn", "^warn_slowpath", "^warn_alloc",
+    "=report_bug", "=handle_bug", "=fixup_bug", "=bug_handler", "do_error", "invalid_op", "_trap$", "^do_trap", "exc_page_fault",
+    "^asm_exc_", "page_fault_oops", "=no_context", "^kernelmode_fixup_or_oops", "bad_area", "=do_user_addr_fault",
+    "=do_kern_addr_fault", "=__do_page_fault", "do_page_fault", "^die", "^__die", "^oops_", "=do_mem_abort", "=__do_kernel_fault",
+    "=do_translation_fault", "^do_bad_area", "=brk_handler", "=do_debug_exception", "^call_break_hook", "^el1_", "^el1h_", "^el0_",
+    "^__sanitizer", "^__asan", "kasan", "^__msan", "^kmsan", "kcsan", "^__tsan", "ubsan", "^kfence",
+    "=check_memory_region", "=read_word_at_a_time", "debug_object", "=timer_is_static_object",
+    "=work_is_static_object", "lockdep", "perf_trace", "lock_acquire", "lock_release", "lock_class",
     "reacquire_held_locks", "spin_lock", "spin_trylock", "spin_unlock", "raw_read_lock", "raw_write_lock",
-    "raw_read_trylock", "raw_write_trylock", "queued_spin", "queued_read", "queued_write", "do_raw_", "down_read",
-    "down_write", "up_read", "up_write", "mutex_lock", "mutex_trylock", "mutex_unlock", "mutex_remove_waiter",
-    "osq_lock", "osq_unlock", "__wake_up", "refcount_add", "refcount_sub", "refcount_inc", "refcount_dec",
-    "refcount_set", "refcount_read", "refcount_warn", "memcpy", "memcmp", "memset", "memchr", "memmove",
-    "strcmp", "strncmp", "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnstr", "strnlen", "strchr",
+    "^raw_read_trylock", "^raw_write_trylock", "queued_spin", "^queued_read", "^queued_write", "do_raw_", "down_read",
+    "down_write", "up_read", "up_write", "mutex_lock", "=mutex_trylock", "mutex_unlock", "=mutex_remove_waiter",
+    "=osq_lock", "^osq_unlock", "^__wake_up", "^refcount_add", "^refcount_sub", "^refcount_inc", "^refcount_dec",
+    "^refcount_set", "^refcount_read", "^refcount_warn", "memcpy", "=memcmp", "memset", "^memchr", "memmove",
+    "strcmp", "^strncmp", "^strcpy", "^strlcpy", "^strncpy", "strscpy", "=strlen", "=strnstr", "=strnlen", "^strchr",
     "copy_to_user", "copy_from_user", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
-    "list_del", "list_replace", "list_move", "list_splice", "_indirect_thunk_", "_return_thunk", "=string",
-    "=hex_string", "=pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf", "dev_info", "dev_notice", "dev_warn",
-    "dev_err", "dev_alert", "dev_crit", "dev_emerg", "del_timer", "flush_work", "__cancel_work_timer",
-    "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
-    "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "arch_stack_walk",
+    "list_del", "^list_replace", "^list_move", "^list_splice", "_indirect_thunk_", "_return_thunk", "=string",
+    "=hex_string", "=pointer", "snprintf", "scnprintf", "^kasprintf", "^kvasprintf", "dev_info", "dev_notice", "dev_warn",
+    "^dev_err", "^dev_alert", "^dev_crit", "^dev_emerg", "del_timer", "flush_work", "=__cancel_work_timer",
+    "=cancel_work_sync", "=try_to_grab_pending", "=flush_workqueue", "=drain_workqueue", "=destroy_workqueue",
+    "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "=arch_stack_walk",
     "stack_trace_save",
-    "finish_wait", "kthread_stop", "kobject_del", "kobject_put", "kobject_uevent_env", "add_uevent_var",
-    "get_device_parent", "device_add", "device_del", "device_unregister", "device_destroy",
-    "device_for_each_child", "unregister_netdev", "sysfs_remove", "device_remove_file", "usb_kill_urb",
-    "usb_control_msg", "usb_submit_urb", "should_fail", "fail_dump", "nmi_cpu_backtrace",
-    "nmi_trigger_cpumask_backtrace", "arch_trigger_cpumask_backtrace", "__handle_sysrq",
-    "check_preemption_disabled", "debug_smp_processor_id", "__this_cpu_preempt_check", "wait_for_completion",
-    "^kfree_skb", "^__kfree_skb", "^consume_skb", "__stack_chk_fail", "^atomic_", "^atomic64_", "^arch_atomic",
-    "mark_lock", "hlock_class", "mark_usage", "validate_chain", "check_prev_add", "check_noncircular",
-    "print_circular", "print_usage_bug", "valid_state", "mark_held_locks", "lock_is_held", "lock_downgrade",
-    "debug_check_no_locks", "debug_check_no_obj_freed",
+    "=finish_wait", "=kthread_stop", "kobject_del", "=kobject_put", "=kobject_uevent_env", "=add_uevent_var",
+    "=get_device_parent", "device_add", "=device_del", "device_unregister", "=device_destroy",
+    "=device_for_each_child", "^unregister_netdev", "sysfs_remove", "=device_remove_file", "=usb_kill_urb",
+    "=usb_control_msg", "=usb_submit_urb", "should_fail", "^fail_dump", "nmi_cpu_backtrace",
+    "=nmi_trigger_cpumask_backtrace", "=arch_trigger_cpumask_backtrace", "=__handle_sysrq",
+    "=check_preemption_disabled", "=debug_smp_processor_id", "=__this_cpu_preempt_check", "wait_for_completion",
+    "^kfree_skb", "^__kfree_skb", "^consume_skb", "=__stack_chk_fail", "^atomic_", "^atomic64_", "^arch_atomic",
+    "mark_lock", "=hlock_class", "^mark_usage", "=validate_chain", "=check_prev_add", "=check_noncircular",
+    "^print_circular", "=print_usage_bug", "=valid_state", "=mark_held_locks", "lock_is_held", "=lock_downgrade",
+    "^debug_check_no_locks", "debug_check_no_obj_freed",
     // allocation entry points and library helpers
     "^kmem_cache_alloc", "^__kmem_cache_alloc", "^kmalloc", "^__kmalloc", "^kzalloc", "^kcalloc", "^krealloc",
     "^kvmalloc", "^__kvmalloc", "^kmemdup", "^kstrdup", "^slab_alloc", "^___slab_alloc", "^__slab_alloc",
-    "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "copy_page_to_iter", "__phys_addr",
-    "post_alloc_hook", "prep_new_page", "get_page_from_freelist", "check_new_page", "might_resched",
+    "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "=copy_page_to_iter", "^__phys_addr",
+    "post_alloc_hook", "=prep_new_page", "=get_page_from_freelist", "^check_new_page", "might_resched",
     "check_object_size", "^folio_unlock", "^unlock_page", "alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_", "^aesti_",
-    "kernel_fpu_begin", "rust_helper_BUG", "^kfree", "^complete", "folio_alloc", "write_comp_data", "kcov",
+    "^kernel_fpu_begin", "=rust_helper_BUG", "^kfree", "^complete", "folio_alloc", "=write_comp_data", "^kcov",
     "alloc_folio", "apic_timer_interrupt", "sysvec_", "^__schedule", "^schedule", "^device_release",
-    "^devres_release", "kobject_release", "kobject_cleanup",
-    "test_and_set_bit", "test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
-    "^crc32", "hex_dump", "_copy_to_iter", "_copy_from_iter", "copyout", "copyin", "__read_once", "^kvfree",
+    "^devres_release", "=kobject_release", "=kobject_cleanup",
+    "^test_and_set_bit", "=test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
+    "^crc32", "hex_dump", "_copy_to_iter", "^_copy_from_iter", "copyout", "^copyin", "^__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
-    "^rb_", "^__rb_", "klist_", "ref_tracker", "assertfail", "__check_heap_object", "^skb_put", "^skb_push",
-    "^skb_pull", "skb_over_panic", "skb_under_panic", "__alloc_pages", "i2c_del_adapter", "__unregister_client",
-    "devres_release", "rollback_registered", "warn_bogus_irq_restore", "_atomic_dec_and_lock", "mutex_",
-    "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_kill_anchored_urbs", "dummy_urb_enqueue",
-    "usb_hcd_submit_urb", "hwrng_unregister", "tty_unregister_device",
+    "^rb_", "^__rb_", "klist_", "^ref_tracker", "=assertfail", "=__check_heap_object", "^skb_put", "^skb_push",
+    "^skb_pull", "^skb_over_panic", "^skb_under_panic", "^__alloc_pages", "=i2c_del_adapter", "=__unregister_client",
+    "^devres_release", "^rollback_registered", "=warn_bogus_irq_restore", "^_atomic_dec_and_lock", "mutex_",
+    "=usb_start_wait_urb", "=usb_bulk_msg", "^usb_interrupt_msg", "=usb_kill_anchored_urbs", "^dummy_urb_enqueue",
+    "^usb_hcd_submit_urb", "=hwrng_unregister", "=tty_unregister_device",
 };
 
 // Where a dispatcher hands control to the code that loops in a stall: the
@@ -115,17 +119,22 @@ bool contains_any(const std::string& fn, const Patterns& patterns) {
 }
 
 
-// Headlines whose guilty function is named on a later line of the report.
+// Headlines (patterns as for kMachinery) whose guilty function is named on
+// a later line of the report.
 struct NamedLater {
     std::string_view headline, line;
 };
 constexpr NamedLater kNamedLater[] = {
-    {"BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+    {"^BUG: workqueue leaked lock or atomic", "last function: "},  // the work function that leaked
+    // SLUB found a freed object written to: the write came after the last
+    // free, which is where the object's lifetime went wrong (the allocation
+    // only says what the object is).
+    {"): Poison overwritten", "INFO: Freed in "},
 };
 
 std::string named_on_later_line(const OopsReport& r) {
     for (const NamedLater& n : kNamedLater) {
-        if (!r.headline.starts_with(n.headline)) continue;
+        if (!matches(r.headline, n.headline)) continue;
         for (const LogLine& l : r.lines) {
             std::string_view t = trim(l.text);
             if (!t.starts_with(n.line)) continue;

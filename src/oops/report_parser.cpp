@@ -10,6 +10,7 @@
 #include "kaddr/inputs.h"
 #include "kaddr/oops.h"
 #include "kaddr/oops_blame.h"
+#include "line_order.h"
 #include "report_damage.h"
 #include "report_fields.h"
 #include "report_lines.h"
@@ -381,7 +382,7 @@ void join_panics(std::vector<OopsReport>& reports) {
 }  // namespace
 
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& given) {
-    const std::vector<LogLine> lines = unwrap_lines(given);
+    const std::vector<LogLine> lines = unwrap_lines(oldest_first(given));
     Segmenter seg;
     for (const auto& l : lines) seg.feed(l);
     seg.finish();
