@@ -238,42 +238,62 @@ TEST_CASE("a captured /sys/kernel/notes that names another build than the vmlinu
     fs::remove_all(dir);
 }
 
-// A real debuginfod server on 127.0.0.1 over a directory holding the
-// test-built module; the report's frame resolves only through it.
-TEST_CASE("a module fetched from a debuginfod server by the report's build-id") {
-    if (std::system("command -v debuginfod >/dev/null 2>&1") != 0) {
-        MESSAGE("SKIPPED LOUDLY: the debuginfod server is not installed (Debian package debuginfod)");
-        return;
+namespace {
+
+// A real debuginfod server on 127.0.0.1 serving `served` (symlinks
+// followed), ready once it serves `build_id` (asked with a throwaway client
+// cache, since a client caches a miss). Stopped by the destructor.
+struct DebuginfodServer {
+    pid_t pid = -1;
+    std::string url;
+    bool ready = false;
+
+    DebuginfodServer(const std::string& dir, const std::string& served, const std::string& build_id, int port) {
+        url = "http://127.0.0.1:" + std::to_string(port);
+        pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::setpgid(0, 0);
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            ::unsetenv("DEBUGINFOD_URLS");  // no federation: it serves only what it scanned
+            const std::string p = std::to_string(port), db = dir + "/db.sqlite";
+            ::execlp("debuginfod", "debuginfod", "-L", "-F", "-p", p.c_str(), "-d", db.c_str(), "-t", "0", "-g", "0",
+                     served.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        for (int i = 0; i < 150 && !ready; ++i) {
+            const std::string probe = "DEBUGINFOD_URLS=" + url + " DEBUGINFOD_CACHE_PATH=" + dir + "/probe-" +
+                                      std::to_string(i) + " debuginfod-find debuginfo " + build_id + " >/dev/null 2>&1";
+            ready = std::system(probe.c_str()) == 0;
+            if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     }
+    ~DebuginfodServer() {
+        ::kill(-pid, SIGTERM);
+        ::waitpid(pid, nullptr, 0);
+    }
+};
+
+bool have_debuginfod() {
+    if (std::system("command -v debuginfod >/dev/null 2>&1") == 0) return true;
+    MESSAGE("SKIPPED LOUDLY: the debuginfod server is not installed (Debian package debuginfod)");
+    return false;
+}
+
+}  // namespace
+
+// The report's frame resolves only through the server.
+TEST_CASE("a module fetched from a debuginfod server by the report's build-id") {
+    if (!have_debuginfod()) return;
     const std::string dir = temp_dir("debuginfod");
     copy(kt::fixture("served/fxbid.ko"), fs::path(dir) / "served/fxbid.ko");
     const std::string id = build_id_of(kt::fixture("served/fxbid.ko"));
-    const int port = 18000 + ::getpid() % 2000;
-    const pid_t server = ::fork();
-    REQUIRE(server >= 0);
-    if (server == 0) {
-        ::setpgid(0, 0);
-        const int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-        ::unsetenv("DEBUGINFOD_URLS");  // no federation: it serves only what it scanned
-        const std::string p = std::to_string(port), db = dir + "/db.sqlite", served = dir + "/served";
-        ::execlp("debuginfod", "debuginfod", "-F", "-p", p.c_str(), "-d", db.c_str(), "-t", "0", "-g", "0",
-                 served.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    const std::string url = "http://127.0.0.1:" + std::to_string(port);
-    // Wait until it has scanned the file (asked with a throwaway client cache,
-    // since a client caches a miss).
-    bool ready = false;
-    for (int i = 0; i < 100 && !ready; ++i) {
-        const std::string probe = "DEBUGINFOD_URLS=" + url + " DEBUGINFOD_CACHE_PATH=" + dir + "/probe-" + std::to_string(i) +
-                                  " debuginfod-find debuginfo " + id + " >/dev/null 2>&1";
-        ready = std::system(probe.c_str()) == 0;
-        if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    if (ready) {
-        ::setenv("DEBUGINFOD_URLS", url.c_str(), 1);
+    {
+        DebuginfodServer server(dir, dir + "/served", id, 18000 + ::getpid() % 2000);
+        REQUIRE_MESSAGE(server.ready, "debuginfod on " << server.url << " did not serve " << id);
+        ::setenv("DEBUGINFOD_URLS", server.url.c_str(), 1);
         ::setenv("DEBUGINFOD_CACHE_PATH", (dir + "/cache").c_str(), 1);
         SnapshotInputs in;
         in.arch = "x86_64";
@@ -289,9 +309,43 @@ TEST_CASE("a module fetched from a debuginfod server by the report's build-id") 
         CHECK(r.confidence == "as-printed");
         ::unsetenv("DEBUGINFOD_URLS");
     }
-    ::kill(-server, SIGTERM);
-    ::waitpid(server, nullptr, 0);
-    REQUIRE_MESSAGE(ready, "debuginfod on " << url << " did not serve " << id);
+    fs::remove_all(dir);
+}
+
+// The x86_64 tier's debug vmlinux over debuginfod, found by the build-id a
+// captured sys/kernel/notes gives: a core frame gets its source line with no
+// vmlinux given.
+TEST_CASE("the debug vmlinux fetched from a debuginfod server by the crashed kernel's build-id" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE(!root.empty());
+    if (!have_debuginfod()) return;
+    const std::string vmlinux = root + "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64";
+    const std::string id = build_id_of(vmlinux);
+    REQUIRE(id.size() == 40);
+    const std::string dir = temp_dir("debuginfod-vmlinux");
+    fs::create_directories(fs::path(dir) / "served");
+    fs::create_symlink(vmlinux, fs::path(dir) / "served/vmlinux");
+    std::string note("\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16);  // NT_GNU_BUILD_ID, as sys/kernel/notes holds it
+    for (std::size_t i = 0; i < 40; i += 2) note += static_cast<char>(std::stoi(id.substr(i, 2), nullptr, 16));
+    std::ofstream(dir + "/notes", std::ios::binary) << note;
+    {
+        DebuginfodServer server(dir, dir + "/served", id, 20000 + ::getpid() % 2000);
+        REQUIRE_MESSAGE(server.ready, "debuginfod on " << server.url << " did not serve " << id);
+        ::setenv("DEBUGINFOD_URLS", server.url.c_str(), 1);
+        ::setenv("DEBUGINFOD_CACHE_PATH", (dir + "/cache").c_str(), 1);
+        SnapshotInputs in;
+        in.kernel_notes = dir + "/notes";
+        std::unique_ptr<Snapshot> snap;
+        Resolution r = resolve_pc(in, report("proc_reg_write+0x56/0xa0", "6.1.0-56-cloud-amd64"), &snap);
+        ::unsetenv("DEBUGINFOD_URLS");
+        REQUIRE(snap->core.vmlinux);
+        CHECK(snap->core.vmlinux->build_id() == id);
+        CHECK(has(snap->notes, "debug file from debuginfod"));
+        REQUIRE(!r.locations.empty());
+        CHECK(kt::same_path(r.locations.back().file, "fs/proc/inode.c"));
+        CHECK(r.locations.back().function == "proc_reg_write");
+    }
     fs::remove_all(dir);
 }
 
