@@ -136,7 +136,7 @@ int cmd_batch(int argc, char** argv) {
         return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
 
-    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
+    SnapshotPool& pool = pool_until_exit();
     print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
     const auto files = expand_paths(paths);
     const bool progress = isatty(STDERR_FILENO);

@@ -88,7 +88,7 @@ int cmd_oops(int argc, char** argv) {
     for (const auto& f : files) logs.push_back(read_log(f));
     // Each report is resolved with its own facts (release, KASLR offset,
     // modules, frames that place them); reports that agree share a snapshot.
-    auto& pool = *new SnapshotPool;  // never freed: exiting is cheaper than tearing snapshots down (see release_at_exit)
+    SnapshotPool& pool = pool_until_exit();
     bool all_resolved = true;
     std::size_t found = 0;
     for (auto& log : logs) {

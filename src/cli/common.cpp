@@ -74,6 +74,13 @@ Snapshot* volatile g_snapshot_at_exit = nullptr;
 
 void release_at_exit(std::unique_ptr<Snapshot> snap) { g_snapshot_at_exit = snap.release(); }
 
+SnapshotPool* volatile g_pool_at_exit = nullptr;
+
+SnapshotPool& pool_until_exit() {
+    if (!g_pool_at_exit) g_pool_at_exit = new SnapshotPool;
+    return *g_pool_at_exit;
+}
+
 void add_jobs_option(po::options_description& opts, unsigned& jobs) {
     jobs = std::max(1u, std::thread::hardware_concurrency());
     opts.add_options()("jobs,j", po::value(&jobs)->notifier([&jobs](unsigned n) { jobs = std::max(1u, n); }),

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kaddr/snapshot.h"
+#include "kaddr/snapshot_pool.h"
 
 namespace kaddr::cli {
 
@@ -22,6 +23,8 @@ void print_notes(const Snapshot& snap);
 // tables, libdw sessions) to the OS instead of freeing it piece by piece,
 // which costs more than a large run's last lookups.
 void release_at_exit(std::unique_ptr<Snapshot> snap);
+// The snapshots of a run's reports, likewise handed to the OS at exit.
+SnapshotPool& pool_until_exit();
 // `--jobs N`: worker threads, default the number of CPUs, at least 1.
 void add_jobs_option(po::options_description& opts, unsigned& jobs);
 // Parses argv for one subcommand; positional arguments go to `positional`

@@ -36,10 +36,12 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr, std
     }
 }
 
-// A location with neither file nor line is no source information (DWARF
-// describes code; a data address inside a CU's range gets such an empty
-// answer): an answer without source lines is symbol-only, never exact.
-void drop_sourceless(std::vector<SourceLocation>& locs) {
+// At a data address (outside executable sections) a location with neither
+// file nor line is no source information: DWARF describes code, and a data
+// address inside a CU's range gets such an empty answer. Code without line
+// information (assembly) keeps its `??:0` location.
+void drop_sourceless(std::vector<SourceLocation>& locs, bool in_code) {
+    if (in_code) return;
     if (std::all_of(locs.begin(), locs.end(), [](const SourceLocation& l) { return l.file.empty() && l.line == 0; }))
         locs.clear();
 }
@@ -49,10 +51,12 @@ void drop_sourceless(std::vector<SourceLocation>& locs) {
 void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup) const {
     const CoreImage& core = snap_.core;
     const std::uint64_t link = snap_.to_link(lookup);
+    bool in_code = true;
     if (core.vmlinux) {
         for (const auto& s : core.vmlinux->sections())
             if ((s.flags & SHF_ALLOC) && s.size && link >= s.addr && link < s.addr + s.size && !(s.flags & SHF_TLS)) {
                 r.section = s.name;
+                in_code = s.flags & SHF_EXECINSTR;
                 break;
             }
     }
@@ -65,7 +69,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
     if (DwarfSource* dw = snap_.core_dwarf()) {
         r.locations = dw->locate(link);
-        drop_sourceless(r.locations);
+        drop_sourceless(r.locations, in_code);
         name_unnamed(r.locations, core.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (vmlinux)");
     } else if (!core.vmlinux) {
@@ -115,8 +119,11 @@ void Resolver::apply_doubts(Resolution& r, const std::string& file) const {
 void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, std::uint64_t lookup) const {
     r.module = m.name;
     r.owner = Owner::Module;
+    bool in_code = true;
     if (const PlacedSection* s = m.section_at(lookup)) {
         r.section = s->name;
+        if (m.ko && s->elf_index && s->elf_index < m.ko->sections().size())
+            in_code = m.ko->sections()[s->elf_index].flags & SHF_EXECINSTR;
         r.section_offset = addr - s->addr;
         r.found_by.push_back(layout_source(m));
     } else if (m.proc) {
@@ -128,7 +135,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
     if (DwarfSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
-        drop_sourceless(r.locations);
+        drop_sourceless(r.locations, in_code);
         name_unnamed(r.locations, m.symbols, lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
         if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
