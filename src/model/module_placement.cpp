@@ -192,6 +192,9 @@ std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<co
 // the first are said loudly; frames in init sections fix nothing else.
 void derive_layout(Snapshot& snap, Module& m, const std::vector<SnapshotInputs::Anchor>& anchors, const LayoutRules& rules) {
     if (m.layout != Placement::Relative || !m.ko) return;
+    if (std::none_of(anchors.begin(), anchors.end(),
+                     [&](const SnapshotInputs::Anchor& a) { return canonical_module_name(a.symbol.module) == m.name; }))
+        return;  // no frame of this module printed an address: nothing to read
     std::optional<std::uint64_t> base;
     std::string how;
     const auto probe = reconstruct_layout(*m.ko, 0, rules);
