@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "kaddr/error.h"
+#include "struct_bytes.h"
 #include "kaddr/vmcore_log.h"
 
 namespace kaddr {
@@ -66,12 +67,6 @@ Offsets offsets(const Vmcore& dump) {
     return o;
 }
 
-template <class T>
-T field(const std::vector<unsigned char>& buf, std::uint64_t off) {
-    T v{};
-    if (off + sizeof v <= buf.size()) std::memcpy(&v, buf.data() + off, sizeof v);
-    return v;
-}
 
 std::vector<unsigned char> read_block(const Vmcore& dump, std::uint64_t addr, std::uint64_t len, const char* what) {
     if (len > (1ULL << 30)) throw Error(dump.path(), std::string(what) + " is implausibly large (" + std::to_string(len) + " bytes)",
@@ -89,32 +84,32 @@ std::vector<LogRecord> read_kernel_log(const Vmcore& dump) {
     const auto desc_ring = read_block(dump, rb + o.rb_desc_ring, o.rb_text_ring - o.rb_desc_ring, "prb->desc_ring");
     const auto text_ring = read_block(dump, rb + o.rb_text_ring, o.tr_data + 8, "prb->text_data_ring");
 
-    const auto count_bits = field<std::uint32_t>(desc_ring, o.dr_count_bits);
-    const auto size_bits = field<std::uint32_t>(text_ring, o.tr_size_bits);
+    const auto count_bits = struct_field<std::uint32_t>(desc_ring, o.dr_count_bits);
+    const auto size_bits = struct_field<std::uint32_t>(text_ring, o.tr_size_bits);
     if (count_bits > 30 || size_bits > 34)
         throw Error(dump.path(), "printk ring buffer sizes are implausible (2^" + std::to_string(count_bits) +
                                      " descriptors, 2^" + std::to_string(size_bits) + " bytes)",
                     "the dump is damaged");
     const std::uint64_t count = 1ULL << count_bits, data_size = 1ULL << size_bits;
-    const auto descs = read_block(dump, field<std::uint64_t>(desc_ring, o.dr_descs), count * o.desc_size, "the printk descriptors");
-    const auto infos = read_block(dump, field<std::uint64_t>(desc_ring, o.dr_infos), count * o.info_size, "the printk infos");
-    const auto data = read_block(dump, field<std::uint64_t>(text_ring, o.tr_data), data_size, "the printk text ring");
-    const std::uint64_t head = field<std::uint64_t>(desc_ring, o.dr_head + o.counter) & kIdMask;
-    const std::uint64_t tail = field<std::uint64_t>(desc_ring, o.dr_tail + o.counter) & kIdMask;
+    const auto descs = read_block(dump, struct_field<std::uint64_t>(desc_ring, o.dr_descs), count * o.desc_size, "the printk descriptors");
+    const auto infos = read_block(dump, struct_field<std::uint64_t>(desc_ring, o.dr_infos), count * o.info_size, "the printk infos");
+    const auto data = read_block(dump, struct_field<std::uint64_t>(text_ring, o.tr_data), data_size, "the printk text ring");
+    const std::uint64_t head = struct_field<std::uint64_t>(desc_ring, o.dr_head + o.counter) & kIdMask;
+    const std::uint64_t tail = struct_field<std::uint64_t>(desc_ring, o.dr_tail + o.counter) & kIdMask;
 
     std::vector<LogRecord> out;
     auto record = [&](std::uint64_t id) {
         const std::uint64_t d = (id % count) * o.desc_size, i = (id % count) * o.info_size;
-        const auto sv = field<std::uint64_t>(descs, d + o.desc_state + o.counter);
+        const auto sv = struct_field<std::uint64_t>(descs, d + o.desc_state + o.counter);
         const unsigned state = static_cast<unsigned>((sv & kFlagsMask) >> kFlagsShift);
         if (state != Committed && state != Finalized) return;  // being written or already recycled
-        std::uint64_t begin = field<std::uint64_t>(descs, d + o.desc_lpos + o.lpos_begin);
-        std::uint64_t next = field<std::uint64_t>(descs, d + o.desc_lpos + o.lpos_next);
+        std::uint64_t begin = struct_field<std::uint64_t>(descs, d + o.desc_lpos + o.lpos_begin);
+        std::uint64_t next = struct_field<std::uint64_t>(descs, d + o.desc_lpos + o.lpos_next);
         LogRecord r;
-        r.seq = field<std::uint64_t>(infos, i + o.info_seq);
-        r.ts_nsec = field<std::uint64_t>(infos, i + o.info_ts);
-        r.caller_id = field<std::uint32_t>(infos, i + o.info_caller);
-        std::uint64_t len = field<std::uint16_t>(infos, i + o.info_len);
+        r.seq = struct_field<std::uint64_t>(infos, i + o.info_seq);
+        r.ts_nsec = struct_field<std::uint64_t>(infos, i + o.info_ts);
+        r.caller_id = struct_field<std::uint32_t>(infos, i + o.info_caller);
+        std::uint64_t len = struct_field<std::uint16_t>(infos, i + o.info_len);
         if (begin & 1) {
             len = 0;  // a data-less block (the text did not fit)
         } else {

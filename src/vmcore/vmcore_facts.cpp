@@ -10,6 +10,7 @@
 #include "kaddr/snapshot.h"
 #include "kaddr/vmcore_facts.h"
 #include "kernel_types.h"
+#include "struct_bytes.h"
 
 namespace kaddr {
 
@@ -37,12 +38,6 @@ std::string module_taint(std::uint64_t taints) {
     return s;
 }
 
-template <class T>
-T at(const std::vector<unsigned char>& b, std::uint64_t off) {
-    T v{};
-    if (off + sizeof v <= b.size()) std::memcpy(&v, b.data() + off, sizeof v);
-    return v;
-}
 
 std::uint64_t link_address(const ElfFile& vmlinux, std::string_view name) {
     for (const auto& s : vmlinux.symbols())
@@ -77,16 +72,16 @@ void walk_modules(const Vmcore& dump, const ElfFile& vmlinux, std::int64_t kaslr
         VmcoreModule m;
         m.name.assign(reinterpret_cast<const char*>(mod.data() + o_name), kModuleNameLen);
         m.name.resize(std::strlen(m.name.c_str()));
-        m.state = at<int>(mod, o_state);
-        m.taint = module_taint(at<std::uint64_t>(mod, o_taints));
-        m.base = at<std::uint64_t>(mod, o_core + l_base);
-        m.size = at<std::uint32_t>(mod, o_core + l_size);
-        m.text_size = at<std::uint32_t>(mod, o_core + l_text);
-        m.ro_size = at<std::uint32_t>(mod, o_core + l_ro);
-        m.ro_after_init_size = at<std::uint32_t>(mod, o_core + l_roai);
-        m.init_base = at<std::uint64_t>(mod, o_init + l_base);
-        m.init_size = at<std::uint32_t>(mod, o_init + l_size);
-        if (const auto sect = at<std::uint64_t>(mod, o_sect)) {
+        m.state = struct_field<int>(mod, o_state);
+        m.taint = module_taint(struct_field<std::uint64_t>(mod, o_taints));
+        m.base = struct_field<std::uint64_t>(mod, o_core + l_base);
+        m.size = struct_field<std::uint32_t>(mod, o_core + l_size);
+        m.text_size = struct_field<std::uint32_t>(mod, o_core + l_text);
+        m.ro_size = struct_field<std::uint32_t>(mod, o_core + l_ro);
+        m.ro_after_init_size = struct_field<std::uint32_t>(mod, o_core + l_roai);
+        m.init_base = struct_field<std::uint64_t>(mod, o_init + l_base);
+        m.init_size = struct_field<std::uint32_t>(mod, o_init + l_size);
+        if (const auto sect = struct_field<std::uint64_t>(mod, o_sect)) {
             std::uint32_t n = 0;
             dump.read_exact(sect + s_n, &n, sizeof n, "module_sect_attrs.nsections");
             if (n > kMaxSections) throw Error(dump.path(), "module " + m.name + " claims " + std::to_string(n) + " sections",
@@ -94,14 +89,14 @@ void walk_modules(const Vmcore& dump, const ElfFile& vmlinux, std::int64_t kaslr
             std::vector<unsigned char> attrs(n * a_size);
             dump.read_exact(sect + s_attrs, attrs.data(), attrs.size(), "module_sect_attrs.attrs");
             for (std::uint32_t i = 0; i < n; ++i) {
-                const std::uint64_t name = at<std::uint64_t>(attrs, i * a_size + name_ptr);
-                m.sections[dump.read_cstring(name, 64, "a module section name")] = at<std::uint64_t>(attrs, i * a_size + a_addr);
+                const std::uint64_t name = struct_field<std::uint64_t>(attrs, i * a_size + name_ptr);
+                m.sections[dump.read_cstring(name, 64, "a module section name")] = struct_field<std::uint64_t>(attrs, i * a_size + a_addr);
             }
         } else {
             f.notes.push_back("module " + m.name + ": no sect_attrs in the dump (CONFIG_SYSFS off?); layout from the base only");
         }
         f.modules.push_back(std::move(m));
-        node = at<std::uint64_t>(mod, o_list + next_off);
+        node = struct_field<std::uint64_t>(mod, o_list + next_off);
     }
     f.modules_walked = true;
 }
