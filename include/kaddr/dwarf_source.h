@@ -14,6 +14,7 @@
 // need them.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -32,7 +33,17 @@ struct SourceLocation {
     int column = 0;
 };
 
-class DwarfSource {
+// Where source locations come from: DWARF itself (DwarfSource) or a
+// persisted index of it (source_index.h). Both give the same answers.
+class LocationSource {
+public:
+    virtual ~LocationSource() = default;
+    // Innermost first: the inlined calls, then the out-of-line function.
+    // Empty when no DWARF describes the address. Thread-safe.
+    virtual std::vector<SourceLocation> locate(std::uint64_t addr) = 0;
+};
+
+class DwarfSource final : public LocationSource {
 public:
     // vmlinux (ET_EXEC or ET_DYN): look-ups take link-time addresses.
     // `cus`, from a persisted index (kept alive by `keep`), replaces
@@ -43,11 +54,22 @@ public:
     // A module: look-ups take runtime addresses, given the placed sections.
     static std::unique_ptr<DwarfSource> for_module(std::shared_ptr<const ElfFile> ko,
                                                    std::vector<PlacedSection> sections);
-    ~DwarfSource();
+    ~DwarfSource() override;
 
-    // Innermost first: the inlined calls, then the out-of-line function.
-    // Empty when no DWARF describes the address. Thread-safe.
-    std::vector<SourceLocation> locate(std::uint64_t addr);
+    std::vector<SourceLocation> locate(std::uint64_t addr) override;
+
+    // For building a persisted index: calls `at` in address order with every
+    // address at which locate()'s answer can change, and locate()'s answer
+    // there; between two such addresses the answer is the first one's. The
+    // compile units are split into `parts` shares; part `part` tabulates its
+    // share (callers run the parts on their own threads, each with its own
+    // session). Answers at a share's addresses may come from any CU, exactly
+    // as locate() would give them.
+    // The compile units' address ranges [lo, hi), as look-ups take them.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> cu_ranges();
+
+    using TabulateSink = std::function<void(std::uint64_t addr, std::vector<SourceLocation>&& answer)>;
+    void tabulate(unsigned part, unsigned parts, const TabulateSink& at);
 
     struct Impl;
 

@@ -17,6 +17,7 @@
 #include "kaddr/dwarf_source.h"
 #include "kaddr/elf_file.h"
 #include "kaddr/image_index.h"
+#include "kaddr/source_index.h"
 #include "kaddr/inputs.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
@@ -59,7 +60,8 @@ struct SnapshotInputs {
     // layout replace a capture's (read by read_vmcore_facts unless given).
     std::string vmcore;
     std::shared_ptr<const VmcoreFacts> vmcore_facts;
-    bool use_index = true;      // the persisted vmlinux index (see image_index.h)
+    bool use_index = true;      // the persisted indexes (image_index.h, source_index.h)
+    bool build_source_index = false;  // build a debug file's source index on first use (batch, index)
     std::string index_dir;      // default: default_index_dir()
 };
 
@@ -73,7 +75,7 @@ struct CoreImage {
     std::span<const CuRange> cu_ranges;  // from the persisted index; empty: libdwfl finds CUs itself
     std::shared_ptr<const void> cu_storage;  // what cu_ranges points into
     mutable std::once_flag dwarf_once;
-    mutable std::shared_ptr<DwarfSource> dwarf;  // shared by every snapshot of the same vmlinux
+    mutable std::shared_ptr<LocationSource> dwarf;  // shared by every snapshot of the same vmlinux
     mutable std::string dwarf_error;  // why `dwarf` could not be opened (names the file)
     std::string dwarf_unusable;   // why vmlinux's DWARF cannot be read (then answers are symbol-only)
 };
@@ -96,7 +98,7 @@ struct Module {
     // the allocation ([first, end of the last one's page)).
     std::pair<std::uint64_t, std::uint64_t> listed_extent{0, 0};
     mutable std::once_flag dwarf_once;
-    mutable std::unique_ptr<DwarfSource> dwarf;
+    mutable std::unique_ptr<LocationSource> dwarf;
     mutable std::string dwarf_error;
     std::string dwarf_unusable;            // why its DWARF cannot be read (see elf_facts.h)
 
@@ -134,8 +136,11 @@ public:
     bool in_core(std::uint64_t addr) const { return core.end > core.start && addr >= core.start && addr < core.end; }
     // Runtime <-> link-time for the core image (identity when unknown).
     std::uint64_t to_link(std::uint64_t runtime) const;
-    DwarfSource* core_dwarf() const;
-    DwarfSource* module_dwarf(const Module& m) const;
+    SourceIndexPolicy source_index;  // where locations come from: an index or DWARF
+    // Source locations of the core image (link-time addresses) and of a
+    // module (runtime addresses); nullptr without DWARF.
+    LocationSource* core_dwarf() const;
+    LocationSource* module_dwarf(const Module& m) const;
 };
 
 // Throws Error on unreadable or inconsistent inputs (naming the file).

@@ -42,7 +42,7 @@ std::uint64_t Snapshot::to_link(std::uint64_t runtime) const {
     return runtime - static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
 }
 
-DwarfSource* Snapshot::core_dwarf() const {
+LocationSource* Snapshot::core_dwarf() const {
     if (!core.vmlinux || !core.vmlinux->has_dwarf() || !core.dwarf_unusable.empty()) return nullptr;
     // Look-ups in vmlinux take link-time addresses, so its DWARF session
     // (and the per-CU indexes it builds) serves every snapshot of the same
@@ -51,7 +51,7 @@ DwarfSource* Snapshot::core_dwarf() const {
     // (exit 134, no message); the error is kept and reported by the caller.
     std::call_once(core.dwarf_once, [&] {
         static std::mutex mu;
-        static std::map<std::string, std::weak_ptr<DwarfSource>> shared;
+        static std::map<std::string, std::weak_ptr<LocationSource>> shared;
         const ElfFile& f = *core.vmlinux;
         const std::string key = f.path() + '\n' + f.build_id() + '\n' + std::to_string(f.file_size()) + '\n' +
                                 std::to_string(f.mtime());
@@ -59,7 +59,12 @@ DwarfSource* Snapshot::core_dwarf() const {
             std::lock_guard lock(mu);
             core.dwarf = shared[key].lock();
             if (!core.dwarf) {
-                core.dwarf = DwarfSource::for_image(core.vmlinux, core.cu_ranges, core.cu_storage);
+                auto image = core.vmlinux;
+                auto cus = core.cu_ranges;
+                auto keep = core.cu_storage;
+                core.dwarf = open_location_source(
+                    image, source_index, [image, cus, keep] { return DwarfSource::for_image(image, cus, keep); }, {},
+                    cus);
                 shared[key] = core.dwarf;
             }
         } catch (const std::exception& e) {
@@ -70,11 +75,14 @@ DwarfSource* Snapshot::core_dwarf() const {
     return core.dwarf.get();
 }
 
-DwarfSource* Snapshot::module_dwarf(const Module& m) const {
+LocationSource* Snapshot::module_dwarf(const Module& m) const {
     if (!m.ko || !m.ko->has_dwarf() || !m.dwarf_unusable.empty()) return nullptr;
     std::call_once(m.dwarf_once, [&] {
         try {
-            m.dwarf = DwarfSource::for_module(m.ko, m.sections);
+            auto ko = m.ko;
+            auto sections = m.sections;
+            m.dwarf = open_location_source(
+                ko, source_index, [ko, sections] { return DwarfSource::for_module(ko, sections); }, m.sections);
         } catch (const std::exception& e) {
             m.dwarf_error = e.what();
         }

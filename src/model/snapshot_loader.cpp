@@ -323,6 +323,8 @@ DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module
 std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
+    snap->source_index = {in.use_index, in.build_source_index,
+                          in.index_dir.empty() ? default_index_dir() : in.index_dir, 0};
     settle_release(*snap, in);
     if (!in.vmcore.empty() && !in.vmcore_facts) in.vmcore_facts = read_vmcore_facts(in);
     if ((snap->vmcore = in.vmcore_facts)) {  // the dump's own word beats a capture's

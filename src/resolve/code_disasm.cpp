@@ -121,9 +121,9 @@ void add_source_lines(CodeListing& listing, const Snapshot& snap) {
     for (auto& ci : listing.instructions) {
         if (!ci.address || !ci.decoded) continue;
         if (snap.in_core(*ci.address)) {
-            if (DwarfSource* d = snap.core_dwarf()) ci.source = d->locate(snap.to_link(*ci.address));
+            if (LocationSource* d = snap.core_dwarf()) ci.source = d->locate(snap.to_link(*ci.address));
         } else if (const Module* m = snap.module_at(*ci.address)) {
-            if (DwarfSource* d = snap.module_dwarf(*m)) ci.source = d->locate(*ci.address);
+            if (LocationSource* d = snap.module_dwarf(*m)) ci.source = d->locate(*ci.address);
         }
     }
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <cstring>
+#include <span>
 #include <unordered_map>
 
 #include "kaddr/error.h"
@@ -205,15 +206,18 @@ struct Session {
                                    [](Dwarf_Addr x, const TopRange& r) { return x < r.lo; });
         if (it == cu.ranges.begin() || a >= std::prev(it)->hi) return nullptr;
         FunctionIndex& f = cu.functions[std::prev(it)->function];
-        if (!f.built) {
-            f.built = true;
-            f.nodes.push_back(make_node(&f.die, -1, false));
-            std::vector<Interval> ivs;
-            for (const auto& [lo, hi] : f.ranges) ivs.push_back({lo, hi, 0, 0});
-            collect(&f.die, 0, 1, f.nodes, ivs);
-            f.segments = flatten(std::move(ivs));
-        }
+        build(f);
         return &f;
+    }
+
+    static void build(FunctionIndex& f) {
+        if (f.built) return;
+        f.built = true;
+        f.nodes.push_back(make_node(&f.die, -1, false));
+        std::vector<Interval> ivs;
+        for (const auto& [lo, hi] : f.ranges) ivs.push_back({lo, hi, 0, 0});
+        collect(&f.die, 0, 1, f.nodes, ivs);
+        f.segments = flatten(std::move(ivs));
     }
 };
 
@@ -336,14 +340,15 @@ std::unique_ptr<DwarfSource> DwarfSource::for_module(std::shared_ptr<const ElfFi
     return std::unique_ptr<DwarfSource>(new DwarfSource(std::move(impl)));
 }
 
-std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
-    Session* session = nullptr;
-    auto lock = impl_->acquire(session);
+namespace {
+
+// locate() inside one session, its lock held.
+std::vector<SourceLocation> locate_in(Session* session, std::span<const CuRange> cus, std::uint64_t addr) {
     std::vector<SourceLocation> out;
     Dwarf_Addr bias = 0;
     Dwarf_Die die;
     Dwarf_Die* cudie = nullptr;
-    if (!impl_->cus.empty() && !session->dwarf_checked) {
+    if (!cus.empty() && !session->dwarf_checked) {
         session->dwarf_checked = true;
         Dwarf_Addr b = 0;
         session->dwarf = dwfl_module_getdwarf(session->mod, &b);
@@ -352,7 +357,6 @@ std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
     if (session->dwarf) {
         // libdwfl's rule, on the indexed ranges: the range with the greatest
         // start <= addr; past the last range only up to its end.
-        const auto& cus = impl_->cus;
         auto it = std::upper_bound(cus.begin(), cus.end(), addr, [](std::uint64_t a, const CuRange& c) { return a < c.lo; });
         if (it == cus.begin()) return out;
         --it;
@@ -392,6 +396,81 @@ std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
         out.push_back(std::move(caller));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
+    Session* session = nullptr;
+    auto lock = impl_->acquire(session);
+    return locate_in(session, impl_->cus, addr);
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> DwarfSource::cu_ranges() {
+    Session* session = nullptr;
+    auto lock = impl_->acquire(session);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    Dwarf_Addr bias = 0;
+    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias));) {
+        Dwarf_Addr base, lo, hi;
+        for (std::ptrdiff_t r = 0; (r = dwarf_ranges(cu, r, &base, &lo, &hi)) > 0;)
+            if (hi > lo) out.emplace_back(lo + bias, hi + bias);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void DwarfSource::tabulate(unsigned part, unsigned parts, const TabulateSink& at) {
+    Session* session = nullptr;
+    auto lock = impl_->acquire(session);
+    parts = std::max(1u, parts);
+    // Every place where one of locate()'s inputs changes: a CU's range ends
+    // (in the persisted ranges and in the DWARF), a line-table row, a
+    // function's range, an inline segment. The answer is constant between
+    // them except exactly at an end_sequence row or a last range's end
+    // (both answer for the point itself), so the address after those counts too.
+    std::vector<std::uint64_t> points;
+    auto range_ends = [&](std::uint64_t lo, std::uint64_t hi) {
+        points.push_back(lo);
+        points.push_back(hi);
+        points.push_back(hi + 1);
+    };
+    if (part == 0)
+        for (const auto& c : impl_->cus) range_ends(c.lo, c.hi);
+    std::size_t total = 0;
+    Dwarf_Addr bias = 0;
+    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias));) ++total;
+    std::size_t i = 0;
+    const std::size_t first = total * part / parts, end = total * (part + 1) / parts;
+    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias)); ++i) {
+        if (i < first || i >= end) continue;
+        Dwarf_Addr base, lo, hi;
+        for (std::ptrdiff_t r = 0; (r = dwarf_ranges(cu, r, &base, &lo, &hi)) > 0;) range_ends(lo + bias, hi + bias);
+        Dwarf_Lines* lines = nullptr;
+        std::size_t nlines = 0;
+        if (dwarf_getsrclines(cu, &lines, &nlines) == 0)
+            for (std::size_t l = 0; l < nlines; ++l) {
+                Dwarf_Line* line = dwarf_onesrcline(lines, l);
+                Dwarf_Addr a = 0;
+                bool end_sequence = false;
+                if (!line || dwarf_lineaddr(line, &a) != 0) continue;
+                dwarf_lineendsequence(line, &end_sequence);
+                points.push_back(a + bias);
+                if (end_sequence) points.push_back(a + bias + 1);
+            }
+        CuIndex* idx = session->index_for(cu);
+        for (auto& f : idx->functions) {
+            Session::build(f);
+            for (const auto& [flo, fhi] : f.ranges) {
+                points.push_back(flo + bias);
+                points.push_back(fhi + bias);
+            }
+            for (const auto& seg : f.segments) points.push_back(seg.start + bias);
+        }
+    }
+    std::sort(points.begin(), points.end());
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    for (std::uint64_t p : points) at(p, locate_in(session, impl_->cus, p));
 }
 
 }  // namespace kaddr

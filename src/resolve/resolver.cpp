@@ -67,7 +67,7 @@ void Resolver::fill_core(Resolution& r, std::uint64_t addr, std::uint64_t lookup
         r.notes.push_back("KASLR offset unknown: " + core.kaslr_how);
     else if (core.vmlinux && !core.kaslr_offset)
         r.notes.push_back("no KASLR information (kallsyms, Kernel Offset): the address is taken as link-time");
-    if (DwarfSource* dw = snap_.core_dwarf()) {
+    if (LocationSource* dw = snap_.core_dwarf()) {
         r.locations = dw->locate(link);
         drop_sourceless(r.locations, in_code);
         name_unnamed(r.locations, core.symbols, lookup);
@@ -133,7 +133,7 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     }
     set_symbol(r, m.symbols, addr, lookup);
     if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
-    if (DwarfSource* dw = snap_.module_dwarf(m)) {
+    if (LocationSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
         drop_sourceless(r.locations, in_code);
         name_unnamed(r.locations, m.symbols, lookup);
