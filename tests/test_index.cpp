@@ -1,6 +1,7 @@
 // The persisted vmlinux index must never change an answer: the same inputs
 // resolve identically with and without it, on a fixture and on the real
-// Debian vmlinux; a damaged index file is ignored and rebuilt.
+// Debian vmlinux (with the source indexes of vmlinux and modules too); a
+// damaged index file is ignored and rebuilt.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -43,6 +44,11 @@ void check_index_identical(SnapshotInputs si, const std::vector<std::string>& in
     const std::string second = resolve_all(si, inputs);  // loads the file
     CHECK(first == plain);
     CHECK(second == plain);
+    // With the source indexes of vmlinux and the modules: built, then read.
+    si.build_source_index = true;
+    CHECK(resolve_all(si, inputs) == plain);
+    si.build_source_index = false;
+    CHECK(resolve_all(si, inputs) == plain);
     // Damage the file: it must be ignored (rebuilt), never trusted.
     for (const auto& e : fs::directory_iterator(dir)) {
         std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);

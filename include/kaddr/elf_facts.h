@@ -31,4 +31,10 @@ std::string dwarf_unreadable_reason(const ElfFile& f);
 // The architecture of an ELF file, or Unknown for a machine kaddr does not know.
 Arch elf_arch(const ElfFile& f);
 
+// XXH3-64 of what identifies a file's content besides its build-id: its
+// size, ELF header facts and every section header. A stripped image and its
+// debug file share a build-id but not their sections. Persisted indexes are
+// named by build-id and this, never by path or mtime.
+std::uint64_t elf_content_digest(const ElfFile& f);
+
 }  // namespace kaddr

@@ -1,10 +1,12 @@
 // A persisted index of a kernel image (vmlinux), so a second run on the same
 // build skips the work that is the same every time: sorting the ELF symbol
-// table and sorting libdw's .debug_aranges. Keyed by build-id, file size and
-// modification time, stored in the user's cache directory, written
-// atomically (temporary file + rename) so concurrent runs are safe, verified
-// by a checksum on load, and searched in place (mapped, not copied). It holds only what the image itself determines;
-// answers with and without it are identical (tested).
+// table and sorting libdw's .debug_aranges. Built on any first run (it is
+// cheap; the source index beside it, source_index.h, is built on request).
+// Keyed by build-id and the content digest (elf_content_digest), stored in
+// the user's cache directory or --index-dir, written atomically (temporary
+// file + rename) so concurrent runs are safe, verified by a checksum on
+// load, and searched in place (mapped, not copied). It holds only what the
+// image itself determines; answers with and without it are identical (tested).
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -135,6 +135,9 @@ int cmd_batch(int argc, char** argv) {
                opts, paths))
         return kOk;
     if (paths.empty()) throw po::error("no report files or directories given");
+    // Many reports of a kernel: pay for indexing its debug files once, and
+    // answer every report (and every later run) from the indexes.
+    in.build_source_index = in.use_index;
 
     SnapshotPool& pool = pool_until_exit();
     print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read

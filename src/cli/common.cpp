@@ -52,8 +52,10 @@ po::options_description input_options(SnapshotInputs& in) {
         ("no-debuginfod", po::bool_switch()->notifier([&in](bool off) { in.use_debuginfod = !off; }),
          "never fetch missing debug files from $DEBUGINFOD_URLS")
         ("no-index", po::bool_switch()->notifier([&in](bool off) { in.use_index = !off; }),
-         "do not read or write the persisted vmlinux index (in $KADDR_CACHE/index or ~/.cache/kaddr/index)")
-        ("index-dir", po::value(&in.index_dir), "where the persisted vmlinux index lives")
+         "do not read or write the persisted indexes (in $KADDR_CACHE/index or ~/.cache/kaddr/index)")
+        ("index-dir", po::value(&in.index_dir), "where the persisted indexes live (a store shared by hosts may be read-only)")
+        ("build-index", po::bool_switch(&in.build_source_index),
+         "index a debug file's DWARF on first use, for later runs (batch always does; see kaddr index)")
         ("max-input-size", po::value<std::string>()->notifier([](const std::string& s) {
              auto v = parse_size(s);
              if (!v) throw po::invalid_option_value("--max-input-size " + s + " (expected e.g. 4G, 512M)");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include <cstring>
@@ -96,5 +97,25 @@ std::string dwarf_unreadable_reason(const ElfFile& f) {
 }
 
 Arch elf_arch(const ElfFile& f) { return arch_from_elf_machine(f.machine()); }
+
+std::uint64_t elf_content_digest(const ElfFile& f) {
+    XXH3_state_t* st = XXH3_createState();
+    XXH3_64bits_reset(st);
+    auto add = [&](const auto& v) { XXH3_64bits_update(st, &v, sizeof v); };
+    add(f.file_size());
+    add(f.machine());
+    add(f.type());
+    for (const auto& s : f.sections()) {
+        XXH3_64bits_update(st, s.name.data(), s.name.size() + 1);
+        add(s.type);
+        add(s.flags);
+        add(s.addr);
+        add(s.size);
+        add(s.offset);
+    }
+    const std::uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
 
 }  // namespace kaddr

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "kaddr/elf_facts.h"
 #include "kaddr/mapped_file.h"
 #include "source_index_format.h"
 #include "varint.h"
@@ -17,31 +18,11 @@ namespace kaddr {
 
 namespace fmt = source_index_format;
 
-std::uint64_t fmt::content_digest(const ElfFile& f) {
-    XXH3_state_t* st = XXH3_createState();
-    XXH3_64bits_reset(st);
-    auto add = [&](const auto& v) { XXH3_64bits_update(st, &v, sizeof v); };
-    add(f.file_size());
-    add(f.machine());
-    add(f.type());
-    for (const auto& s : f.sections()) {
-        XXH3_64bits_update(st, s.name.data(), s.name.size() + 1);
-        add(s.type);
-        add(s.flags);
-        add(s.addr);
-        add(s.size);
-        add(s.offset);
-    }
-    const std::uint64_t h = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
-    return h;
-}
-
 std::uint64_t fmt::page_sum(const unsigned char* p, std::uint64_t len) { return XXH3_64bits(p, len); }
 
 std::string SourceIndex::path_in(const ElfFile& file, const std::string& dir) {
     char digest[17];
-    std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(fmt::content_digest(file)));
+    std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(elf_content_digest(file)));
     return (std::filesystem::path(dir) / (file.build_id() + "-" + digest + ".ksrc")).string();
 }
 
@@ -71,7 +52,7 @@ std::shared_ptr<const SourceIndex> SourceIndex::adopt(std::shared_ptr<const void
     std::memcpy(&h, base, sizeof h);
     const std::uint64_t npages = (h.payload_size + fmt::kPage - 1) / fmt::kPage;
     if (std::memcmp(h.magic, fmt::kMagic, sizeof h.magic) != 0 || h.version != fmt::kVersion ||
-        h.digest != fmt::content_digest(file) ||
+        h.digest != elf_content_digest(file) ||
         std::string(h.build_id, strnlen(h.build_id, sizeof h.build_id)) != file.build_id() ||
         h.payload_size > file_size || npages > (file_size - sizeof h) / 8 ||
         sizeof h + npages * 8 + h.payload_size != file_size)

@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "kaddr/elf_facts.h"
 #include "kaddr/error.h"
 #include "kaddr/source_index.h"
 #include "source_index_format.h"
@@ -169,7 +170,7 @@ std::string encode(std::vector<Entry>& entries, Interner& in, const std::vector<
     std::memcpy(h.magic, fmt::kMagic, sizeof h.magic);
     h.version = fmt::kVersion;
     h.is_module = file.type() == ET_REL;
-    h.digest = fmt::content_digest(file);
+    h.digest = elf_content_digest(file);
     std::memcpy(h.build_id, file.build_id().data(), std::min(file.build_id().size(), sizeof h.build_id));
     std::string payload;
     h.blocks_off = 0;

@@ -27,10 +27,6 @@ struct Section {
     std::uint64_t base, size;
 };
 
-// XXH3-64 of what identifies the debug file's content besides its build-id:
-// the ELF header facts and every section header. A stripped image and its
-// debug file share a build-id but not their sections.
-std::uint64_t content_digest(const ElfFile& f);
 std::uint64_t page_sum(const unsigned char* p, std::uint64_t len);
 }  // namespace source_index_format
 

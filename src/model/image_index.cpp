@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core_image.h"
+#include "kaddr/elf_facts.h"
 #include "kaddr/mapped_file.h"
 
 namespace kaddr {
@@ -63,9 +64,9 @@ struct Built {
 };
 
 std::string index_path(const ElfFile& image, const std::string& dir) {
-    return (fs::path(dir) / (image.build_id() + "-" + std::to_string(image.file_size()) + "-" +
-                             std::to_string(image.mtime()) + ".idx"))
-        .string();
+    char digest[17];
+    std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(elf_content_digest(image)));
+    return (fs::path(dir) / (image.build_id() + "-" + digest + ".idx")).string();
 }
 
 std::optional<ImageIndex> load(const ElfFile& image, const std::string& path) {
