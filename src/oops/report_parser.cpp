@@ -54,6 +54,10 @@ public:
         // (The panic a report ends in prints a stack the same way: one right
         // after a report's end is that panic's, no new report.)
         const bool ends_last = last_closed_ && quiet_since_close_ <= 3;
+        // Qualcomm 4.x kernels print an oops's call trace after its
+        // `---[ end trace` line: a stack heading right after the end of a
+        // report that printed none continues it.
+        if (!o && open_.empty() && announces_stack(tv) && reopen_for_stack(line)) o = &open_.back();
         if (!o && open_.empty() && starts_dump_stack(tv) && !ends_last) {
             start(ReportKind::DumpStack, line);
             return;
@@ -185,6 +189,16 @@ private:
             r.kind = ReportKind::Panic;
             r.headline = std::string(trim(line.text));
         }
+        last_closed_.reset();
+        return true;
+    }
+
+    bool reopen_for_stack(const LogLine& line) {
+        if (!last_closed_ || last_closed_->caller != line.caller || quiet_since_close_ > 3 ||
+            last_closed_->stack_printed || !prints_stack(reports[last_closed_->index].kind))
+            return false;
+        open_.push_back(*last_closed_);
+        open_.back().quiet = 0;
         last_closed_.reset();
         return true;
     }
