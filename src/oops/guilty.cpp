@@ -157,38 +157,59 @@ std::string spl_function(const OopsReport& r) {
     return "";
 }
 
-// Extra skips when a report fires inside a generic checker: blame its caller.
+// Extra skips when a report fires inside a generic checker: blame its
+// caller. One table, tried in order (the first row that applies wins): a
+// row applies by the report's kind, by words of its headline, or by the
+// source file of its BUG/WARNING site; its skips are patterns as
+// matches() reads them.
+enum class SkipWhen { Kind, Headline, BugFile };
+struct CheckerSkip {
+    SkipWhen when;
+    ReportKind kind;        // SkipWhen::Kind
+    std::string_view text;  // SkipWhen::Headline, SkipWhen::BugFile: a substring
+    std::initializer_list<std::string_view> skips;
+};
+const CheckerSkip kCheckerSkips[] = {
+    {SkipWhen::Kind, ReportKind::MemoryLeak, {},
+     {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc", "create_object",
+      "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup",
+      "kobject_"}},
+    {SkipWhen::Headline, {}, "double-free", {"kmem_", "slab_", "kfree", "vunmap", "vfree"}},
+    {SkipWhen::Headline, {}, "invalid-free", {"kmem_", "slab_", "kfree", "vunmap", "vfree"}},
+    {SkipWhen::Headline, {}, "suspicious RCU usage", {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"}},
+    {SkipWhen::Headline, {}, "non-static key", {"stack", "lock", "IRQ"}},
+    {SkipWhen::Headline, {}, "scheduling while atomic", {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"}},
+    {SkipWhen::Kind, ReportKind::SlabDebug, {}, {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"}},
+    // The allocator's own entry points, as whole names and prefixes (a
+    // substring "alloc" skipped the caller that asked: radix_tree_node_alloc,
+    // bio_alloc, sock_alloc_send_pskb).
+    {SkipWhen::Kind, ReportKind::AllocFailure, {},
+     {"^__alloc_pages", "^alloc_pages", "^__get_free_pages", "=get_zeroed_page", "^__alloc_frozen_pages", "^alloc_frozen_pages", "^folio_alloc", "^__folio_alloc", "^kmalloc", "^__kmalloc", "^kmem_cache_alloc", "^__kmem_cache_alloc", "^kzalloc", "^kcalloc", "^krealloc", "^kvmalloc", "^__kvmalloc", "^kvzalloc", "^kvcalloc", "^kmemdup", "^kstrdup", "^vmalloc", "^__vmalloc", "^vzalloc", "^slab_alloc", "^__slab_alloc", "^___slab_alloc", "=new_slab", "=allocate_slab", "^alloc_slab_page", "^kmem_alloc", "^__alloc_skb", "^alloc_skb", "^__netdev_alloc_skb", "^__napi_alloc_skb", "^dma_alloc", "^dma_direct_alloc"}},
+    {SkipWhen::Headline, {}, "spinlock", {"spin_"}},
+    {SkipWhen::Headline, {}, "stack-protector", {"stack_chk"}},
+    {SkipWhen::BugFile, {}, "lib/refcount.c", {"refcount", "kobject_"}},
+    {SkipWhen::BugFile, {}, "lib/debugobjects.c",
+     {"debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap", "vfree",
+      "__free_", "kobject_"}},
+    {SkipWhen::BugFile, {}, "mm/usercopy.c", {"usercopy", "__check"}},
+    {SkipWhen::BugFile, {}, "lib/kobject.c", {"kobject_"}},
+    {SkipWhen::BugFile, {}, "fs/proc/generic.c", {"proc_"}},
+    {SkipWhen::BugFile, {}, "kernel/locking/lockdep.c", {"lock_sock", "release_sock"}},
+    {SkipWhen::BugFile, {}, "lib/list_debug.c", {"list_"}},
+    {SkipWhen::BugFile, {}, "lib/idr.c", {"ida_", "idr_"}},
+    {SkipWhen::BugFile, {}, "kernel/rcu/srcutree.c", {"srcu"}},
+    {SkipWhen::BugFile, {}, "mm/",
+     {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "vzalloc", "slab", "kmem", "kvmalloc", "kfree",
+      "alloc_page", "frozen_pages", "get_free_page", "memdup"}},
+};
+
 std::vector<std::string> checker_skips(const OopsReport& r) {
-    const std::string& h = r.headline;
-    auto says = [&](const char* x) { return h.find(x) != std::string::npos; };
-    if (r.kind == ReportKind::MemoryLeak)
-        return {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc",
-                "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup",
-                "strndup", "memdup", "kobject_"};
-    if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
-    if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
-    if (says("non-static key")) return {"stack", "lock", "IRQ"};
-    if (says("scheduling while atomic")) return {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"};
-    if (r.kind == ReportKind::SlabDebug) return {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"};
-    if (r.kind == ReportKind::AllocFailure) return {"alloc", "kmalloc", "get_free_page", "vmalloc"};
-    if (says("spinlock")) return {"spin_"};
-    if (says("stack-protector")) return {"stack_chk"};
-    const std::string& f = r.bug_file;
-    auto has = [&](const char* x) { return f.find(x) != std::string::npos; };
-    if (has("lib/refcount.c")) return {"refcount", "kobject_"};
-    if (has("lib/debugobjects.c"))
-        return {"debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap",
-                "vfree", "__free_", "kobject_"};
-    if (has("mm/usercopy.c")) return {"usercopy", "__check"};
-    if (has("lib/kobject.c")) return {"kobject_"};
-    if (has("fs/proc/generic.c")) return {"proc_"};
-    if (has("kernel/locking/lockdep.c")) return {"lock_sock", "release_sock"};
-    if (has("lib/list_debug.c")) return {"list_"};
-    if (has("lib/idr.c")) return {"ida_", "idr_"};
-    if (has("kernel/rcu/srcutree.c")) return {"srcu"};
-    if (has("mm/"))
-        return {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "vzalloc", "slab", "kmem", "kvmalloc", "kfree",
-                "alloc_page", "frozen_pages", "get_free_page", "memdup"};
+    for (const CheckerSkip& c : kCheckerSkips) {
+        const bool applies = c.when == SkipWhen::Kind       ? r.kind == c.kind
+                             : c.when == SkipWhen::Headline ? r.headline.find(c.text) != std::string::npos
+                                                            : r.bug_file.find(c.text) != std::string::npos;
+        if (applies) return {c.skips.begin(), c.skips.end()};
+    }
     return {};
 }
 
@@ -429,6 +450,17 @@ Blame blame(OopsReport& r) {
             }
         }
     }
+    // An allocation failure's stack starts in the allocator; the caller to
+    // blame comes after the allocator's last frame (an inexact unwind, 2.6
+    // x86_64 without frame pointers, prints stale return addresses between
+    // the allocator's own frames: `__alloc_pages bio_alloc __slab_alloc`).
+    if (!b.frame && k == ReportKind::AllocFailure) {
+        std::size_t last = frames.size();
+        for (std::size_t n = 0; n < frames.size(); ++n)
+            if (contains_any(frame_function(r.frames[frames[n]]), extra)) last = n;
+        if (last < frames.size())
+            b.frame = first_not_skipped(r, std::vector<std::size_t>(frames.begin() + static_cast<std::ptrdiff_t>(last) + 1, frames.end()), extra);
+    }
     if (!b.frame) b.frame = first_not_skipped(r, frames, extra);
     // A stack of `?` frames only (no frame pointers, a damaged stack) still
     // names a frame, with less confidence.
@@ -444,8 +476,12 @@ Blame blame(OopsReport& r) {
                 b.frame = i;
                 b.low_confidence = true;
             }
+    // No frame the rule accepts: the function the report says it stopped
+    // in (the pc), with the report marked incomplete. A stack of nothing
+    // but the report's own printing (a panic cut after dump_stack) names
+    // nothing.
     if (!b.frame && !frames.empty()) {
-        b.frame = frames.front();
+        if (r.frames[frames.front()].kind == FrameKind::Pc) b.frame = frames.front();
         b.fell_back = true;
     }
     if (b.frame) b.function = frame_function(r.frames[*b.frame]);
