@@ -222,6 +222,15 @@ TEST_CASE("skip patterns: whole names where a word would match unrelated functio
     CHECK_FALSE(is_reporting_machinery("xfs_validate_chain"));
     CHECK(is_reporting_machinery("usb_control_msg"));
     CHECK_FALSE(is_reporting_machinery("ftdi_usb_control_msg"));
+    // families are whole words inside a name, never substrings
+    CHECK(is_reporting_machinery("_raw_spin_lock_irqsave"));
+    CHECK(is_reporting_machinery("__mutex_lock_common"));
+    CHECK(is_reporting_machinery("asm_exc_page_fault"));
+    CHECK(is_reporting_machinery("vprintk_emit"));
+    CHECK(is_reporting_machinery("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt"));  // Rust's core::panicking
+    CHECK_FALSE(is_reporting_machinery("sget_userns"));             // no get_user
+    CHECK_FALSE(is_reporting_machinery("debug_objects_mem_init"));  // no debug_object
+    CHECK_FALSE(is_reporting_machinery("radix_tree_node_alloc"));
 }
 
 // Transport prefixes of vendor consoles the collection has no (other)

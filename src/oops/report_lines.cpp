@@ -138,6 +138,14 @@ ReportKind headline_kind(std::string_view t, bool& strong) {
     return ReportKind::None;
 }
 
+// Kernel entries from an exception taken in kernel mode: the frame printed
+// after one is the interrupted pc (arm64, 32-bit ARM).
+bool is_exception_entry(std::string_view fn) {
+    static constexpr std::string_view kEntries[] = {"el1h_64_irq", "el1h_64_sync", "el1h_64_fiq", "el1h_64_error",
+                                                    "__irq_svc",   "__dabt_svc",   "__pabt_svc",  "__und_svc"};
+    return std::find(std::begin(kEntries), std::end(kEntries), fn) != std::end(kEntries);
+}
+
 bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }
 
 bool closes_sanitizer_report(ReportKind kind, std::string_view t) {

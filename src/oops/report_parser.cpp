@@ -317,12 +317,7 @@ private:
                 }
         }
         // The frame after an exception entry is the pc saved in pt_regs.
-        if (prev && prev->symbol) {
-            const std::string& n = prev->symbol->name;
-            if (n == "el1h_64_irq" || n == "el1h_64_sync" || n == "el1h_64_fiq" || n == "el1h_64_error" ||
-                n == "__irq_svc" || n == "__dabt_svc" || n == "__pabt_svc" || n == "__und_svc")
-                f.kind = FrameKind::Pc;
-        }
+        if (prev && prev->symbol && is_exception_entry(prev->symbol->name)) f.kind = FrameKind::Pc;
     }
 
     // Lines outside any report: bare address lists and systemtap backtraces
