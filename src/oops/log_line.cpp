@@ -248,6 +248,7 @@ struct TransportPrefix {
     std::size_t (*match)(const std::string& s, std::size_t i, LogLine& l);
     bool stamps;  // it is (or carries) the printk timestamp
     Where where;
+    bool level = false;  // a printk level: what follows still counts as the line's start
 };
 // A recogniser that needs nothing of the line but its text.
 template <std::size_t (*Match)(const std::string&, std::size_t)>
@@ -258,7 +259,7 @@ std::size_t text_only(const std::string& s, std::size_t i, LogLine&) {
 std::size_t printk_timestamp(const std::string& s, std::size_t i, LogLine& l) { return printk_prefix(s, i, &l.caller); }
 
 constexpr TransportPrefix kTransportPrefixes[] = {
-    {"printk level", text_only<printk_level>, false, Where::Anywhere},
+    {"printk level", text_only<printk_level>, false, Where::Anywhere, true},
     {"syslog, journal", text_only<syslog_prefix>, false, Where::Anywhere},
     {"dmesg -T", text_only<human_date_prefix>, false, Where::Anywhere},
     {"printk timestamp", printk_timestamp, true, Where::Anywhere},
@@ -318,7 +319,7 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         }
         if (!hit) break;
         i = k;
-        at_start = at_start && hit == &kTransportPrefixes[0];
+        at_start = at_start && hit->level;
         after_timestamp = hit->stamps;
         l.timestamped = l.timestamped || hit->stamps;
     }
