@@ -290,6 +290,13 @@ TEST_CASE("frame shapes of sparc64, 2.6 x86_64 and vendor arm64, and frames a pa
     CHECK_FALSE(parse_frame_text("RPC: <0xfff8803b75826e08>"));          // an address only
     CHECK_FALSE(parse_frame_text("[00000006] *pgd=80000000004003"));     // a page-table line
     CHECK_FALSE(parse_frame_text(".3+1-sparc64-smp #1 NONE  Debian"));  // a release a mail client cut
+    // a fixed-width capture cut a frame mid-word: the two halves are one frame
+    std::istringstream cut("Call Trace:\n [kswapd+908/1264] kswapd+0x38c/0x4f0\n"
+                           " [autoremove_wake_function+0/48] autoremove_wake_fun\nction+0x0/0x30\n");
+    auto dump = parse_reports(cut);
+    REQUIRE(dump.size() == 1);
+    REQUIRE(dump[0].frames.size() == 2);
+    CHECK(dump[0].frames[1].symbol->name == "autoremove_wake_function");
     // powerpc's two brackets are still sp and pc
     auto ppc = parse_frame_text("[c000003fdc18bd40] [c000000000150aec] wake_up_new_task+0x13c/0x310");
     REQUIRE(ppc);
