@@ -251,6 +251,8 @@ TEST_CASE("transport prefixes: one table, vendor cpu and task tags after the tim
         {"<6>[  283.347167]  [5:  kworker/u16:3: 1234] Unable to handle kernel NULL pointer dereference",
          "Unable to handle kernel NULL pointer dereference", true},
         {"[    1.000000] [4:      swapper/4:    0] CPU4: Booted secondary processor", "CPU4: Booted secondary processor", true},
+        // MediaTek `(cpu)[pid:comm]` (RFAnalyzer issue 45's last_kmsg)
+        {"[42476.987203] (0)[848:ndroid.systemui]runnable tasks:", "runnable tasks:", true},
         // OnePlus dated timestamps, Amlogic and msm cpu inside the bracket
         {"<2>[20170514_00:45:44.932056]@0 Kernel BUG at ffffffc000437680", "Kernel BUG at ffffffc000437680", true},
         {"[ 6020.037872@0] Call trace:", "Call trace:", true},

@@ -224,6 +224,20 @@ std::size_t exynos_task_tag(const std::string& s, std::size_t i) {
     return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
 }
 
+// MediaTek's cpu and task after the timestamp: `(0)[848:ndroid.systemui]`.
+std::size_t mediatek_task_tag(const std::string& s, std::size_t i) {
+    if (i + 6 >= s.size() || s[i] != '(' || !is_digit(s[i + 1])) return 0;
+    std::size_t k = i + 1;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (s.compare(k, 2, ")[") != 0) return 0;
+    std::size_t d = k += 2;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == d || k >= s.size() || s[k] != ':') return 0;
+    std::size_t close = s.find(']', k);
+    if (close == std::string::npos || close - k > 17) return 0;
+    return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
+}
+
 // A serial logger's wall clock at the start of the line: `19:20:00  `,
 // `19:20:00.123 `.
 std::size_t serial_clock(const std::string& s, std::size_t i) {
@@ -269,6 +283,7 @@ constexpr TransportPrefix kTransportPrefixes[] = {
     {"damaged timestamp", text_only<damaged_timestamp>, true, Where::Anywhere},
     {"samsung cpu", text_only<samsung_cpu_tag>, false, Where::AfterTimestamp},
     {"exynos cpu and task", text_only<exynos_task_tag>, false, Where::AfterTimestamp},
+    {"mediatek cpu and task", text_only<mediatek_task_tag>, false, Where::AfterTimestamp},
     {"serial clock", text_only<serial_clock>, false, Where::LineStart},
     {"glued to other output", text_only<glued_timestamp>, false, Where::LineStart},
 };
