@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "kaddr/oops_blame.h"
 #include "kaddr/oops_explain.h"
 #include "kaddr/oops_report.h"
 #include "support.h"
@@ -143,31 +144,48 @@ TEST_CASE("real-world pastes: reports found, guilty function, exact frame lists,
                        << modules << "/" << with_report << "; exact frame list " << exact << "/" << with_report
                        << "; printed functions carried " << carried << "/" << printed);
     // Issue 9's thresholds: reports found >= 97%, exact first-report frame
-    // lists >= 95%, every printed function carried. The guilty function is
-    // at 141/149 (94.6%, measured 2026-12-01 on 150 files), just short of the
-    // issue's 95% (it was 95.2% on 146 files); the floor keeps what is
-    // reached, and every miss is listed in disagreements.md, so none can
-    // hide under it.
+    // lists >= 95%, guilty function >= 95%, every printed function carried.
+    // Measured 2026-12-02 on 169 files: guilty 160/168 (95.2%); every miss
+    // is listed in disagreements.md, so none can hide under the floor.
     CHECK(found * 100 >= files * 97);
     CHECK(exact * 100 >= with_report * 95);
     CHECK(carried == printed);
-    CHECK(guilty * 100 >= with_report * 94);
+    CHECK(guilty * 100 >= with_report * 95);
     std::set<std::string> listed = noted(dir + "disagreements.md");
     for (const auto& d : differs) CHECK_MESSAGE(listed.count(d), "not in testdata/pastes/disagreements.md: " << d);
     for (const auto& d : listed)
         CHECK_MESSAGE(differs.count(d), "listed in testdata/pastes/disagreements.md but agrees now: " << d);
 }
 
+namespace {
+
+// A frame line and what the lexer must read from it (module: nullptr, not checked).
+struct FrameCase {
+    const char* line;
+    FrameKind kind;
+    const char* function;
+    const char* module = nullptr;
+};
+
+void check_frames(std::initializer_list<FrameCase> cases) {
+    for (const FrameCase& c : cases) {
+        CAPTURE(c.line);
+        auto f = parse_frame_text(c.line);
+        REQUIRE(f);
+        CHECK(f->kind == c.kind);
+        REQUIRE(f->symbol);
+        CHECK(f->symbol->name == c.function);
+        if (c.module) CHECK(f->symbol->module == c.module);
+    }
+}
+
+}  // namespace
+
 // Register lines and transports that the collection has no paste of yet, as
 // the kernel prints them (arch/*/kernel/traps.c, process.c; journalctl's
 // output formats).
 TEST_CASE("pc and link-register lines of every architecture table, and journal formats") {
-    struct Case {
-        const char* line;
-        FrameKind kind;
-        const char* function;
-    };
-    const Case cases[] = {
+    check_frames({
         {"IAOQ[0]: ext2_fill_super+0x1c4/0x9d0", FrameKind::Pc, "ext2_fill_super"},     // parisc show_regs
         {"IAOQ[1]: ext2_fill_super+0x1c8/0x9d0", FrameKind::Link, "ext2_fill_super"},
         {"RP(r2): mount_bdev+0x1a8/0x250", FrameKind::Link, "mount_bdev"},
@@ -181,15 +199,7 @@ TEST_CASE("pc and link-register lines of every architecture table, and journal f
          "will_oops_init"},
         {"EIP is at wdev_priv.part.8+0x3/0x5 [wl]", FrameKind::Pc, "wdev_priv.part.8"},
         {"[c000000010f93150] [c000000008028668] .rtas_read_config+0x128/0x170", FrameKind::Return, "rtas_read_config"},
-    };
-    for (const Case& c : cases) {
-        CAPTURE(c.line);
-        auto f = parse_frame_text(c.line);
-        REQUIRE(f);
-        CHECK(f->kind == c.kind);
-        REQUIRE(f->symbol);
-        CHECK(f->symbol->name == c.function);
-    }
+    });
     // register dumps that only carry addresses are no frames
     CHECK_FALSE(parse_frame_text("epc : ffffffe00022affe ra : ffffffe00022afea sp : ffffffe086d3fe30"));
     CHECK_FALSE(parse_frame_text("pc : [<8015295c>]    lr : [<801a41e4>]    psr: 80000093"));
@@ -212,4 +222,116 @@ TEST_CASE("skip patterns: whole names where a word would match unrelated functio
     CHECK_FALSE(is_reporting_machinery("xfs_validate_chain"));
     CHECK(is_reporting_machinery("usb_control_msg"));
     CHECK_FALSE(is_reporting_machinery("ftdi_usb_control_msg"));
+    // families are whole words inside a name, never substrings
+    CHECK(is_reporting_machinery("_raw_spin_lock_irqsave"));
+    CHECK(is_reporting_machinery("__mutex_lock_common"));
+    CHECK(is_reporting_machinery("asm_exc_page_fault"));
+    CHECK(is_reporting_machinery("vprintk_emit"));
+    CHECK(is_reporting_machinery("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt"));  // Rust's core::panicking
+    CHECK_FALSE(is_reporting_machinery("sget_userns"));             // no get_user
+    CHECK_FALSE(is_reporting_machinery("debug_objects_mem_init"));  // no debug_object
+    CHECK_FALSE(is_reporting_machinery("radix_tree_node_alloc"));
+}
+
+// Transport prefixes of vendor consoles the collection has no (other)
+// paste of, as their printk patches print them, and the ones it has.
+TEST_CASE("transport prefixes: one table, vendor cpu and task tags after the timestamp") {
+    struct Case {
+        const char* raw;
+        const char* text;
+        bool timestamped;
+    };
+    const Case cases[] = {
+        // Samsung: cpu, and with CONFIG_PRINTK_PROCESS the task
+        {"<4>[169739.712691] c2 Backtrace: ", "Backtrace: ", true},
+        {"[    0.693542] c0 1 (swapper/0) Unable to handle kernel paging request at virtual address 65776f70",
+         "Unable to handle kernel paging request at virtual address 65776f70", true},
+        {"        <1>[41740.112427] c1 pgd = e785c000", "pgd = e785c000", true},
+        // Exynos/Android `[cpu: comm: pid]`, the task name holding a colon
+        {"<6>[  283.347167]  [5:  kworker/u16:3: 1234] Unable to handle kernel NULL pointer dereference",
+         "Unable to handle kernel NULL pointer dereference", true},
+        {"[    1.000000] [4:      swapper/4:    0] CPU4: Booted secondary processor", "CPU4: Booted secondary processor", true},
+        // MediaTek `(cpu)[pid:comm]` (RFAnalyzer issue 45's last_kmsg)
+        {"[42476.987203] (0)[848:ndroid.systemui]runnable tasks:", "runnable tasks:", true},
+        // OnePlus dated timestamps, Amlogic and msm cpu inside the bracket
+        {"<2>[20170514_00:45:44.932056]@0 Kernel BUG at ffffffc000437680", "Kernel BUG at ffffffc000437680", true},
+        {"[ 6020.037872@0] Call trace:", "Call trace:", true},
+        {"[86735.022661,1] R5: 0xc12e4298:", "R5: 0xc12e4298:", true},
+        // OpenWrt logread with its weekday, a serial logger's clock, syslog without a host
+        {"Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] ------------[ cut here ]------------",
+         "------------[ cut here ]------------", true},
+        {"19:20:00  [<ffffffff8025b5c3>] __alloc_pages+0x2aa/0x2c3", "[<ffffffff8025b5c3>] __alloc_pages+0x2aa/0x2c3", false},
+        {"Aug 30 18:07:03 kernel: Call Trace:", "Call Trace:", false},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.raw);
+        LogLine l = normalize_line(c.raw, 1);
+        CHECK(l.text == c.text);
+        CHECK(l.timestamped == c.timestamped);
+    }
+    // what only looks like a tag stays text
+    CHECK(normalize_line("[    2.000000] [0:0:0:0] Direct-Access", 1).text == "[0:0:0:0] Direct-Access");
+    CHECK(normalize_line("c1 is not a cpu without a timestamp", 1).text == "c1 is not a cpu without a timestamp");
+}
+
+TEST_CASE("frame shapes of sparc64, 2.6 x86_64 and vendor arm64, and frames a paste cut inside the offset") {
+    check_frames({
+        {"TPC: <sha512_sparc64_transform+0x48/0x160 [sha512_sparc64]>", FrameKind::Pc, "sha512_sparc64_transform",
+         "sha512_sparc64"},
+        {"RPC: <sha512_sparc64_update+0x48/0x60 [sha512_sparc64]>", FrameKind::Link, "sha512_sparc64_update",
+         "sha512_sparc64"},
+        {"I7: <crypto_shash_finup+0x17c/0x220>", FrameKind::Link, "crypto_shash_finup", ""},
+        {"  [000000000055eaa4] cache_flusharray+0xac/0xf4", FrameKind::Return, "cache_flusharray", ""},
+        {"Caller[000000000055e66c]: kmem_cache_free+0xfc/0x1ac", FrameKind::Return, "kmem_cache_free", ""},
+        {" [<ffffffff8808d2e6>] :jbd:journal_start+0x8f/0x101", FrameKind::Return, "journal_start", "jbd"},
+        {" [clear_inode+206/304] clear_inode+0xce/0x130", FrameKind::Return, "clear_inode", ""},
+        {" [_end+129598927/2130485360] :ext3:ext3_clear_inode+", FrameKind::Return, "ext3_clear_inode", "ext3"},
+        {"[ffffff80201c7800+  32][<ffffff80091f0e2c>] vmalloc_to_page+0xd8/0xe4", FrameKind::Return, "vmalloc_to_page", ""},
+        {"[ffffff80201c7820+  96][<ffffff8009086334>] __show_regs+0xac/0x", FrameKind::Return, "__show_regs", ""},
+    });
+    CHECK_FALSE(parse_frame_text("RPC: <0xfff8803b75826e08>"));          // an address only
+    CHECK_FALSE(parse_frame_text("[00000006] *pgd=80000000004003"));     // a page-table line
+    CHECK_FALSE(parse_frame_text(".3+1-sparc64-smp #1 NONE  Debian"));  // a release a mail client cut
+    // a fixed-width capture cut a frame mid-word: the two halves are one frame
+    std::istringstream cut("Call Trace:\n [kswapd+908/1264] kswapd+0x38c/0x4f0\n"
+                           " [autoremove_wake_function+0/48] autoremove_wake_fun\nction+0x0/0x30\n");
+    auto dump = parse_reports(cut);
+    REQUIRE(dump.size() == 1);
+    REQUIRE(dump[0].frames.size() == 2);
+    CHECK(dump[0].frames[1].symbol->name == "autoremove_wake_function");
+    // powerpc's two brackets are still sp and pc
+    auto ppc = parse_frame_text("[c000003fdc18bd40] [c000000000150aec] wake_up_new_task+0x13c/0x310");
+    REQUIRE(ppc);
+    CHECK(ppc->address == 0xc000000000150aecULL);
+}
+
+TEST_CASE("a call trace printed after the end trace line continues its report (Qualcomm 4.x)") {
+    std::istringstream in(R"([   10.000001] Unable to handle kernel NULL pointer dereference at virtual address 00000010
+[   10.000002] Internal error: Oops: 96000005 [#1] PREEMPT SMP
+[   10.000003] CPU: 2 PID: 77 Comm: kworker/2:1 Tainted: G        W       4.9.112-perf #1
+[   10.000004] pc : msm_vidc_close+0x24/0x90
+[   10.000005] lr : v4l2_release+0x3c/0x80
+[   10.000006] ---[ end trace 1a2b3c4d5e6f7a8b ]---
+[   10.000007] Call trace:
+[   10.000008] [<ffffff8008a1b2c4>] msm_vidc_close+0x24/0x90
+[   10.000009] [<ffffff8008a1c3d0>] v4l2_release+0x3c/0x80
+[   10.000010] [<ffffff80082a4e10>] __fput+0x90/0x1d0
+)");
+    auto reports = parse_reports(in);
+    REQUIRE(reports.size() == 1);
+    std::vector<std::string> names;  // the pc line, then the trace (its first frame repeats the pc)
+    for (const OopsFrame& f : reports[0].frames)
+        if (f.symbol && f.kind != FrameKind::Link) names.push_back(f.symbol->name);
+    CHECK(names == std::vector<std::string>{"msm_vidc_close", "msm_vidc_close", "v4l2_release", "__fput"});
+    CHECK(blame(reports[0]).function == "msm_vidc_close");
+}
+
+TEST_CASE("checker skips: an allocation failure skips the allocator by whole names, not every 'alloc'") {
+    // __alloc_pages __slab_alloc radix_tree_node_alloc kmem_cache_alloc radix_tree_node_alloc radix_tree_insert ...
+    std::istringstream in(read_all(kt::testdata("pastes/168-linux-mm-2007-8464-serial-clock-quoted-printable.txt")));
+    auto reports = parse_reports(in);
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0].kind == ReportKind::AllocFailure);
+    Blame b = blame(reports[0]);
+    CHECK(b.function == "radix_tree_node_alloc");  // the caller after the allocator's last frame
 }

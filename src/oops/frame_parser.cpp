@@ -1,4 +1,5 @@
 // One lexer for every frame format the kernel (or systemtap) prints.
+#include <algorithm>
 #include <cctype>
 
 #include "kaddr/oops.h"
@@ -10,18 +11,108 @@ namespace {
 
 // A symbol reference that looks like %pS output: it must carry +off.
 std::optional<SymbolRef> frame_symbol(std::string_view s) {
+    // 2.6 x86_64 printed a module's frames module first: `:ext3:ext3_get_block+0x0/0xe4`.
+    std::string module;
+    if (s.starts_with(":")) {
+        std::size_t close = s.find(':', 1);
+        if (close == std::string_view::npos || close == 1 || s.find('+') < close) return std::nullopt;
+        module = std::string(s.substr(1, close - 1));
+        s.remove_prefix(close + 1);
+    }
+    auto with_module = [&](std::optional<SymbolRef> ref) {
+        if (ref && !module.empty() && ref->module.empty()) ref->module = module;
+        return ref;
+    };
     std::size_t used = 0;
-    // a paste cut right after the `+`: the function is printed, its offset is not
-    if (s.ends_with("+") && s.find(' ') == std::string_view::npos && s.size() > 1) {
-        auto ref = parse_symbol_ref(s.substr(0, s.size() - 1), &used);
-        if (ref && used == s.size() - 1) return ref;
+    // a paste cut after the `+` or inside the offset (`__show_regs+0xac/0x`):
+    // the function is printed, its offset is not (whole)
+    if (std::size_t plus = s.find('+'); plus != std::string_view::npos && plus > 0 &&
+                                        s.find(' ') == std::string_view::npos &&
+                                        s.substr(plus + 1).find_first_not_of("0123456789abcdefx/") == std::string_view::npos) {
+        std::string_view off = s.substr(plus + 1);
+        if (off.empty() || off.ends_with("/") || off.ends_with("x")) {
+            auto ref = parse_symbol_ref(s.substr(0, plus), &used);
+            if (ref && used == plus) return with_module(ref);
+        }
     }
     auto ref = parse_symbol_ref(s, &used);
     if (!ref || s.substr(0, used).find('+') == std::string_view::npos) return std::nullopt;
     if (ref->module == "kernel") ref->module.clear();  // systemtap's name for the core image
-    // ppc64 ELFv1 prints the function's entry symbol: ".kfree" is kfree.
+    // ppc64 ELFv1 prints the function's entry symbol: ".kfree" is kfree
+    // (".3+1-sparc64" is the rest of a release a mail client cut).
+    if (ref->name.size() > 1 && ref->name[0] == '.' && std::isdigit(static_cast<unsigned char>(ref->name[1])))
+        return std::nullopt;
     if (ref->name.size() > 1 && ref->name[0] == '.' && is_symbol_char(ref->name[1])) ref->name.erase(0, 1);
-    return ref;
+    return with_module(ref);
+}
+
+bool all_of_class(std::string_view v, int (*is)(int)) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [&](char c) { return is(static_cast<unsigned char>(c)) != 0; });
+}
+
+// `[a+b]`: the two parts of a bracket holding a `+`, or false.
+bool plus_bracket(std::string_view s, std::string_view& before, std::string_view& after, std::size_t& end) {
+    if (!s.starts_with("[") || s.starts_with("[<")) return false;
+    std::size_t close = s.find(']'), plus = s.find('+');
+    if (close == std::string_view::npos || plus > close || plus == 1) return false;
+    before = s.substr(1, plus - 1);
+    after = s.substr(plus + 1, close - plus - 1);
+    while (after.starts_with(" ")) after.remove_prefix(1);
+    end = close + 1;
+    return true;
+}
+
+// What a frame line may print before the frame itself, one shape a row;
+// each returns the characters it covers, or 0.
+struct FramePrefix {
+    const char* shape;
+    std::size_t (*match)(std::string_view s);
+};
+constexpr FramePrefix kFramePrefixes[] = {
+    // vendor 4.x arm64 kernels print the stack slot: `[ffffff80201c7800+  32][<ffffff80091f0e2c>] f+..`
+    {"stack slot", [](std::string_view s) -> std::size_t {
+         std::string_view before, after;
+         std::size_t end = 0;
+         return plus_bracket(s, before, after, end) && all_of_class(before, ::isxdigit) && all_of_class(after, ::isdigit)
+                    ? end
+                    : 0;
+     }},
+    // 2.6 kallsyms brackets: `[clear_inode+206/304] clear_inode+0xce/0x130`, `[_end+129598927/2130485360] ..`
+    {"kallsyms bracket", [](std::string_view s) -> std::size_t {
+         std::string_view before, after;
+         std::size_t end = 0;
+         if (!plus_bracket(s, before, after, end) || !is_symbol_char(before.front())) return 0;
+         std::size_t slash = after.find('/');
+         return slash != std::string_view::npos && all_of_class(after.substr(0, slash), ::isdigit) &&
+                        all_of_class(after.substr(slash + 1), ::isdigit)
+                    ? end
+                    : 0;
+     }},
+    // sparc64: `[000000000055eaa4] cache_flusharray+0xac/0xf4` (not powerpc's `[sp] [pc] f`)
+    {"sparc64 pc", [](std::string_view s) -> std::size_t {
+         if (!s.starts_with("[") || s.starts_with("[<")) return 0;
+         std::size_t close = s.find(']');
+         if (close == std::string_view::npos || close < 9 || !all_of_class(s.substr(1, close - 1), ::isxdigit)) return 0;
+         std::size_t k = close + 1;
+         if (k >= s.size() || s[k] != ' ') return 0;
+         while (k < s.size() && s[k] == ' ') ++k;
+         return k < s.size() && s[k] != '[' ? k : 0;
+     }},
+    // sparc64's die_if_kernel(): `Caller[000000000055eaa4]: cache_flusharray+0xac/0xf4`
+    {"sparc64 caller", [](std::string_view s) -> std::size_t {
+         if (!s.starts_with("Caller[")) return 0;
+         std::size_t close = s.find("]: ");
+         return close != std::string_view::npos && all_of_class(s.substr(7, close - 7), ::isxdigit) ? close + 3 : 0;
+     }},
+};
+
+std::size_t frame_prefix(std::string_view s) {
+    for (const FramePrefix& p : kFramePrefixes)
+        if (std::size_t n = p.match(s)) {
+            while (n < s.size() && s[n] == ' ') ++n;
+            return n;
+        }
+    return 0;
 }
 
 // `[<ffffffff8107a4b5>]`; returns the characters used.
@@ -62,6 +153,9 @@ constexpr RegisterLine kRegisterLines[] = {
     {"IAOQ[1]", ":", FrameKind::Link},   // parisc
     {"RP(r2)", ":", FrameKind::Link},    // parisc
     {"IP", ":", FrameKind::Pc},          // x86 page-fault line, 4.x form `IP: apply_paravirt+0x104/0x150`
+    {"TPC", ":", FrameKind::Pc},         // sparc64 `TPC: <free_block+0x60/0x16c>`
+    {"RPC", ":", FrameKind::Link},       // sparc64 (%o7)
+    {"I7", ":", FrameKind::Link},        // sparc64 (the caller's return address)
 };
 
 // What follows the register's separator, or a null view when the line is
@@ -117,6 +211,7 @@ std::optional<OopsFrame> arm_callee_frame(const std::string& text) {
 
 std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line) {
     std::string_view s = trim(text);
+    if (std::size_t n = frame_prefix(s)) s.remove_prefix(n);
     OopsFrame f;
     if (pc_line) *pc_line = false;
     auto as_pc = [&](OopsFrame& fr) {
@@ -173,7 +268,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         std::string_view r = after_register(s, reg);
         if (r.data() == nullptr) continue;
         r = skip_addresses(r);
-        if (r.starts_with("(")) r.remove_prefix(1);  // s390 `(func+0x3a/0x1000 [mod])`
+        if (r.starts_with("(") || r.starts_with("<")) r.remove_prefix(1);  // s390 `(f+0x3a/0x1000 [mod])`, sparc64 `<f+..>`
         auto sym = frame_symbol(r);
         if (!sym) return std::nullopt;  // a register dump line; the line with the symbol follows
         f.symbol = sym;

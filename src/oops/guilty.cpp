@@ -2,6 +2,7 @@
 // report passes through (printing, fault handling, sanitizer runtimes,
 // lockdep, allocators' debug hooks, string helpers) is never guilty.
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 
 #include "kaddr/oops_blame.h"
@@ -11,61 +12,62 @@ namespace kaddr {
 namespace {
 
 // Function names (patterns as matches() reads them: "=whole", "^prefix",
-// "suffix$", else a substring) that are never the culprit: printing the
-// report, trap and fault handling, sanitizer runtimes, lockdep, locking
+// "suffix$", "~words") that are never the culprit: printing the report,
+// trap and fault handling, sanitizer runtimes, lockdep, locking
 // primitives, string/copy helpers, allocator internals, generic device and
-// workqueue teardown that merely calls into the guilty code. Whole names
-// and prefixes wherever the corpora show one name or one family; the plain
-// substrings left are families spelled inside other names (_raw_spin_lock,
-// __mutex_lock_common, asm_exc_page_fault), still to be split.
+// workqueue teardown that merely calls into the guilty code. Families
+// spelled inside other names (_raw_spin_lock_irqsave, __mutex_lock_common,
+// asm_exc_page_fault) are "~words": whole words of the name, never a
+// substring (sget_userns is no get_user, debug_objects_mem_init no
+// debug_object).
 constexpr const char* kMachinery[] = {
-    "dump_stack", "=show_stack", "show_regs", "^dump_backtrace", "=unwind_backtrace", "^show_trace", "printk",
-    "=print_address_description", "=print_report", "end_report", "panic", "^__warn", "^warn_slowpath", "^warn_alloc",
-    "=report_bug", "=handle_bug", "=fixup_bug", "=bug_handler", "do_error", "invalid_op", "_trap$", "^do_trap", "exc_page_fault",
-    "^asm_exc_", "page_fault_oops", "=no_context", "^kernelmode_fixup_or_oops", "bad_area", "=do_user_addr_fault",
-    "=do_kern_addr_fault", "=__do_page_fault", "do_page_fault", "^die", "^__die", "^oops_", "=do_mem_abort", "=__do_kernel_fault",
+    "~dump_stack", "=show_stack", "~show_regs", "^dump_backtrace", "=unwind_backtrace", "^show_trace", "~printk", "~vprintk",
+    "=print_address_description", "=print_report", "~end_report", "~panic", "^__warn", "^warn_slowpath", "^warn_alloc",
+    "=report_bug", "=handle_bug", "=fixup_bug", "=bug_handler", "~do_error", "~invalid_op", "_trap$", "^do_trap", "~exc_page_fault",
+    "^asm_exc_", "~page_fault_oops", "=no_context", "^kernelmode_fixup_or_oops", "~bad_area", "=do_user_addr_fault",
+    "=do_kern_addr_fault", "=__do_page_fault", "~do_page_fault", "^die", "^__die", "^oops_", "=do_mem_abort", "=__do_kernel_fault",
     "=do_translation_fault", "^do_bad_area", "=brk_handler", "=do_debug_exception", "^call_break_hook", "^el1_", "^el1h_", "^el0_",
-    "^__sanitizer", "^__asan", "kasan", "^__msan", "^kmsan", "kcsan", "^__tsan", "ubsan", "^kfence",
-    "=check_memory_region", "=read_word_at_a_time", "debug_object", "=timer_is_static_object",
-    "=work_is_static_object", "lockdep", "perf_trace", "lock_acquire", "lock_release", "lock_class",
-    "reacquire_held_locks", "spin_lock", "spin_trylock", "spin_unlock", "raw_read_lock", "raw_write_lock",
-    "^raw_read_trylock", "^raw_write_trylock", "queued_spin", "^queued_read", "^queued_write", "do_raw_", "down_read",
-    "down_write", "up_read", "up_write", "mutex_lock", "=mutex_trylock", "mutex_unlock", "=mutex_remove_waiter",
+    "^__sanitizer", "^__asan", "~kasan", "^__msan", "^kmsan", "~kcsan", "^__tsan", "~ubsan", "^kfence",
+    "=check_memory_region", "=read_word_at_a_time", "~debug_object", "=timer_is_static_object",
+    "=work_is_static_object", "~lockdep", "~perf_trace", "~lock_acquire", "~lock_release", "~lock_class",
+    "~reacquire_held_locks", "~spin_lock", "~spin_trylock", "~spin_unlock", "~raw_read_lock", "~raw_write_lock",
+    "^raw_read_trylock", "^raw_write_trylock", "~queued_spin", "^queued_read", "^queued_write", "~do_raw_", "~down_read",
+    "~down_write", "~up_read", "~up_write", "~mutex_lock", "=mutex_trylock", "~mutex_unlock", "=mutex_remove_waiter",
     "=osq_lock", "^osq_unlock", "^__wake_up", "^refcount_add", "^refcount_sub", "^refcount_inc", "^refcount_dec",
-    "^refcount_set", "^refcount_read", "^refcount_warn", "memcpy", "=memcmp", "memset", "^memchr", "memmove",
-    "strcmp", "^strncmp", "^strcpy", "^strlcpy", "^strncpy", "strscpy", "=strlen", "=strnstr", "=strnlen", "^strchr",
-    "copy_to_user", "copy_from_user", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
-    "list_del", "^list_replace", "^list_move", "^list_splice", "_indirect_thunk_", "_return_thunk", "=string",
-    "=hex_string", "=pointer", "snprintf", "scnprintf", "^kasprintf", "^kvasprintf", "dev_info", "dev_notice", "dev_warn",
-    "^dev_err", "^dev_alert", "^dev_crit", "^dev_emerg", "del_timer", "flush_work", "=__cancel_work_timer",
+    "^refcount_set", "^refcount_read", "^refcount_warn", "~memcpy", "=memcmp", "~memset", "^memchr", "~memmove",
+    "~strcmp", "^strncmp", "^strcpy", "^strlcpy", "^strncpy", "~strscpy", "=strlen", "=strnstr", "=strnlen", "^strchr",
+    "~copy_to_user", "~copy_from_user", "~put_user", "~get_user", "~might_fault", "~might_sleep", "~list_add", "~llist_add", "~plist_add",
+    "~list_del", "^list_replace", "^list_move", "^list_splice", "~_indirect_thunk_", "~_return_thunk", "=string",
+    "=hex_string", "=pointer", "~snprintf", "~scnprintf", "~vsnprintf", "~vscnprintf", "^kasprintf", "^kvasprintf", "~dev_info", "~dev_notice", "~dev_warn", "~netdev_info", "~netdev_notice", "~netdev_warn",
+    "^dev_err", "^dev_alert", "^dev_crit", "^dev_emerg", "~del_timer", "~flush_work", "=__cancel_work_timer",
     "=cancel_work_sync", "=try_to_grab_pending", "=flush_workqueue", "=drain_workqueue", "=destroy_workqueue",
-    "insert_work", "queue_work", "queue_delayed_work", "stack_trace_consume_entry", "=arch_stack_walk",
-    "stack_trace_save",
-    "=finish_wait", "=kthread_stop", "kobject_del", "=kobject_put", "=kobject_uevent_env", "=add_uevent_var",
-    "=get_device_parent", "device_add", "=device_del", "device_unregister", "=device_destroy",
-    "=device_for_each_child", "^unregister_netdev", "sysfs_remove", "=device_remove_file", "=usb_kill_urb",
-    "=usb_control_msg", "=usb_submit_urb", "should_fail", "^fail_dump", "nmi_cpu_backtrace",
+    "~insert_work", "~queue_work", "~queue_delayed_work", "~stack_trace_consume_entry", "=arch_stack_walk",
+    "~stack_trace_save",
+    "=finish_wait", "=kthread_stop", "~kobject_del", "=kobject_delayed_cleanup", "=kobject_put", "=kobject_uevent_env", "=add_uevent_var",
+    "=get_device_parent", "~device_add", "=device_del", "~device_unregister", "=device_destroy",
+    "=device_for_each_child", "^unregister_netdev", "~sysfs_remove", "=device_remove_file", "=usb_kill_urb",
+    "=usb_control_msg", "=usb_submit_urb", "~should_fail", "~should_failslab", "^fail_dump", "~nmi_cpu_backtrace",
     "=nmi_trigger_cpumask_backtrace", "=arch_trigger_cpumask_backtrace", "=__handle_sysrq",
-    "=check_preemption_disabled", "=debug_smp_processor_id", "=__this_cpu_preempt_check", "wait_for_completion",
+    "=check_preemption_disabled", "=debug_smp_processor_id", "=__this_cpu_preempt_check", "~wait_for_completion",
     "^kfree_skb", "^__kfree_skb", "^consume_skb", "=__stack_chk_fail", "^atomic_", "^atomic64_", "^arch_atomic",
-    "mark_lock", "=hlock_class", "^mark_usage", "=validate_chain", "=check_prev_add", "=check_noncircular",
-    "^print_circular", "=print_usage_bug", "=valid_state", "=mark_held_locks", "lock_is_held", "=lock_downgrade",
-    "^debug_check_no_locks", "debug_check_no_obj_freed",
+    "~mark_lock", "=hlock_class", "^mark_usage", "=validate_chain", "=check_prev_add", "=check_noncircular",
+    "^print_circular", "=print_usage_bug", "=valid_state", "=mark_held_locks", "~lock_is_held", "=lock_downgrade",
+    "^debug_check_no_locks", "~debug_check_no_obj_freed",
     // allocation entry points and library helpers
     "^kmem_cache_alloc", "^__kmem_cache_alloc", "^kmalloc", "^__kmalloc", "^kzalloc", "^kcalloc", "^krealloc",
     "^kvmalloc", "^__kvmalloc", "^kmemdup", "^kstrdup", "^slab_alloc", "^___slab_alloc", "^__slab_alloc",
     "^crc", "^xas_", "^rhashtable_", "^strstr", "^stack_trace_", "=copy_page_to_iter", "^__phys_addr",
-    "post_alloc_hook", "=prep_new_page", "=get_page_from_freelist", "^check_new_page", "might_resched",
-    "check_object_size", "^folio_unlock", "^unlock_page", "alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_", "^aesti_",
-    "^kernel_fpu_begin", "=rust_helper_BUG", "^kfree", "^complete", "folio_alloc", "=write_comp_data", "^kcov",
-    "alloc_folio", "apic_timer_interrupt", "sysvec_", "^__schedule", "^schedule", "^device_release",
+    "~post_alloc_hook", "=prep_new_page", "=get_page_from_freelist", "^check_new_page", "~might_resched",
+    "~check_object_size", "^folio_unlock", "^unlock_page", "~alloc_pages", "^dput", "^fast_dput", "^iput", "^aes_", "^aesti_",
+    "^kernel_fpu_begin", "=rust_helper_BUG", "^kfree", "^complete", "~folio_alloc", "=write_comp_data", "^kcov",
+    "~alloc_folio", "~apic_timer_interrupt", "~sysvec_", "^__schedule", "^schedule", "^device_release",
     "^devres_release", "=kobject_release", "=kobject_cleanup",
     "^test_and_set_bit", "=test_and_clear_bit", "^set_bit", "^clear_bit", "^__set_bit", "^__clear_bit", "^crc16",
-    "^crc32", "hex_dump", "_copy_to_iter", "^_copy_from_iter", "copyout", "^copyin", "^__read_once", "^kvfree",
+    "^crc32", "~hex_dump", "~_copy_to_iter", "^_copy_from_iter", "~copyout", "^copyin", "^__read_once", "^kvfree",
     // library data structures and checkers that only report their caller's mistake
-    "^rb_", "^__rb_", "klist_", "^ref_tracker", "=assertfail", "=__check_heap_object", "^skb_put", "^skb_push",
+    "^rb_", "^__rb_", "~klist_", "^ref_tracker", "=assertfail", "=__check_heap_object", "^skb_put", "^skb_push",
     "^skb_pull", "^skb_over_panic", "^skb_under_panic", "^__alloc_pages", "=i2c_del_adapter", "=__unregister_client",
-    "^devres_release", "^rollback_registered", "=warn_bogus_irq_restore", "^_atomic_dec_and_lock", "mutex_",
+    "^devres_release", "^rollback_registered", "=warn_bogus_irq_restore", "^_atomic_dec_and_lock", "~mutex_",
     "=usb_start_wait_urb", "=usb_bulk_msg", "^usb_interrupt_msg", "=usb_kill_anchored_urbs", "^dummy_urb_enqueue",
     "^usb_hcd_submit_urb", "=hwrng_unregister", "=tty_unregister_device",
 };
@@ -73,18 +75,18 @@ constexpr const char* kMachinery[] = {
 // Where a dispatcher hands control to the code that loops in a stall: the
 // frame printed just before one of these is the representative one.
 constexpr const char* kStallAnchors[] = {
-    "process_one_work", "process_scheduled_works", "do_syscall_", "do_fast_syscall_", "netif_receive_skb", "do_softirq", "call_timer_fn",
-    "_run_timers", "run_timer_softirq", "run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary",
-    "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write",
-    "do_iter_read", "do_iter_write", "vfs_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "^call_read_iter",
-    "^call_write_iter", "do_iter_readv_writev", "^call_mmap", "mmap_region", "do_mmap", "do_dentry_open",
-    "vfs_open", "^sock_sendmsg", "^sock_recvmsg", "^sock_release", "^__sock_release", "__sys_setsockopt",
-    "kernel_setsockopt", "sock_common_setsockopt", "__sys_listen", "kernel_listen", "sk_common_release",
-    "^sock_mmap", "__sys_accept", "kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
-    "^nfnetlink_rcv_msg", "__do_fault", "handle_mm_fault", "do_page_fault", "__fput", "task_work_run",
-    "exit_to_usermode", "invoke_syscall", "el0_svc", "rtnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg",
-    "netlink_dump", "ksys_ioctl", "compat_sys_ioctl", "__hrtimer_run_queues", "__run_hrtimer", "tasklet_action",
-    "_compat_ioctl", "^new_sync_read", "^new_sync_write",
+    "~process_one_work", "~process_scheduled_works", "~do_syscall_", "~do_fast_syscall_", "~netif_receive_skb", "~do_softirq", "~call_timer_fn",
+    "~_run_timers", "~run_timer_softirq", "~run_ksoftirqd", "~smpboot_thread_fn", "~kthread", "~start_secondary",
+    "~cpu_startup_entry", "~ret_from_fork", "~vfs_write", "~vfs_read", "~vfs_iter_read", "~vfs_iter_write",
+    "~do_iter_read", "~do_iter_write", "~vfs_ioctl", "~blkdev_driver_ioctl", "~blkdev_ioctl", "^call_read_iter",
+    "^call_write_iter", "~do_iter_readv_writev", "^call_mmap", "~mmap_region", "~do_mmap", "~do_dentry_open",
+    "~vfs_open", "^sock_sendmsg", "^sock_recvmsg", "^sock_release", "^__sock_release", "~__sys_setsockopt",
+    "~kernel_setsockopt", "~sock_common_setsockopt", "~__sys_listen", "~kernel_listen", "~sk_common_release",
+    "^sock_mmap", "~__sys_accept", "~kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
+    "^nfnetlink_rcv_msg", "~__do_fault", "~handle_mm_fault", "~do_page_fault", "~__fput", "~task_work_run",
+    "~exit_to_usermode", "~invoke_syscall", "~el0_svc", "~rtnetlink_rcv_msg", "~genl_rcv_msg", "~genl_family_rcv_msg",
+    "~netlink_dump", "~ksys_ioctl", "~compat_sys_ioctl", "~__hrtimer_run_queues", "~__run_hrtimer", "~tasklet_action",
+    "~_compat_ioctl", "^new_sync_read", "^new_sync_write",
 };
 
 // Syscalls that dispatch to countless handlers count as anchors themselves.
@@ -100,11 +102,29 @@ bool is_dispatching_syscall(const std::string& fn) {
     return false;
 }
 
-// A pattern matches anywhere in a name, or with a leading '^' only at its start.
-// A pattern is a substring, "^prefix", "suffix$" or "=whole" name, clone
-// suffixes aside (vsprintf's `string.isra.4` is machinery, `encode_string`
-// is not).
+// A pattern is an "=whole" name, a "^prefix", a "suffix$", "~words" (whole
+// words inside the name), else a substring (for headlines and the checker
+// rows); clone suffixes aside (vsprintf's `string.isra.4` is machinery,
+// `encode_string` is not).
+// Where a word of a name may start or end: its ends, `_`, a clone suffix's
+// dot, a digit (Rust's mangled names count identifier lengths:
+// `_RNv..4core9panicking9panic_fmt`).
+bool word_edge(std::string_view fn, std::size_t i) {
+    return i == 0 || i >= fn.size() || fn[i] == '_' || fn[i] == '.' || std::isdigit(static_cast<unsigned char>(fn[i]));
+}
+
+// The words `w` (itself one or more words, `spin_lock`) run inside `fn`.
+bool has_words(std::string_view fn, std::string_view w) {
+    for (std::size_t i = fn.find(w); i != std::string_view::npos; i = fn.find(w, i + 1)) {
+        const bool starts = i == 0 || w.front() == '_' || word_edge(fn, i - 1);
+        const bool ends = w.back() == '_' || word_edge(fn, i + w.size());
+        if (starts && ends) return true;
+    }
+    return false;
+}
+
 bool matches(std::string_view fn, std::string_view p) {
+    if (!p.empty() && p[0] == '~') return has_words(fn, p.substr(1));
     if (!p.empty() && p[0] == '=') return fn.substr(0, fn.find('.')) == p.substr(1);
     if (!p.empty() && p[0] == '^') return fn.substr(0, p.size() - 1) == p.substr(1);
     if (!p.empty() && p.back() == '$') return fn.ends_with(p.substr(0, p.size() - 1));
@@ -157,38 +177,59 @@ std::string spl_function(const OopsReport& r) {
     return "";
 }
 
-// Extra skips when a report fires inside a generic checker: blame its caller.
+// Extra skips when a report fires inside a generic checker: blame its
+// caller. One table, tried in order (the first row that applies wins): a
+// row applies by the report's kind, by words of its headline, or by the
+// source file of its BUG/WARNING site; its skips are patterns as
+// matches() reads them.
+enum class SkipWhen { Kind, Headline, BugFile };
+struct CheckerSkip {
+    SkipWhen when;
+    ReportKind kind;        // SkipWhen::Kind
+    std::string_view text;  // SkipWhen::Headline, SkipWhen::BugFile: a substring
+    std::initializer_list<std::string_view> skips;
+};
+const CheckerSkip kCheckerSkips[] = {
+    {SkipWhen::Kind, ReportKind::MemoryLeak, {},
+     {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc", "create_object",
+      "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup",
+      "kobject_"}},
+    {SkipWhen::Headline, {}, "double-free", {"kmem_", "slab_", "kfree", "vunmap", "vfree"}},
+    {SkipWhen::Headline, {}, "invalid-free", {"kmem_", "slab_", "kfree", "vunmap", "vfree"}},
+    {SkipWhen::Headline, {}, "suspicious RCU usage", {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"}},
+    {SkipWhen::Headline, {}, "non-static key", {"stack", "lock", "IRQ"}},
+    {SkipWhen::Headline, {}, "scheduling while atomic", {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"}},
+    {SkipWhen::Kind, ReportKind::SlabDebug, {}, {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"}},
+    // The allocator's own entry points, as whole names and prefixes (a
+    // substring "alloc" skipped the caller that asked: radix_tree_node_alloc,
+    // bio_alloc, sock_alloc_send_pskb).
+    {SkipWhen::Kind, ReportKind::AllocFailure, {},
+     {"^__alloc_pages", "^alloc_pages", "^__get_free_pages", "=get_zeroed_page", "^__alloc_frozen_pages", "^alloc_frozen_pages", "^folio_alloc", "^__folio_alloc", "^kmalloc", "^__kmalloc", "^kmem_cache_alloc", "^__kmem_cache_alloc", "^kzalloc", "^kcalloc", "^krealloc", "^kvmalloc", "^__kvmalloc", "^kvzalloc", "^kvcalloc", "^kmemdup", "^kstrdup", "^vmalloc", "^__vmalloc", "^vzalloc", "^slab_alloc", "^__slab_alloc", "^___slab_alloc", "=new_slab", "=allocate_slab", "^alloc_slab_page", "^kmem_alloc", "^__alloc_skb", "^alloc_skb", "^__netdev_alloc_skb", "^__napi_alloc_skb", "^dma_alloc", "^dma_direct_alloc"}},
+    {SkipWhen::Headline, {}, "spinlock", {"spin_"}},
+    {SkipWhen::Headline, {}, "stack-protector", {"stack_chk"}},
+    {SkipWhen::BugFile, {}, "lib/refcount.c", {"refcount", "kobject_"}},
+    {SkipWhen::BugFile, {}, "lib/debugobjects.c",
+     {"debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap", "vfree",
+      "__free_", "kobject_"}},
+    {SkipWhen::BugFile, {}, "mm/usercopy.c", {"usercopy", "__check"}},
+    {SkipWhen::BugFile, {}, "lib/kobject.c", {"kobject_"}},
+    {SkipWhen::BugFile, {}, "fs/proc/generic.c", {"proc_"}},
+    {SkipWhen::BugFile, {}, "kernel/locking/lockdep.c", {"lock_sock", "release_sock"}},
+    {SkipWhen::BugFile, {}, "lib/list_debug.c", {"list_"}},
+    {SkipWhen::BugFile, {}, "lib/idr.c", {"ida_", "idr_"}},
+    {SkipWhen::BugFile, {}, "kernel/rcu/srcutree.c", {"srcu"}},
+    {SkipWhen::BugFile, {}, "mm/",
+     {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "vzalloc", "slab", "kmem", "kvmalloc", "kfree",
+      "alloc_page", "frozen_pages", "get_free_page", "memdup"}},
+};
+
 std::vector<std::string> checker_skips(const OopsReport& r) {
-    const std::string& h = r.headline;
-    auto says = [&](const char* x) { return h.find(x) != std::string::npos; };
-    if (r.kind == ReportKind::MemoryLeak)
-        return {"kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem", "slab", "alloc",
-                "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup",
-                "strndup", "memdup", "kobject_"};
-    if (says("double-free") || says("invalid-free")) return {"kmem_", "slab_", "kfree", "vunmap", "vfree"};
-    if (says("suspicious RCU usage")) return {"rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc"};
-    if (says("non-static key")) return {"stack", "lock", "IRQ"};
-    if (says("scheduling while atomic")) return {"schedule", "cond_resched", "wait_for_common", "^__get_free_pages"};
-    if (r.kind == ReportKind::SlabDebug) return {"slab_err", "object_err", "kmem_cache_destroy", "kmem_cache_close"};
-    if (r.kind == ReportKind::AllocFailure) return {"alloc", "kmalloc", "get_free_page", "vmalloc"};
-    if (says("spinlock")) return {"spin_"};
-    if (says("stack-protector")) return {"stack_chk"};
-    const std::string& f = r.bug_file;
-    auto has = [&](const char* x) { return f.find(x) != std::string::npos; };
-    if (has("lib/refcount.c")) return {"refcount", "kobject_"};
-    if (has("lib/debugobjects.c"))
-        return {"debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap",
-                "vfree", "__free_", "kobject_"};
-    if (has("mm/usercopy.c")) return {"usercopy", "__check"};
-    if (has("lib/kobject.c")) return {"kobject_"};
-    if (has("fs/proc/generic.c")) return {"proc_"};
-    if (has("kernel/locking/lockdep.c")) return {"lock_sock", "release_sock"};
-    if (has("lib/list_debug.c")) return {"list_"};
-    if (has("lib/idr.c")) return {"ida_", "idr_"};
-    if (has("kernel/rcu/srcutree.c")) return {"srcu"};
-    if (has("mm/"))
-        return {"kmalloc", "kcalloc", "kzalloc", "krealloc", "vmalloc", "vzalloc", "slab", "kmem", "kvmalloc", "kfree",
-                "alloc_page", "frozen_pages", "get_free_page", "memdup"};
+    for (const CheckerSkip& c : kCheckerSkips) {
+        const bool applies = c.when == SkipWhen::Kind       ? r.kind == c.kind
+                             : c.when == SkipWhen::Headline ? r.headline.find(c.text) != std::string::npos
+                                                            : r.bug_file.find(c.text) != std::string::npos;
+        if (applies) return {c.skips.begin(), c.skips.end()};
+    }
     return {};
 }
 
@@ -429,6 +470,17 @@ Blame blame(OopsReport& r) {
             }
         }
     }
+    // An allocation failure's stack starts in the allocator; the caller to
+    // blame comes after the allocator's last frame (an inexact unwind, 2.6
+    // x86_64 without frame pointers, prints stale return addresses between
+    // the allocator's own frames: `__alloc_pages bio_alloc __slab_alloc`).
+    if (!b.frame && k == ReportKind::AllocFailure) {
+        std::size_t last = frames.size();
+        for (std::size_t n = 0; n < frames.size(); ++n)
+            if (contains_any(frame_function(r.frames[frames[n]]), extra)) last = n;
+        if (last < frames.size())
+            b.frame = first_not_skipped(r, std::vector<std::size_t>(frames.begin() + static_cast<std::ptrdiff_t>(last) + 1, frames.end()), extra);
+    }
     if (!b.frame) b.frame = first_not_skipped(r, frames, extra);
     // A stack of `?` frames only (no frame pointers, a damaged stack) still
     // names a frame, with less confidence.
@@ -444,8 +496,12 @@ Blame blame(OopsReport& r) {
                 b.frame = i;
                 b.low_confidence = true;
             }
+    // No frame the rule accepts: the function the report says it stopped
+    // in (the pc), with the report marked incomplete. A stack of nothing
+    // but the report's own printing (a panic cut after dump_stack) names
+    // nothing.
     if (!b.frame && !frames.empty()) {
-        b.frame = frames.front();
+        if (r.frames[frames.front()].kind == FrameKind::Pc) b.frame = frames.front();
         b.fell_back = true;
     }
     if (b.frame) b.function = frame_function(r.frames[*b.frame]);

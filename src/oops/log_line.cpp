@@ -28,6 +28,9 @@ std::size_t printk_prefix(const std::string& s, std::size_t i, std::string* call
             if (k == d || k >= s.size() || s[k] != '.') return 0;
             ++k;
             while (k < s.size() && is_digit(s[k])) ++k;
+            // vendor kernels print the cpu inside: `[ 6020.023137@0]`, `[86735.022634,1]`
+            if (k + 1 < s.size() && (s[k] == '@' || s[k] == ',') && is_digit(s[k + 1]))
+                for (++k; k < s.size() && is_digit(s[k]);) ++k;
         }
         if (k >= s.size() || s[k] != ']') return 0;
         return k + 1 - j;
@@ -104,6 +107,10 @@ std::size_t facility_prefix(const std::string& s, std::size_t i) {
 // `июл 27 14:08:03`, `sty 03 12:44:18.028579`: a month word (letters of any
 // script, maybe a dot), a day, a time.
 std::size_t month_day_time(const std::string& s, std::size_t i) {
+    // OpenWrt's logread puts the weekday first: `Fri Aug 28 08:33:06 2020`.
+    if (i + 4 < s.size() && s[i + 3] == ' ' && std::isalpha(static_cast<unsigned char>(s[i])) &&
+        std::isalpha(static_cast<unsigned char>(s[i + 4])))
+        if (std::size_t k = month_day_time(s, i + 4)) return k;
     std::size_t k = i;
     while (k < s.size() && s[k] != ' ' && k - i < 12) ++k;
     if (k == i || k >= s.size() || is_digit(s[i])) return 0;
@@ -152,6 +159,135 @@ std::size_t glued_timestamp(const std::string& s, std::size_t i) {
     return 0;
 }
 
+
+// A printk level: `<4>`, also indented (`        <1>[41740.112427] ...`).
+std::size_t printk_level(const std::string& s, std::size_t i) {
+    if (i >= s.size() || s[i] != '<') return 0;
+    std::size_t k = i + 1;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    return k > i + 1 && k < s.size() && s[k] == '>' ? k + 1 : 0;
+}
+
+// OnePlus/Qualcomm dated timestamps with the cpu after them:
+// `[20170514_00:45:44.932035]@0 `.
+std::size_t dated_timestamp(const std::string& s, std::size_t i) {
+    if (i + 26 > s.size() || s[i] != '[') return 0;
+    for (std::size_t k = 1; k <= 8; ++k)
+        if (!is_digit(s[i + k])) return 0;
+    if (s[i + 9] != '_' || s[i + 12] != ':' || s[i + 15] != ':' || s[i + 18] != '.') return 0;
+    std::size_t k = s.find(']', i + 19);
+    if (k == std::string::npos || k > i + 28) return 0;
+    ++k;
+    if (k < s.size() && s[k] == '@')
+        for (++k; k < s.size() && is_digit(s[k]);) ++k;
+    return k < s.size() && s[k] == ' ' ? k + 1 : k;
+}
+
+// Samsung's cpu after the timestamp: `c1 `, and with the task: `c0 1 (swapper/0) `.
+std::size_t samsung_cpu_tag(const std::string& s, std::size_t i) {
+    if (i + 2 >= s.size() || s[i] != 'c' || !is_digit(s[i + 1])) return 0;
+    std::size_t k = i + 1;
+    while (k < s.size() && is_digit(s[k]) && k - i <= 2) ++k;
+    if (k >= s.size() || s[k] != ' ') return 0;
+    ++k;
+    std::size_t d = k;  // the task: `<pid> (<comm>) `
+    while (d < s.size() && is_digit(s[d])) ++d;
+    if (d > k && d + 1 < s.size() && s[d] == ' ' && s[d + 1] == '(') {
+        std::size_t close = s.find(") ", d);
+        if (close != std::string::npos && close - d <= 20) return close + 2;
+    }
+    return k;
+}
+
+// Exynos/Android cpu and task after the timestamp: `[4:      swapper/0:    1] `
+// (the task name may hold colons: `[5:  kworker/u16:3: 1234] `).
+std::size_t exynos_task_tag(const std::string& s, std::size_t i) {
+    if (i >= s.size() || s[i] != '[') return 0;
+    std::size_t k = i + 1;
+    while (k < s.size() && s[k] == ' ') ++k;
+    std::size_t d = k;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == d || k >= s.size() || s[k] != ':') return 0;
+    std::size_t close = s.find(']', k);
+    if (close == std::string::npos || close - k > 40) return 0;
+    std::size_t colon = s.rfind(':', close);
+    if (colon == k) return 0;
+    // a task name has a letter (`[0:0:0:0]` is a SCSI address)
+    bool named = false;
+    for (std::size_t q = k + 1; q < colon; ++q) named = named || std::isalpha(static_cast<unsigned char>(s[q]));
+    if (!named) return 0;
+    std::size_t p = colon + 1;
+    while (p < close && s[p] == ' ') ++p;
+    if (p == close) return 0;
+    for (std::size_t q = p; q < close; ++q)
+        if (!is_digit(s[q])) return 0;
+    return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
+}
+
+// MediaTek's cpu and task after the timestamp: `(0)[848:ndroid.systemui]`.
+std::size_t mediatek_task_tag(const std::string& s, std::size_t i) {
+    if (i + 6 >= s.size() || s[i] != '(' || !is_digit(s[i + 1])) return 0;
+    std::size_t k = i + 1;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (s.compare(k, 2, ")[") != 0) return 0;
+    std::size_t d = k += 2;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    if (k == d || k >= s.size() || s[k] != ':') return 0;
+    std::size_t close = s.find(']', k);
+    if (close == std::string::npos || close - k > 17) return 0;
+    return close + 1 < s.size() && s[close + 1] == ' ' ? close + 2 : close + 1;
+}
+
+// A serial logger's wall clock at the start of the line: `19:20:00  `,
+// `19:20:00.123 `.
+std::size_t serial_clock(const std::string& s, std::size_t i) {
+    if (i + 9 > s.size() || !is_digit(s[i]) || !is_digit(s[i + 1]) || s[i + 2] != ':' || !is_digit(s[i + 3]) ||
+        !is_digit(s[i + 4]) || s[i + 5] != ':' || !is_digit(s[i + 6]) || !is_digit(s[i + 7]))
+        return 0;
+    std::size_t k = i + 8;
+    if (s[k] == '.')
+        for (++k; k < s.size() && is_digit(s[k]);) ++k;
+    if (k >= s.size() || s[k] != ' ') return 0;
+    while (k < s.size() && s[k] == ' ') ++k;
+    return k;
+}
+
+// Every transport's prefix, as one table: what normalize_line strips, in
+// the order a line may carry them (a syslog date, then a level, then the
+// printk timestamp, then a vendor's cpu or task tag). Each recogniser
+// returns where the kernel's text goes on, or 0.
+enum class Where { Anywhere, LineStart, AfterTimestamp };
+struct TransportPrefix {
+    const char* transport;
+    std::size_t (*match)(const std::string& s, std::size_t i, LogLine& l);
+    bool stamps;  // it is (or carries) the printk timestamp
+    Where where;
+    bool level = false;  // a printk level: what follows still counts as the line's start
+};
+// A recogniser that needs nothing of the line but its text.
+template <std::size_t (*Match)(const std::string&, std::size_t)>
+std::size_t text_only(const std::string& s, std::size_t i, LogLine&) {
+    return Match(s, i);
+}
+
+std::size_t printk_timestamp(const std::string& s, std::size_t i, LogLine& l) { return printk_prefix(s, i, &l.caller); }
+
+constexpr TransportPrefix kTransportPrefixes[] = {
+    {"printk level", text_only<printk_level>, false, Where::Anywhere, true},
+    {"syslog, journal", text_only<syslog_prefix>, false, Where::Anywhere},
+    {"dmesg -T", text_only<human_date_prefix>, false, Where::Anywhere},
+    {"printk timestamp", printk_timestamp, true, Where::Anywhere},
+    {"dated timestamp", text_only<dated_timestamp>, true, Where::Anywhere},
+    {"syslog facility", text_only<facility_prefix>, false, Where::Anywhere},
+    {"android kmsg", text_only<android_kmsg_prefix>, true, Where::Anywhere},
+    {"damaged timestamp", text_only<damaged_timestamp>, true, Where::Anywhere},
+    {"samsung cpu", text_only<samsung_cpu_tag>, false, Where::AfterTimestamp},
+    {"exynos cpu and task", text_only<exynos_task_tag>, false, Where::AfterTimestamp},
+    {"mediatek cpu and task", text_only<mediatek_task_tag>, false, Where::AfterTimestamp},
+    {"serial clock", text_only<serial_clock>, false, Where::LineStart},
+    {"glued to other output", text_only<glued_timestamp>, false, Where::LineStart},
+};
+
 }  // namespace
 
 LogLine normalize_line(std::string raw, std::size_t number) {
@@ -175,37 +311,32 @@ LogLine normalize_line(std::string raw, std::size_t number) {
         s += static_cast<char>(c);
     }
     std::size_t i = 0;
-    // Console noise that can precede a kernel line: a login prompt the
-    // message overwrote, the dropped-messages marker, a syslog level.
+    // Decorations of the paste (quoting, a code fence), the console's
+    // dropped-messages marker, then the transports' prefixes.
     i = quoting(s, i);
     if (s.compare(i, 3, "** ") == 0) {
         auto close = s.find(" ** ", i + 3);
         if (close != std::string::npos && s.find("printk messages dropped", i) < close) i = close + 4;
     }
-    if (i < s.size() && s[i] == '<') {
-        std::size_t k = i + 1;
-        while (k < s.size() && is_digit(s[k])) ++k;
-        if (k > i + 1 && k < s.size() && s[k] == '>') i = k + 1;
-    }
-    for (int round = 0; round < 3; ++round) {
+    bool after_timestamp = false, at_start = true;  // at_start: nothing but a level stripped yet
+    for (int round = 0; round < 6; ++round) {
         std::size_t j = i;
         while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
-        if (std::size_t k = syslog_prefix(s, j)) i = k;
-        else if (std::size_t k = human_date_prefix(s, j)) i = k;
-        else if (std::size_t k = printk_prefix(s, j, &l.caller)) {
-            i = k;
-            l.timestamped = true;
-        } else if (std::size_t k = facility_prefix(s, j)) {
-            i = k;
-        } else if (std::size_t k = android_kmsg_prefix(s, j)) {
-            i = k;
-            l.timestamped = true;
-        } else if (std::size_t k = damaged_timestamp(s, j)) {
-            i = k;
-            l.timestamped = true;
-        } else if (std::size_t k = round == 0 ? glued_timestamp(s, j) : 0) {
-            i = k;
-        } else break;
+        const TransportPrefix* hit = nullptr;
+        std::size_t k = 0;
+        for (const TransportPrefix& p : kTransportPrefixes) {
+            if ((p.where == Where::LineStart && !at_start) || (p.where == Where::AfterTimestamp && !after_timestamp))
+                continue;
+            if ((k = p.match(s, j, l))) {
+                hit = &p;
+                break;
+            }
+        }
+        if (!hit) break;
+        i = k;
+        at_start = at_start && hit->level;
+        after_timestamp = hit->stamps;
+        l.timestamped = l.timestamped || hit->stamps;
     }
     l.text = s.substr(i);
     return l;

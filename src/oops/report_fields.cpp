@@ -114,6 +114,11 @@ void read_warning(OopsReport& r, std::string_view t) {
     }
     std::string_view rest = t.substr(at + 4);
     auto sp = rest.find(' ');
+    // Without a file: `WARNING: CPU: 3 PID: 4356 at cfg80211_probe_status+0x54c/0x750 [cfg80211]`.
+    if (rest.substr(0, sp).find(':') == std::string_view::npos) {
+        add_warning_pc(r, rest);
+        return;
+    }
     read_bug_location(r, rest.substr(0, sp));
     if (sp != std::string_view::npos) add_warning_pc(r, rest.substr(sp + 1));
 }

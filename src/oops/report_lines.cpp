@@ -7,7 +7,16 @@ namespace kaddr {
 
 namespace {
 
-enum class Match { Prefix, Contains };
+// Prefix: the line starts with the text; Contains: it holds it anywhere;
+// AfterTask: it starts with a task name and a colon, then the text
+// (`autoreconf: page allocation failure. order:2`).
+enum class Match { Prefix, Contains, AfterTask };
+
+bool after_task(std::string_view t, std::string_view text) {
+    std::size_t colon = t.find(": ");
+    return colon != std::string_view::npos && colon > 0 && t.substr(0, colon).find(' ') == std::string_view::npos &&
+           t.substr(colon + 2).starts_with(text);
+}
 
 // Headlines in the order they are tried (the first match wins, so narrower
 // patterns come before the wider ones they share a prefix with). `strong`
@@ -39,6 +48,7 @@ constexpr Headline kHeadlines[] = {
     {Match::Prefix, "Unhandled fault", ReportKind::PageFault, true},
     {Match::Prefix, "general protection fault", ReportKind::Gpf, true},
     {Match::Prefix, "kernel BUG at ", ReportKind::Bug, true},
+    {Match::Prefix, "Kernel BUG at ", ReportKind::Bug, true},  // arm64 3.x: `Kernel BUG at ffffffc000437680 [verbose debug info unavailable]`
     {Match::Prefix, "BUG: KASAN: ", ReportKind::Kasan, true},
     {Match::Prefix, "BUG: KCSAN: ", ReportKind::Kcsan, true},
     {Match::Prefix, "BUG: KFENCE: ", ReportKind::Kfence, true},
@@ -70,7 +80,8 @@ constexpr Headline kHeadlines[] = {
     {Match::Prefix, "VERIFY3S(", ReportKind::SplPanic, true},
     {Match::Prefix, "PANIC at ", ReportKind::SplPanic, true},
     {Match::Prefix, "SPLError: ", ReportKind::SplPanic, true},
-    {Match::Contains, " page allocation failure: order:", ReportKind::AllocFailure, true},
+    {Match::AfterTask, "page allocation failure: order:", ReportKind::AllocFailure, true},
+    {Match::AfterTask, "page allocation failure. order:", ReportKind::AllocFailure, true},  // 2.6
     {Match::Prefix, "Oops: ", ReportKind::Oops, false},  // with "[#", checked below
     {Match::Prefix, "Oops - ", ReportKind::Oops, false},
     {Match::Prefix, "Oops[#", ReportKind::Oops, false},  // MIPS
@@ -108,7 +119,10 @@ ReportKind headline_kind(std::string_view t, bool& strong) {
     strong = true;
     if (slub_headline(t)) return ReportKind::SlabDebug;
     for (const Headline& h : kHeadlines) {
-        if (h.match == Match::Prefix ? !t.starts_with(h.text) : !line_has(t, h.text)) continue;
+        const bool hit = h.match == Match::Prefix    ? t.starts_with(h.text)
+                         : h.match == Match::Contains ? line_has(t, h.text)
+                                                      : after_task(t, h.text);
+        if (!hit) continue;
         if (h.kind == ReportKind::RcuStall && !line_has(t, "stall")) continue;
         if (h.kind == ReportKind::Oops && !h.strong && !line_has(t, "[#") && !t.starts_with("Oops - ")) continue;  // "Oops: efitime: can't read time!"
         if (h.kind == ReportKind::Bug && t.starts_with("BUG: ") && t.ends_with(" ]")) return ReportKind::Lockdep;  // a bracket lost
@@ -122,6 +136,14 @@ ReportKind headline_kind(std::string_view t, bool& strong) {
     if (t.starts_with("INFO: ") && t.ends_with(" ]")) return ReportKind::Lockdep;  // "[ " lost
     strong = false;
     return ReportKind::None;
+}
+
+// Kernel entries from an exception taken in kernel mode: the frame printed
+// after one is the interrupted pc (arm64, 32-bit ARM).
+bool is_exception_entry(std::string_view fn) {
+    static constexpr std::string_view kEntries[] = {"el1h_64_irq", "el1h_64_sync", "el1h_64_fiq", "el1h_64_error",
+                                                    "__irq_svc",   "__dabt_svc",   "__pabt_svc",  "__und_svc"};
+    return std::find(std::begin(kEntries), std::end(kEntries), fn) != std::end(kEntries);
 }
 
 bool is_end_marker(std::string_view t) { return t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic"); }

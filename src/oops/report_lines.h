@@ -16,6 +16,7 @@ inline bool line_has(std::string_view s, std::string_view p) { return s.find(p) 
 // The kind of report a headline starts; None when the line is no headline.
 // `strong` headlines start a new report even while one is open.
 ReportKind headline_kind(std::string_view t, bool& strong);
+bool is_exception_entry(std::string_view fn);
 bool is_end_marker(std::string_view t);
 // Sanitizer reports are framed by "=====" rules; the one after the
 // headline closes the report.

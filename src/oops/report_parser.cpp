@@ -54,6 +54,10 @@ public:
         // (The panic a report ends in prints a stack the same way: one right
         // after a report's end is that panic's, no new report.)
         const bool ends_last = last_closed_ && quiet_since_close_ <= 3;
+        // Qualcomm 4.x kernels print an oops's call trace after its
+        // `---[ end trace` line: a stack heading right after the end of a
+        // report that printed none continues it.
+        if (!o && open_.empty() && announces_stack(tv) && reopen_for_stack(line)) o = &open_.back();
         if (!o && open_.empty() && starts_dump_stack(tv) && !ends_last) {
             start(ReportKind::DumpStack, line);
             return;
@@ -189,6 +193,16 @@ private:
         return true;
     }
 
+    bool reopen_for_stack(const LogLine& line) {
+        if (!last_closed_ || last_closed_->caller != line.caller || quiet_since_close_ > 3 ||
+            last_closed_->stack_printed || !prints_stack(reports[last_closed_->index].kind))
+            return false;
+        open_.push_back(*last_closed_);
+        open_.back().quiet = 0;
+        last_closed_.reset();
+        return true;
+    }
+
     // Closes the report of the line's context: with caller ids only the
     // caller's own, without them the one open report.
     void close_context(const LogLine& line) {
@@ -303,12 +317,7 @@ private:
                 }
         }
         // The frame after an exception entry is the pc saved in pt_regs.
-        if (prev && prev->symbol) {
-            const std::string& n = prev->symbol->name;
-            if (n == "el1h_64_irq" || n == "el1h_64_sync" || n == "el1h_64_fiq" || n == "el1h_64_error" ||
-                n == "__irq_svc" || n == "__dabt_svc" || n == "__pabt_svc" || n == "__und_svc")
-                f.kind = FrameKind::Pc;
-        }
+        if (prev && prev->symbol && is_exception_entry(prev->symbol->name)) f.kind = FrameKind::Pc;
     }
 
     // Lines outside any report: bare address lists and systemtap backtraces

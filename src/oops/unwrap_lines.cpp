@@ -36,10 +36,33 @@ bool wrapped(const LogLine& first, const LogLine& next) {
 
 }  // namespace
 
+// A quoted-printable mail body as stored: a line ending in `=` is a soft
+// line break, its text goes on at the start of the next.
+bool soft_line_break(const LogLine& first, const LogLine& next) {
+    std::string_view a = first.text;
+    return a.size() > 1 && a.back() == '=' && a[a.size() - 2] != '=' && !next.timestamped && !trim(next.text).empty();
+}
+
+// A frame a fixed-width capture cut mid-word (`autoremove_wake_fun` /
+// `ction+0x0/0x30`): neither half is a frame, the two glued are.
+bool cut_mid_frame(const LogLine& first, const LogLine& next) {
+    std::string_view b = trim(next.text);
+    if (next.timestamped || b.empty() || b.find(' ') != std::string_view::npos || parse_frame_text(first.text))
+        return false;
+    return parse_frame_text(std::string(trim(first.text)) + std::string(b)).has_value();
+}
+
 std::vector<LogLine> unwrap_lines(const std::vector<LogLine>& lines) {
     std::vector<LogLine> out;
     out.reserve(lines.size());
     for (const LogLine& l : lines) {
+        if (!out.empty() && (soft_line_break(out.back(), l) || cut_mid_frame(out.back(), l))) {
+            LogLine& first = out.back();
+            if (first.text.ends_with("=")) first.text.pop_back();
+            first.text = std::string(trim(first.text)) + std::string(trim(l.text));
+            first.raw += "\n" + l.raw;
+            continue;
+        }
         if (!out.empty() && wrapped(out.back(), l)) {
             LogLine& first = out.back();
             first.text = std::string(trim(first.text)) + " " + std::string(trim(l.text));
