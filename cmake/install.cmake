@@ -48,6 +48,8 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 # libelf1, zlib1g, liblzma5, libzstd1, and libstdc++6 and
 # libboost-program-options when linked shared), as dpkg-shlibdeps finds them.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
+# libdebuginfod and Capstone are loaded on demand (dlopen): shlibdeps cannot see them.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libdebuginfod1, libcapstone4")
 # A minimal Debian has no man: recommended, so apt installs it by default.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "man-db, bash-completion")
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "offline Linux kernel address and crash analyser
@@ -59,7 +61,7 @@ set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "offline Linux kernel address and crash ana
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME libkaddr-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
-    "libdw-dev, libelf-dev, libdebuginfod-dev, liblzma-dev, zlib1g-dev, libzstd-dev, libxxhash-dev, nlohmann-json3-dev")
+    "libdw-dev, libelf-dev, liblzma-dev, zlib1g-dev, libzstd-dev, libxxhash-dev, nlohmann-json3-dev")
 set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "kaddr's library: kernel address resolution and crash reports
  The static library, headers and pkg-config file (kaddr.pc) of kaddr, for
  tools that resolve kernel addresses or explain crash reports themselves.")

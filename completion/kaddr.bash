@@ -14,7 +14,7 @@ _kaddr() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "resolve oops batch gdb-symbols --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "resolve oops batch gdb-symbols log index --help --version" -- "$cur"))
         return
     fi
     cmd=${COMP_WORDS[1]}

@@ -14,6 +14,7 @@
 #include "kaddr/image_index.h"
 #include "kaddr/module_layout.h"
 #include "kaddr/source_index.h"
+#include "cli_run.h"
 #include "support.h"
 
 using namespace kaddr;
@@ -205,5 +206,34 @@ TEST_CASE("source index: random addresses on the real vmlinux and every module a
         check_module(m->ko, m->sections, dir, 3000);
     }
     CHECK(modules >= 15);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("kaddr index builds, keeps and reports indexes; resolve answers the same from them") {
+    const std::string dir = fresh_dir("cli");
+    const std::string mods = dir + "/mods";
+    fs::create_directories(mods);
+    fs::copy_file(kt::fixture("served/fxbid.ko"), mods + "/fxbid.ko");
+    fs::copy_file(kt::fixture("fxmod.ko"), mods + "/fxmod.ko");  // no build-id: cannot be keyed
+    const std::string store = dir + "/store";
+    const std::string args = "index --index-dir " + store + " --vmlinux " + kt::fixture("fxvmlinux") + " " + mods;
+    kt::Run first = kt::run(args + " 2>" + dir + "/err.txt");
+    CHECK(first.status == 1);  // fxmod.ko failed; the others were still indexed
+    CHECK(first.out.find("built\t" + kt::fixture("fxvmlinux")) != std::string::npos);
+    CHECK(first.out.find("built\t" + mods + "/fxbid.ko") != std::string::npos);
+    CHECK(first.out.find("failed\t" + mods + "/fxmod.ko") != std::string::npos);
+    std::ifstream err(dir + "/err.txt");
+    const std::string errors((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    CHECK(errors.find("fxmod.ko: has no build-id") != std::string::npos);
+    kt::Run again = kt::run(args);
+    CHECK(again.out.find("current\t" + kt::fixture("fxvmlinux")) != std::string::npos);
+    const std::string q = "resolve --vmlinux " + kt::fixture("fxvmlinux") + " fx_outer fx_in_leaf fx_dup+0x4 0xffffffff81000075";
+    kt::Run plain = kt::run(q + " --no-index");
+    kt::Run indexed = kt::run(q + " --index-dir " + store);
+    CHECK(plain.status == 0);
+    CHECK(indexed.out == plain.out);
+    kt::Run nothing = kt::run("index --index-dir " + store + " 2>&1");
+    CHECK(nothing.status == 2);
+    CHECK(nothing.out.find("nothing to index") != std::string::npos);
     fs::remove_all(dir);
 }

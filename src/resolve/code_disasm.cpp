@@ -3,6 +3,7 @@
 #include <capstone/capstone.h>
 
 #include "kaddr/code_check.h"
+#include "kaddr/lazy_library.h"
 #include "kaddr/oops_explain.h"
 #include "kaddr/snapshot.h"
 
@@ -10,10 +11,28 @@ namespace kaddr {
 
 namespace {
 
+// Capstone, opened on the first disassembly (see lazy_library.h).
+struct Capstone {
+    LazyLibrary lib{"libcapstone.so.4", "libcapstone4"};
+    decltype(&cs_open) open = lib.function<decltype(&cs_open)>("cs_open");
+    decltype(&cs_option) option = lib.function<decltype(&cs_option)>("cs_option");
+    decltype(&cs_malloc) malloc = lib.function<decltype(&cs_malloc)>("cs_malloc");
+    decltype(&cs_free) free = lib.function<decltype(&cs_free)>("cs_free");
+    decltype(&cs_close) close = lib.function<decltype(&cs_close)>("cs_close");
+    decltype(&cs_disasm_iter) disasm_iter = lib.function<decltype(&cs_disasm_iter)>("cs_disasm_iter");
+    bool usable() const { return open && option && malloc && free && close && disasm_iter; }
+};
+
+Capstone& capstone() {
+    static Capstone c;  // thread-safe initialisation
+    return c;
+}
+
 // One Capstone handle for the duration of a listing.
 class Disassembler {
 public:
-    Disassembler(Arch arch, bool thumb) {
+    Disassembler(Arch arch, bool thumb) : cs_(capstone()) {
+        if (!cs_.usable()) return;
         cs_arch a = CS_ARCH_X86;
         cs_mode m = CS_MODE_64;
         switch (arch) {
@@ -22,14 +41,14 @@ public:
             case Arch::Arm: a = CS_ARCH_ARM; m = thumb ? CS_MODE_THUMB : CS_MODE_ARM; break;
             case Arch::Unknown: return;
         }
-        if (cs_open(a, m, &handle_) != CS_ERR_OK) handle_ = 0;
+        if (cs_.open(a, m, &handle_) != CS_ERR_OK) handle_ = 0;
         // AT&T, as objdump and the kernel's decodecode print x86.
-        if (handle_ && arch == Arch::X86_64) cs_option(handle_, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
-        if (handle_) insn_ = cs_malloc(handle_);
+        if (handle_ && arch == Arch::X86_64) cs_.option(handle_, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+        if (handle_) insn_ = cs_.malloc(handle_);
     }
     ~Disassembler() {
-        if (insn_) cs_free(insn_, 1);
-        if (handle_) cs_close(&handle_);
+        if (insn_) cs_.free(insn_, 1);
+        if (handle_) cs_.close(&handle_);
     }
     Disassembler(const Disassembler&) = delete;
     Disassembler& operator=(const Disassembler&) = delete;
@@ -40,10 +59,11 @@ public:
         const std::uint8_t* p = bytes.data();
         std::size_t n = bytes.size();
         std::uint64_t a = address;
-        return cs_disasm_iter(handle_, &p, &n, &a, insn_) ? insn_ : nullptr;
+        return cs_.disasm_iter(handle_, &p, &n, &a, insn_) ? insn_ : nullptr;
     }
 
 private:
+    Capstone& cs_;
     csh handle_ = 0;
     cs_insn* insn_ = nullptr;
 };
