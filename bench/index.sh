@@ -88,5 +88,17 @@ bash -c "$(cmd kaddr-indexed 100000) --json" > "$work/indexed.jsonl"
 bash -c "$(cmd kaddr-cold 100000) --json" > "$work/cold.jsonl"
 if cmp -s "$work/indexed.jsonl" "$work/cold.jsonl"; then echo identical > "$res/same.txt"; else echo DIFFERENT > "$res/same.txt"; fi
 
+# 4. kaddr batch over 10,000 reports of the capture's kernel (its four real
+# oopses, copied round-robin), indexes built: reports per second.
+reports=$work/reports
+rm -rf "$reports"; mkdir -p "$reports"
+n=0
+while [ $n -lt 10000 ]; do
+  for f in "$cap"/oops/*.txt; do cp "$f" "$reports/$n-$(basename "$f")"; n=$((n + 1)); done
+done
+/usr/bin/time -f "%e %M" -o "$res/batch.time" "$kaddr" batch --jobs 2 $inputs --index-dir "$idx" "$reports" \
+  > "$work/batch.jsonl" 2> /dev/null || true
+echo "$(ls "$reports" | wc -l) $(grep -c '"record":"report"' "$work/batch.jsonl" || true) $(cat "$res/batch.time")" > "$res/batch.txt"
+
 python3 "$here/report_index.py" "$res" "$kaddr" "$vmlinux" > "$here/RESULTS-index.md"
 echo "bench: wrote $here/RESULTS-index.md" >&2

@@ -74,6 +74,11 @@ for k, (s, r, z) in build.items():
 print("\nPeak RSS on 100,000 addresses: " + ", ".join("%s %s" % (k, mb(v)) for k, v in rss.items()))
 print("\nAnswers on the 100,000 set, indexed vs cold (whole JSON records): **%s**\n" % same)
 
+files, reports, secs, batch_rss = open(os.path.join(res, "batch.txt")).read().split()
+print("## kaddr batch over %s report files (--jobs 2, indexes built)\n" % files)
+print("%s report records in %s s: **%.0f reports/s**, peak RSS %s.\n" %
+      (reports, secs, int(reports) / float(secs), mb(int(batch_rss) * 1024)))
+
 others20 = {k: v for k, v in r20.items() if k in ("eu-addr2line",)}
 fastest_multi = min(v for k, v in multi.items() if not k.startswith("kaddr"))
 kb, gb = build["kaddr-index-vmlinux"], build["gsymutil-convert"]

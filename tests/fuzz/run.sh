@@ -16,7 +16,7 @@ seconds=${2:-10}
 shift $(( $# >= 2 ? 2 : 1 ))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(report frame_expr kallsyms system_map proc_modules section_list proc_version
-                                     sysfs_tree elf decompress index)
+                                     sysfs_tree elf decompress index source_index)
 shared=$(cd "$repo/.." && pwd)/shared
 td=$repo/testdata
 caps=$td/captures
@@ -83,12 +83,19 @@ make_seeds() {
         cp "$cache"/index/*.idx "$d/"
         rm -rf "$cache"
         ;;
+    source_index)
+        local store
+        store=$(mktemp -d)
+        "$build/kaddr" index --index-dir "$store" --vmlinux "$build/tests/fixtures/fxvmlinux" >/dev/null
+        cp "$store"/*.ksrc "$d/"
+        rm -rf "$store"
+        ;;
     esac
 }
 
 max_len() {
     case $1 in
-    elf | index) echo 300000 ;;
+    elf | index | source_index) echo 300000 ;;
     report) echo 32768 ;;
     *) echo 8192 ;;
     esac
