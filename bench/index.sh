@@ -54,7 +54,6 @@ cmd() {  # tool set
     eu-addr2line) echo "eu-addr2line -f -i -e $vmlinux < $sets/link-$2.txt" ;;
     llvm-symbolizer) echo "llvm-symbolizer-14 --inlining --obj=$vmlinux < $sets/link-$2.txt" ;;
     addr2line) echo "addr2line -f -i -e $vmlinux < $sets/link-$2.txt" ;;
-    gsym) echo "llvm-gsymutil-14 $work/vmlinux.gsym --addresses-from-stdin < $sets/link-$2.txt" ;;
   esac
 }
 bench() {  # name runs set tools...
@@ -64,8 +63,8 @@ bench() {  # name runs set tools...
   hyperfine --shell=bash --style basic --warmup 1 --runs "$n" --prepare "rm -rf $fresh" \
     --export-json "$res/$name.json" "${args[@]}" >&2
 }
-bench random-20 "$runs" 20 kaddr-indexed kaddr-cold kaddr-first-run eu-addr2line llvm-symbolizer addr2line gsym
-bench random-100000 3 100000 kaddr-indexed kaddr-cold llvm-symbolizer gsym
+bench random-20 "$runs" 20 kaddr-indexed kaddr-cold kaddr-first-run eu-addr2line llvm-symbolizer addr2line
+bench random-100000 3 100000 kaddr-indexed kaddr-cold llvm-symbolizer
 multi_other() {  # tool: one process per file, as these tools are used
   local f=$sets/multi/files.txt
   case $1 in

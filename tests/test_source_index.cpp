@@ -112,6 +112,16 @@ TEST_CASE("source index: every address of the fixture vmlinux answers as its DWA
     auto index = indexed(SourceIndex::open(*f, dir), f);
     const auto [lo, hi] = alloc_extent(*f);
     CHECK(compare(*dwarf, *index, every_address(lo, hi)) > 100);
+    // The same bytes whatever the number of threads: a store shared by
+    // hosts holds one index per debug file, whoever built it.
+    const std::string other = fresh_dir("fx-3");
+    REQUIRE(SourceIndex::build(f, other, 3));
+    auto bytes = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    CHECK(bytes(SourceIndex::path_in(*f, other)) == bytes(idx->path()));
+    fs::remove_all(other);
     fs::remove_all(dir);
 }
 

@@ -31,6 +31,7 @@ struct SourceLocation {
     std::string file;
     int line = 0;
     int column = 0;
+    bool operator==(const SourceLocation&) const = default;
 };
 
 // Where source locations come from: DWARF itself (DwarfSource) or a

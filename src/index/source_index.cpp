@@ -1,6 +1,7 @@
 #include "kaddr/source_index.h"
 
 #include <elf.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -223,7 +224,7 @@ std::optional<std::vector<SourceLocation>> SourceIndex::locate(std::uint64_t add
         const unsigned char* q = cbase + node;
         auto name = get_uleb(q, cend);
         auto parent = get_uleb(q, cend);
-        if (!name || !parent || *parent > node) return std::nullopt;
+        if (!name || !parent || (*parent != 0 && *parent >= node)) return std::nullopt;
         auto fn = string_at(*name);
         if (!fn) return std::nullopt;
         loc.function = std::move(*fn);
@@ -279,6 +280,17 @@ std::vector<SourceLocation> IndexedSource::locate(std::uint64_t addr) {
     return fallback_ ? fallback_->locate(addr) : std::vector<SourceLocation>{};
 }
 
+namespace {
+
+bool writable(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::path p(dir);
+    while (!p.empty() && !std::filesystem::exists(p, ec)) p = p.parent_path();  // created on save
+    return !p.empty() && ::access(p.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
 std::unique_ptr<LocationSource> open_location_source(std::shared_ptr<const ElfFile> file,
                                                      const SourceIndexPolicy& policy, IndexedSource::Fallback dwarf,
                                                      std::vector<PlacedSection> module_sections,
@@ -286,7 +298,9 @@ std::unique_ptr<LocationSource> open_location_source(std::shared_ptr<const ElfFi
     std::shared_ptr<const SourceIndex> index;
     if (policy.use && !file->build_id().empty()) {
         index = SourceIndex::open(*file, policy.dir);
-        if (!index && policy.build) {
+        // A read-only store (shared by hosts) is used as it is: an index
+        // that could not be kept would be rebuilt by every run.
+        if (!index && policy.build && writable(policy.dir)) {
             const unsigned threads = policy.threads ? policy.threads : std::max(1u, std::thread::hardware_concurrency());
             index = SourceIndex::build(file, policy.dir, threads, cus);
         }

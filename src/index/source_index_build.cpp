@@ -10,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -30,10 +29,11 @@ namespace {
 
 struct Entry {
     std::uint64_t addr;
-    std::uint64_t file;
-    std::int64_t line;
-    std::uint64_t column;
-    std::uint64_t context;  // 0: no compile unit answers (locate() is empty)
+    std::uint32_t file;
+    std::int32_t line;
+    std::uint32_t column;
+    std::uint32_t context;  // 0: no compile unit answers (locate() is empty)
+    std::uint32_t part;     // whose Interner the ids are in
     bool same_answer(const Entry& o) const {
         return file == o.file && line == o.line && column == o.column && context == o.context;
     }
@@ -43,58 +43,93 @@ struct Entry {
 // function's name and, unless it is the outermost function, its parent
 // node and the call site in the parent. Parents are made first, so a
 // node's parent is always at a smaller offset (stored as a backward delta).
+// Each tabulating thread has its own; the index's own is then filled in
+// address order (canonical()), so the bytes of an index do not depend on
+// threads or timing: the same debug file gives the same index on any host.
 class Interner {
 public:
-    std::mutex mutex;
+    struct Key {
+        std::uint32_t name, parent, file, line, column;
+        bool operator==(const Key&) const = default;
+    };
     std::string strings = std::string(1, '\0');
     std::string contexts = std::string(1, '\0');  // offset 0: "no answer"
     std::size_t ncontexts = 0;
 
-    std::uint64_t string(const std::string& s) {
+    std::uint32_t string(std::string_view s) {
         if (s.empty()) return 0;
-        auto [it, fresh] = string_ids_.try_emplace(s, strings.size());
-        if (fresh) strings.append(s.c_str(), s.size() + 1);
+        auto [it, fresh] = string_ids_.try_emplace(std::string(s), static_cast<std::uint32_t>(strings.size()));
+        if (fresh) {
+            strings.append(s);
+            strings.push_back('\0');
+        }
+        return it->second;
+    }
+
+    std::uint32_t context(const Key& key) {
+        auto [it, fresh] = context_ids_.try_emplace(key, static_cast<std::uint32_t>(contexts.size()));
+        if (fresh) {
+            ++ncontexts;
+            keys_.emplace(it->second, key);
+            varint::put_uleb(contexts, key.name);
+            varint::put_uleb(contexts, key.parent ? it->second - key.parent : 0);
+            if (key.parent) {
+                varint::put_uleb(contexts, key.file);
+                varint::put_uleb(contexts, key.line);
+                varint::put_uleb(contexts, key.column);
+            }
+        }
         return it->second;
     }
 
     // locs: innermost first (DwarfSource::locate()).
-    Entry entry(std::uint64_t addr, const std::vector<SourceLocation>& locs) {
-        if (locs.empty()) return {addr, 0, 0, 0, 0};
-        std::uint64_t parent = 0;
+    Entry entry(std::uint64_t addr, const std::vector<SourceLocation>& locs, std::uint32_t part) {
+        if (locs.empty()) return {addr, 0, 0, 0, 0, part};
+        std::uint32_t parent = 0;
         for (std::size_t k = locs.size(); k-- > 0;) {
             Key key{string(locs[k].function), parent, 0, 0, 0};
             if (parent) {
                 key.file = string(locs[k + 1].file);
-                key.line = static_cast<std::uint64_t>(locs[k + 1].line);
-                key.column = static_cast<std::uint64_t>(locs[k + 1].column);
+                key.line = static_cast<std::uint32_t>(locs[k + 1].line);
+                key.column = static_cast<std::uint32_t>(locs[k + 1].column);
             }
-            auto [it, fresh] = context_ids_.try_emplace(key, contexts.size());
-            if (fresh) {
-                ++ncontexts;
-                varint::put_uleb(contexts, key.name);
-                varint::put_uleb(contexts, parent ? it->second - parent : 0);
-                if (parent) {
-                    varint::put_uleb(contexts, key.file);
-                    varint::put_uleb(contexts, key.line);
-                    varint::put_uleb(contexts, key.column);
-                }
-            }
-            parent = it->second;
+            parent = context(key);
         }
-        return {addr, string(locs[0].file), locs[0].line, static_cast<std::uint64_t>(locs[0].column), parent};
+        return {addr, string(locs[0].file), locs[0].line, static_cast<std::uint32_t>(locs[0].column), parent, part};
     }
 
+    std::string_view string_at(std::uint32_t off) const { return std::string_view(strings.c_str() + off); }
+    const Key& key_at(std::uint32_t off) const { return keys_.at(off); }
+
 private:
-    struct Key {
-        std::uint64_t name, parent, file, line, column;
-        bool operator==(const Key&) const = default;
-    };
     struct KeyHash {
         std::size_t operator()(const Key& k) const { return XXH3_64bits(&k, sizeof k); }
     };
-    std::unordered_map<std::string, std::uint64_t> string_ids_;
-    std::unordered_map<Key, std::uint64_t, KeyHash> context_ids_;
+    std::unordered_map<std::string, std::uint32_t> string_ids_;
+    std::unordered_map<Key, std::uint32_t, KeyHash> context_ids_;
+    std::unordered_map<std::uint32_t, Key> keys_;
 };
+
+// Re-interns each entry's strings and context from its part's Interner
+// into `out`, in address order.
+void canonical(std::vector<Entry>& runs, const std::vector<Interner>& parts, Interner& out) {
+    std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> memo(parts.size());
+    auto context = [&](auto& self, std::uint32_t part, std::uint32_t off) -> std::uint32_t {
+        if (off == 0) return 0;
+        auto it = memo[part].find(off);
+        if (it != memo[part].end()) return it->second;
+        const Interner::Key& k = parts[part].key_at(off);
+        Interner::Key key{0, self(self, part, k.parent), 0, k.line, k.column};
+        key.name = out.string(parts[part].string_at(k.name));
+        key.file = out.string(parts[part].string_at(k.file));
+        return memo[part][off] = out.context(key);
+    };
+    for (auto& e : runs) {
+        e.file = out.string(parts[e.part].string_at(e.file));
+        e.context = context(context, e.part, e.context);
+        e.part = 0;
+    }
+}
 
 // A module's sections in a private layout of the builder's own: each
 // loadable section at its own place, so no address belongs to two.
@@ -137,19 +172,36 @@ std::vector<fmt::Section> section_records(const std::vector<PlacedSection>& layo
     return out;
 }
 
-std::string encode(std::vector<Entry>& entries, Interner& in, const std::vector<PlacedSection>& layout,
-                   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& cu_ranges, const ElfFile& file) {
+// Address order, one entry per address (every part gives the same answer
+// there), and only where the answer changes.
+std::vector<Entry> merge_runs(std::vector<std::vector<Entry>>& parts, const std::vector<Interner>& interners,
+                              Interner& out) {
+    std::vector<Entry> entries;
+    for (auto& p : parts) {
+        entries.insert(entries.end(), p.begin(), p.end());
+        std::vector<Entry>().swap(p);
+    }
     std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.addr < b.addr; });
     std::vector<Entry> runs;
     for (const auto& e : entries) {
-        if (!runs.empty() && runs.back().addr == e.addr) continue;  // every part gives the same answer there
-        if (!runs.empty() ? runs.back().same_answer(e) : e.context == 0) continue;
+        if (!runs.empty() && runs.back().addr == e.addr) continue;
         runs.push_back(e);
     }
+    std::vector<Entry>().swap(entries);
+    canonical(runs, interners, out);
+    std::size_t kept = 0;
+    for (const auto& e : runs)
+        if (kept ? !runs[kept - 1].same_answer(e) : e.context != 0) runs[kept++] = e;
+    runs.resize(kept);
+    return runs;
+}
+
+std::string encode(const std::vector<Entry>& runs, const Interner& in, const std::vector<PlacedSection>& layout,
+                   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& cu_ranges, const ElfFile& file) {
     std::vector<fmt::Block> blocks;
     std::string data;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-        static const Entry zero{0, 0, 0, 0, 0};
+        static const Entry zero{0, 0, 0, 0, 0, 0};
         const bool first = i % fmt::kBlockEntries == 0;
         if (first) blocks.push_back({runs[i].addr, static_cast<std::uint32_t>(data.size()), 0});
         const Entry& prev = first ? zero : runs[i - 1];
@@ -159,7 +211,7 @@ std::string encode(std::vector<Entry>& entries, Interner& in, const std::vector<
                            (e.context != prev.context ? fmt::kContext : 0);
         varint::put_uleb(data, ((first ? 0 : e.addr - prev.addr) << 4) | changed);
         if (changed & fmt::kFile) varint::put_uleb(data, e.file);
-        if (changed & fmt::kLine) varint::put_sleb(data, e.line - prev.line);
+        if (changed & fmt::kLine) varint::put_sleb(data, std::int64_t{e.line} - prev.line);
         if (changed & fmt::kColumn) varint::put_uleb(data, e.column);
         if (changed & fmt::kContext)
             varint::put_sleb(data, static_cast<std::int64_t>(e.context) - static_cast<std::int64_t>(prev.context));
@@ -245,22 +297,25 @@ std::shared_ptr<const SourceIndex> SourceIndex::build(std::shared_ptr<const ElfF
         dwarf = DwarfSource::for_image(file, cus);
     }
     threads = std::max(1u, threads);
-    Interner interner;
+    std::vector<Interner> interners(threads);
     std::vector<std::vector<Entry>> parts(threads);
     std::vector<std::string> errors(threads);
     auto run = [&](unsigned part) {
         try {
-            std::vector<std::pair<std::uint64_t, std::vector<SourceLocation>>> batch;
-            auto flush = [&] {
-                std::lock_guard lock(interner.mutex);
-                for (const auto& [addr, locs] : batch) parts[part].push_back(interner.entry(addr, locs));
-                batch.clear();
-            };
+            // Neighbouring addresses mostly share an answer: each run of
+            // equal answers is interned once.
+            std::vector<SourceLocation> last;
+            Entry interned{};
+            bool any = false;
             dwarf->tabulate(part, threads, [&](std::uint64_t addr, std::vector<SourceLocation>&& locs) {
-                batch.emplace_back(addr, std::move(locs));
-                if (batch.size() >= 4096) flush();
+                if (!any || locs != last) {
+                    interned = interners[part].entry(addr, locs, part);
+                    last = std::move(locs);
+                    any = true;
+                }
+                interned.addr = addr;
+                parts[part].push_back(interned);
             });
-            flush();
         } catch (const std::exception& e) {
             errors[part] = e.what();
         }
@@ -271,13 +326,11 @@ std::shared_ptr<const SourceIndex> SourceIndex::build(std::shared_ptr<const ElfF
     for (auto& w : workers) w.join();
     for (const auto& e : errors)
         if (!e.empty()) throw Error(file->path(), "cannot index its DWARF: " + e);
-    std::vector<Entry> entries;
-    for (auto& p : parts) {
-        entries.insert(entries.end(), p.begin(), p.end());
-        std::vector<Entry>().swap(p);
-    }
+    Interner interner;
+    const std::vector<Entry> runs = merge_runs(parts, interners, interner);
+    std::vector<Interner>().swap(interners);
     const auto cu_ranges = is_module ? dwarf->cu_ranges() : std::vector<std::pair<std::uint64_t, std::uint64_t>>{};
-    auto bytes = std::make_shared<std::string>(encode(entries, interner, layout, cu_ranges, *file));
+    auto bytes = std::make_shared<std::string>(encode(runs, interner, layout, cu_ranges, *file));
     const std::string path = dir.empty() ? std::string() : path_in(*file, dir);
     if (!path.empty() && save(*bytes, path))
         if (auto mapped = open(*file, dir)) return mapped;

@@ -406,16 +406,25 @@ std::vector<SourceLocation> DwarfSource::locate(std::uint64_t addr) {
     return locate_in(session, impl_->cus, addr);
 }
 
+namespace {
+
+// Calls f(lo, hi) for each address range of a compile unit, moved by bias.
+template <class F>
+void for_each_range(Dwarf_Die* cu, Dwarf_Addr bias, F f) {
+    Dwarf_Addr base, lo, hi;
+    for (std::ptrdiff_t r = 0; (r = dwarf_ranges(cu, r, &base, &lo, &hi)) > 0;)
+        if (hi > lo) f(lo + bias, hi + bias);
+}
+
+}  // namespace
+
 std::vector<std::pair<std::uint64_t, std::uint64_t>> DwarfSource::cu_ranges() {
     Session* session = nullptr;
     auto lock = impl_->acquire(session);
     std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
     Dwarf_Addr bias = 0;
-    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias));) {
-        Dwarf_Addr base, lo, hi;
-        for (std::ptrdiff_t r = 0; (r = dwarf_ranges(cu, r, &base, &lo, &hi)) > 0;)
-            if (hi > lo) out.emplace_back(lo + bias, hi + bias);
-    }
+    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias));)
+        for_each_range(cu, bias, [&](std::uint64_t lo, std::uint64_t hi) { out.emplace_back(lo, hi); });
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -444,8 +453,7 @@ void DwarfSource::tabulate(unsigned part, unsigned parts, const TabulateSink& at
     const std::size_t first = total * part / parts, end = total * (part + 1) / parts;
     for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias)); ++i) {
         if (i < first || i >= end) continue;
-        Dwarf_Addr base, lo, hi;
-        for (std::ptrdiff_t r = 0; (r = dwarf_ranges(cu, r, &base, &lo, &hi)) > 0;) range_ends(lo + bias, hi + bias);
+        for_each_range(cu, bias, range_ends);
         Dwarf_Lines* lines = nullptr;
         std::size_t nlines = 0;
         if (dwarf_getsrclines(cu, &lines, &nlines) == 0)
