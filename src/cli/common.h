@@ -41,5 +41,7 @@ int cmd_gdb_symbols(int argc, char** argv);
 int cmd_oops(int argc, char** argv);
 int cmd_batch(int argc, char** argv);
 int cmd_log(int argc, char** argv);
+int cmd_route(int argc, char** argv);
+int cmd_buckets(int argc, char** argv);
 
 }  // namespace kaddr::cli

@@ -1,0 +1,219 @@
+#include "kaddr/batch_stage.h"
+
+#include <filesystem>
+
+#include "kaddr/error.h"
+#include "kaddr/json_schema.h"
+#include "kaddr/oops_report.h"
+#include "kaddr/report.h"
+#include "kaddr/report_facts.h"
+#include "kaddr/resolver.h"
+#include "kaddr/version.h"
+#include "kaddr/vmcore_explain.h"
+
+namespace kaddr {
+
+using nlohmann::json;
+
+std::string_view input_error_code_name(InputErrorCode c) {
+    switch (c) {
+        case InputErrorCode::Unreadable: return "unreadable-input";
+        case InputErrorCode::TimeBudgetExceeded: return "time-budget-exceeded";
+        case InputErrorCode::BadRequest: return "bad-request";
+    }
+    return "unreadable-input";
+}
+
+json input_error_json(const std::string& source, InputErrorCode code, const std::string& message) {
+    return {{"schema_version", kJsonSchemaVersion},
+            {"record", "input-error"},
+            {"source_file", source},
+            {"kaddr_version", kVersion},
+            {"error", error_json(input_error_code_name(code), message)}};
+}
+
+BatchRequest parse_request(std::string_view line) {
+    const json j = json::parse(line, nullptr, false);
+    auto bad = [](const std::string& why) { return Error("request", why, "a line is {\"path\": FILE} or {\"id\": NAME, \"text\": TEXT}"); };
+    if (j.is_discarded()) throw bad("not JSON");
+    if (!j.is_object()) throw bad("not a JSON object");
+    for (const auto& [k, v] : j.items())
+        if (k != "path" && k != "id" && k != "text" && k != "time") throw bad("unknown field \"" + k + "\"");
+    auto field = [&](const char* k) -> std::optional<std::string> {
+        const auto it = j.find(k);
+        if (it == j.end()) return std::nullopt;
+        if (!it->is_string()) throw bad(std::string("\"") + k + "\" is not a string");
+        return it->get<std::string>();
+    };
+    BatchRequest r;
+    const auto path = field("path"), id = field("id"), text = field("text"), time = field("time");
+    if (path.has_value() == text.has_value()) throw bad("exactly one of \"path\" and \"text\" is needed");
+    if (text && (!id || id->empty())) throw bad("a \"text\" request needs an \"id\"");
+    if (path && path->empty()) throw bad("\"path\" is empty");
+    r.path = path.value_or("");
+    r.text = text;
+    r.source = path ? *path : *id;
+    if (time) {
+        r.time = leading_iso_time(*time);
+        if (r.time.empty()) throw bad("\"time\" is not ISO 8601 (YYYY-MM-DDTHH:MM:SS...)");
+    }
+    return r;
+}
+
+BatchStage::BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt, std::function<void(const Snapshot&)> on_new)
+    : in_(std::move(in)), pool_(pool), opt_(opt), on_new_(std::move(on_new)) {}
+
+namespace {
+
+BatchResult error_result(const std::string& source, InputErrorCode code, const std::string& message) {
+    BatchResult r;
+    r.lines = json_line(input_error_json(source, code, message));
+    r.unreadable = true;
+    r.error = code;
+    return r;
+}
+
+void tally(BatchResult& res, std::size_t kernel_frames, std::size_t resolved_frames) {
+    ++res.reports;
+    if (kernel_frames == 0 || resolved_frames == 0) ++res.failed;
+    else if (resolved_frames == kernel_frames) ++res.resolved;
+    else ++res.partial;
+}
+
+// The dump explains itself (its own snapshot); a dump that cannot be read
+// is an error record, and the dmesg file kdump-tools saved beside it is
+// explained instead, like any report file (returned for the caller to read).
+std::optional<std::string> explain_kdump(const KdumpDir& k, const SnapshotInputs& in, BatchResult& res) {
+    if (k.dump.empty()) return k.dmesg;
+    try {
+        for (auto& j : explain_dump(k.dump, in)) {
+            j["kaddr_version"] = kVersion;
+            res.lines += json_line(j);
+            if (j.contains("kernel_frames")) tally(res, j["kernel_frames"], j["resolved_frames"]);
+        }
+        return std::nullopt;
+    } catch (const TimeBudgetExceeded&) {
+        throw;
+    } catch (const std::exception& ex) {
+        res.lines += json_line(input_error_json(k.dump, InputErrorCode::Unreadable, ex.what()));
+        res.unreadable = true;
+        res.error = InputErrorCode::Unreadable;
+        if (k.dmesg.empty()) return std::nullopt;
+        return k.dmesg;
+    }
+}
+
+}  // namespace
+
+BatchStage::Prepared BatchStage::prepare(const BatchRequest& req) const {
+    Prepared p;
+    p.req = req;
+    p.id.source = req.source.empty() ? req.path : req.source;
+    p.id.time = req.time;
+    if (opt_.time_budget)
+        p.deadline = BudgetClock::now() + std::chrono::duration_cast<BudgetClock::duration>(*opt_.time_budget);
+    BudgetScope budget(p.deadline);
+    try {
+        std::string path = req.path;
+        BatchResult pre;  // a dump's records, when the input is a crash directory
+        if (!req.text) {
+            std::error_code ec;
+            if (std::filesystem::is_directory(path, ec)) {
+                const auto k = kdump_dir(path);
+                if (!k) {
+                    p.head = error_result(p.id.source, InputErrorCode::Unreadable, "a directory, and no kdump-tools crash directory");
+                    p.finished = true;
+                    return p;
+                }
+                const auto dmesg = explain_kdump(*k, in_, pre);
+                if (!dmesg) {
+                    p.head = std::move(pre);
+                    p.finished = true;
+                    return p;
+                }
+                path = *dmesg;
+                p.id.source = path;
+            }
+        }
+        const TextFile file = req.text ? TextFile{} : read_text_file(path);
+        const std::string_view text = req.text ? std::string_view(*req.text) : file.text;
+        p.id.content_hash = content_hash(text);
+        p.reports = parse_report_text(text);
+        for (auto& r : p.reports) p.signatures.push_back(crash_signature(r));
+        if (!pre.lines.empty()) p.head = std::move(pre);  // the dump's error record comes first
+    } catch (const TimeBudgetExceeded& ex) {
+        p.head = error_result(p.id.source, InputErrorCode::TimeBudgetExceeded, ex.what());
+        p.finished = true;
+    } catch (const std::exception& ex) {
+        p.head = error_result(p.id.source, InputErrorCode::Unreadable, ex.what());
+        p.finished = true;
+    }
+    return p;
+}
+
+bool BatchStage::exemplar(const std::string& signature) {
+    if (!opt_.exemplars) return true;
+    std::lock_guard lock(mu_);
+    return exemplars_[signature]++ < *opt_.exemplars;
+}
+
+void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepared& p, BatchResult& res) {
+    const SeenKey seen = seen_key(r, p.id.source, p.id.time);
+    if (!exemplar(sig.id)) {  // not symbolized: the parse is all it gets
+        res.lines += json_line(summary_json(r, p.id, sig, seen));
+        ++res.reports;
+        return;
+    }
+    bool fresh = false;
+    const SnapshotInputs facts = with_report_facts(in_, r, p.id.source);
+    const auto snap = pool_.get(facts, &fresh);
+    if (fresh && on_new_) on_new_(*snap);
+    KernelInputs kernel;
+    {
+        const std::string key = report_facts_key(facts);
+        std::lock_guard lock(mu_);
+        auto it = kernel_inputs_.find(key);
+        if (it == kernel_inputs_.end()) it = kernel_inputs_.emplace(key, kernel_inputs(facts, *snap)).first;
+        kernel = it->second;
+    }
+    const Resolver resolver(*snap);
+    const std::size_t line = r.first_line();
+    ExplainedReport e = explain(std::move(r), resolver);
+    json j = opt_.summary ? summary_json(e, p.id, kernel, sig, seen) : oops_to_json(e);
+    if (!opt_.summary) add_identity(j, p.id, line, kernel, sig, seen);
+    res.lines += json_line(j);
+    tally(res, e.kernel_frames, e.resolved_frames);
+}
+
+BatchResult BatchStage::finish(Prepared p) {
+    BatchResult res = std::move(p.head);
+    if (p.finished) return res;
+    BudgetScope budget(p.deadline);
+    BatchResult out;
+    try {
+        for (std::size_t i = 0; i < p.reports.size(); ++i) add_report(std::move(p.reports[i]), p.signatures[i], p, out);
+    } catch (const TimeBudgetExceeded& ex) {  // one record for the input, however far it got
+        out = error_result(p.id.source, InputErrorCode::TimeBudgetExceeded, ex.what());
+    } catch (const std::exception& ex) {  // the reports before it stand
+        const BatchResult e = error_result(p.id.source, InputErrorCode::Unreadable, ex.what());
+        out.lines += e.lines;
+        out.unreadable = true;
+        out.error = e.error;
+    }
+    if (out.reports == 0 && !out.error) {  // said, not silently absent from the output
+        out.lines += json_line({{"schema_version", kJsonSchemaVersion}, {"record", "no-report"}, {"source_file", p.id.source},
+                                {"input_hash", p.id.content_hash}, {"kaddr_version", kVersion}, {"reports", 0}});
+        out.no_report = true;
+    }
+    res.lines += out.lines;
+    res.reports += out.reports;
+    res.resolved += out.resolved;
+    res.partial += out.partial;
+    res.failed += out.failed;
+    res.unreadable = res.unreadable || out.unreadable;
+    res.no_report = out.no_report;
+    if (!res.error) res.error = out.error;
+    return res;
+}
+
+}  // namespace kaddr
