@@ -9,7 +9,6 @@
 // that select them), so any subset of inputs gives the same records.
 #pragma once
 #include <chrono>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -52,6 +51,9 @@ struct BatchOptions {
 
 struct BatchResult {
     std::string lines;  // JSON Lines for this input
+    // The notes of each snapshot this input loaded first (for stderr: the
+    // caller prints them, on the thread that writes the records).
+    std::vector<std::string> notes;
     std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
     bool unreadable = false, no_report = false;
     std::optional<InputErrorCode> error;
@@ -59,10 +61,8 @@ struct BatchResult {
 
 class BatchStage {
 public:
-    // `pool` outlives the stage. print_notes is called with each snapshot
-    // the first time it is loaded (its notes are new).
-    BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt,
-               std::function<void(const Snapshot&)> on_new_snapshot = {});
+    // `pool` outlives the stage.
+    BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt);
 
     // Reading, hashing and parsing one input (thread-safe).
     struct Prepared;
@@ -90,7 +90,6 @@ private:
     SnapshotInputs in_;
     SnapshotPool& pool_;
     BatchOptions opt_;
-    std::function<void(const Snapshot&)> on_new_;
     std::mutex mu_;
     std::map<std::string, std::size_t> exemplars_;  // signature -> full records written
     std::map<std::string, KernelInputs> kernel_inputs_;  // by report_facts_key: equal keys, equal snapshots

@@ -56,6 +56,15 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
     return out;
 }
 
+// Records on stdout, flushed (what is written survives a kill), and the
+// notes of newly loaded kernels on stderr, both from one thread: std::cerr
+// is tied to std::cout, so a worker writing to it would flush std::cout
+// while this thread writes into it.
+void print(const BatchResult& r) {
+    for (const auto& n : r.notes) std::cerr << "kaddr: note: " << n << "\n";
+    std::cout << r.lines << std::flush;
+}
+
 struct Totals {
     std::size_t files = 0, reports = 0, resolved = 0, partial = 0, failed = 0, unreadable = 0, no_report = 0;
     void add(const BatchResult& r) {
@@ -116,7 +125,7 @@ int run_stream(BatchStage& stage, const std::string& from, bool requests) {
         } else {
             r = stage.run({.path = line});
         }
-        std::cout << r.lines << std::flush;
+        print(r);
         t.add(r);
     }
     return finish_batch(t, false);
@@ -162,7 +171,7 @@ int cmd_batch(int argc, char** argv) {
     if (budget > 0) opt.time_budget = std::chrono::duration<double>(budget);
     SnapshotPool& pool = pool_until_exit();
     print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
-    BatchStage stage(in, pool, opt, [](const Snapshot& s) { print_notes(s); });
+    BatchStage stage(in, pool, opt);
     if (stream) return run_stream(stage, requests.empty() ? files_from : requests, !requests.empty());
 
     const auto files = expand_paths(paths);
@@ -181,7 +190,7 @@ int cmd_batch(int argc, char** argv) {
         },
         [&](std::size_t i, BatchStage::Prepared p) {
             const BatchResult r = stage.finish(std::move(p));
-            std::cout << r.lines << std::flush;  // what is written survives a kill
+            print(r);
             total.add(r);
             if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
         });

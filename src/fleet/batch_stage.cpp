@@ -60,8 +60,8 @@ BatchRequest parse_request(std::string_view line) {
     return r;
 }
 
-BatchStage::BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt, std::function<void(const Snapshot&)> on_new)
-    : in_(std::move(in)), pool_(pool), opt_(opt), on_new_(std::move(on_new)) {}
+BatchStage::BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt)
+    : in_(std::move(in)), pool_(pool), opt_(opt) {}
 
 namespace {
 
@@ -167,7 +167,7 @@ void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepa
     bool fresh = false;
     const SnapshotInputs facts = with_report_facts(in_, r, p.id.source);
     const auto snap = pool_.get(facts, &fresh);
-    if (fresh && on_new_) on_new_(*snap);
+    if (fresh) res.notes.insert(res.notes.end(), snap->notes.begin(), snap->notes.end());
     KernelInputs kernel;
     {
         const std::string key = report_facts_key(facts);
@@ -193,7 +193,9 @@ BatchResult BatchStage::finish(Prepared p) {
     try {
         for (std::size_t i = 0; i < p.reports.size(); ++i) add_report(std::move(p.reports[i]), p.signatures[i], p, out);
     } catch (const TimeBudgetExceeded& ex) {  // one record for the input, however far it got
+        std::vector<std::string> notes = std::move(out.notes);
         out = error_result(p.id.source, InputErrorCode::TimeBudgetExceeded, ex.what());
+        out.notes = std::move(notes);
     } catch (const std::exception& ex) {  // the reports before it stand
         const BatchResult e = error_result(p.id.source, InputErrorCode::Unreadable, ex.what());
         out.lines += e.lines;
@@ -206,6 +208,7 @@ BatchResult BatchStage::finish(Prepared p) {
         out.no_report = true;
     }
     res.lines += out.lines;
+    res.notes.insert(res.notes.end(), out.notes.begin(), out.notes.end());
     res.reports += out.reports;
     res.resolved += out.resolved;
     res.partial += out.partial;
