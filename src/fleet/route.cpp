@@ -2,6 +2,8 @@
 // fraction of a parse. Lines are scanned for a few fixed strings; only
 // lines that may be a headline are normalised (their transport prefixes
 // removed) and classified, and only until the first headline is found.
+#include <string.h>
+
 #include <cctype>
 #include <filesystem>
 
@@ -44,19 +46,6 @@ std::string release_after_taint(std::string_view line) {
     }
 }
 
-// Register and frame shapes of each architecture (when the release does
-// not name it).
-std::string arch_from_line(std::string_view l) {
-    if (line_has(l, "RIP: 0010:") || line_has(l, "RIP: 0033:") || line_has(l, " RIP: ")) return "x86_64";
-    if (line_has(l, "EIP: ")) return "i386";
-    if (line_has(l, "pc : ") && (line_has(l, "[<") || line_has(l, "+0x"))) return "arm64";
-    if (line_has(l, "PC is at ") || line_has(l, ") from [<")) return "arm";
-    if (line_has(l, "NIP:  ") || line_has(l, "NIP [")) return "powerpc";
-    if (line_has(l, "epc : ")) return "riscv";
-    if (line_has(l, "Krnl PSW : ")) return "s390";
-    return {};
-}
-
 bool is_hex(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
@@ -74,44 +63,96 @@ void module_build_ids(std::string_view l, std::map<std::string, std::string>& ou
     }
 }
 
-// Lines that may start a report: the words every headline kind begins
-// or ends with (see headline_kind), as a cheap filter before normalising.
-bool may_be_headline(std::string_view l) {
-    for (std::string_view k : {"BUG", "WARNING", "Oops", "general protection", "Unable to handle", "KASAN", "KCSAN",
-                               "KMSAN", "KFENCE", "UBSAN", "INFO:", "watchdog", "panic", "deadlock", "locking",
-                               "blocked for more than", "rcu", "NMI", "Call Trace", "Call trace", "Backtrace", "double fault",
-                               "memory leak", "allocation failure", "VERIFY", "PANIC", "SysRq", "lockup", "stall",
-                               "Internal error", "unreferenced object", "kernel NULL", "Stack:", "dump_stack"})
-        if (line_has(l, k)) return true;
-    return false;
+// text.find(key, from) through memmem: string_view::find looks for the
+// key's first byte with memchr, and a key that starts with a space stops
+// it at every word.
+std::size_t find(std::string_view text, std::string_view key, std::size_t from = 0) {
+    if (from >= text.size()) return std::string_view::npos;
+    const void* at = memmem(text.data() + from, text.size() - from, key.data(), key.size());
+    return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data()) : std::string_view::npos;
+}
+
+// Words that every headline headline_kind() knows holds (src/oops/
+// report_lines.cpp): a line with none of them is no headline.
+constexpr std::string_view kHeadlineWords[] = {
+    "BUG", "WARNING: ", "INFO: ", "Oops", "PANIC", "Unable to handle", "Internal error", "Kernel NULL",
+    "Kernel attempted", "Kernel panic", "NMI backtrace", "SPLError", "SysRq : Show", "sysrq: Show", "UBSAN: ",
+    "KMSAN: ", "Unhandled fault", "VERIFY", "Watchdog detected", "Bad mode in ", "divide error", "divide_error",
+    "general protection", "invalid opcode", "stack segment", "unreferenced object", " page allocation failure"};
+
+// The earliest occurrence at or after `from` of any of `words` (each at
+// most 64 bytes), and which: searched window by window, so that words
+// absent from a long log do not cost a scan of all of it each.
+template <std::size_t N>
+std::pair<std::size_t, std::size_t> earliest(std::string_view text, const std::string_view (&words)[N], std::size_t from) {
+    constexpr std::size_t kWindow = 2048, kOverlap = 64;
+    for (std::size_t lo = from; lo < text.size(); lo += kWindow) {
+        const std::string_view part = text.substr(0, std::min(text.size(), lo + kWindow + kOverlap));
+        std::pair<std::size_t, std::size_t> best{std::string_view::npos, 0};
+        for (std::size_t i = 0; i < N; ++i)
+            if (const std::size_t at = find(part, words[i], lo); at < best.first) best = {at, i};
+        if (best.first != std::string_view::npos) return best;
+    }
+    return {std::string_view::npos, 0};
+}
+
+// Register line shapes, for the architecture when the release does not say it.
+constexpr std::string_view kArchShapes[] = {"RIP: 00", " RIP: ", "EIP: ", "pc : ", "PC is at ", ") from [<",
+                                            "NIP:  ", "NIP [", "epc : ", "Krnl PSW : "};
+constexpr std::string_view kShapeArch[] = {"x86_64", "x86_64", "i386", "arm64", "arm", "arm",
+                                           "powerpc", "powerpc", "riscv", "s390"};
+constexpr std::string_view kReleaseWords[] = {" Tainted: ", " Not tainted ", "Linux version "};
+
+// The line around position `at`.
+std::string_view line_at(std::string_view text, std::size_t at) {
+    const std::size_t b = text.rfind('\n', at);
+    const std::size_t from = b == std::string_view::npos ? 0 : b + 1;
+    const std::size_t e = std::min(text.find('\n', at), text.size());
+    return text.substr(from, e - from);
 }
 
 }  // namespace
 
+// Whole-text searches (memmem runs far faster over one buffer than over
+// many short lines), then only the lines they hit are looked at.
 Route route_text(std::string_view text) {
     Route r;
-    for (std::string_view rest = text; !rest.empty();) {
-        const std::size_t eol = std::min(rest.find('\n'), rest.size());
-        const std::string_view l = rest.substr(0, eol);
-        rest.remove_prefix(std::min(eol + 1, rest.size()));
-        ++r.lines;
-        if (r.release.empty()) {
-            if (std::string rel = release_after_taint(l); !rel.empty()) r.release = std::move(rel);
-            else if (const auto v = l.find("Linux version "); v != std::string_view::npos)
-                r.release = std::string(word_after(l, v + 14));
-        }
-        if (r.arch.empty()) r.arch = arch_from_line(l);
-        if (line_has(l, " [")) module_build_ids(l, r.module_build_ids);
-        if (r.headline.empty() && may_be_headline(l)) {
-            const LogLine n = normalize_line(std::string(l), r.lines);
-            bool strong = false;
-            if (const ReportKind k = headline_kind(n.text, strong); k != ReportKind::None && k != ReportKind::DumpStack) {
-                r.kind = kind_name(k);
-                r.headline = std::string(trim(n.text));
-            }
-        }
+    r.lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + (!text.empty() && text.back() != '\n');
+    // The release: the first `Tainted:`/`Not tainted`/`Linux version` line that names one.
+    for (std::size_t from = 0; r.release.empty();) {
+        const std::size_t at = earliest(text, kReleaseWords, from).first;
+        if (at == std::string_view::npos) break;
+        const std::string_view l = line_at(text, at);
+        if (std::string rel = release_after_taint(l); !rel.empty()) r.release = std::move(rel);
+        else if (const auto v = l.find("Linux version "); v != std::string_view::npos) r.release = std::string(word_after(l, v + 14));
+        from = static_cast<std::size_t>(l.data() - text.data()) + l.size();
     }
-    if (const Arch a = arch_from_name(r.release); a != Arch::Unknown) r.arch = std::string(arch_name(a));
+    if (const Arch a = arch_from_name(r.release); a != Arch::Unknown) {
+        r.arch = std::string(arch_name(a));
+    } else {
+        if (const auto [at, i] = earliest(text, kArchShapes, 0); at != std::string_view::npos) r.arch = std::string(kShapeArch[i]);
+    }
+    for (std::size_t at = find(text, " ["); at != std::string_view::npos; at = find(text, " [", at + 2)) {
+        const std::string_view l = line_at(text, at);
+        module_build_ids(l, r.module_build_ids);
+        at = static_cast<std::size_t>(l.data() - text.data()) + l.size();
+        if (at >= text.size()) break;
+    }
+    // The first headline: the earliest line holding a headline word that
+    // headline_kind() takes for one, once its transport prefix is removed.
+    for (std::size_t cursor = 0;;) {
+        const std::size_t at = earliest(text, kHeadlineWords, cursor).first;
+        if (at == std::string_view::npos) break;
+        const std::string_view l = line_at(text, at);
+        const LogLine n = normalize_line(std::string(l), 0);
+        bool strong = false;
+        if (const ReportKind k = headline_kind(n.text, strong); k != ReportKind::None && k != ReportKind::DumpStack) {
+            r.kind = kind_name(k);
+            r.headline = std::string(trim(n.text));
+            break;
+        }
+        cursor = static_cast<std::size_t>(l.data() - text.data()) + l.size() + 1;
+    }
     return r;
 }
 
