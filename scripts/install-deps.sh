@@ -14,6 +14,7 @@ packages=(
   debootstrap                                           # the .deb test's clean Debian 12 root
   libcapstone-dev                                       # Code: disassembly
   libkdumpfile-dev                                      # kdump vmcores (--vmcore)
+  parallel                                              # the GNU parallel recipe and its test (README, Fleet use)
 )
 echo "install-deps: updating the package lists (apt-get update)..." >&2
 $SUDO apt-get update -qq

@@ -95,7 +95,9 @@ std::optional<std::string> explain_kdump(const KdumpDir& k, const SnapshotInputs
     } catch (const TimeBudgetExceeded&) {
         throw;
     } catch (const std::exception& ex) {
-        res.lines += json_line(input_error_json(k.dump, InputErrorCode::Unreadable, ex.what()));
+        json e = input_error_json(k.dump, InputErrorCode::Unreadable, ex.what());
+        if (!k.dmesg.empty()) e["fallback"] = k.dmesg;  // explained instead
+        res.lines += json_line(e);
         res.unreadable = true;
         res.error = InputErrorCode::Unreadable;
         if (k.dmesg.empty()) return std::nullopt;
