@@ -416,3 +416,57 @@ TEST_CASE("GNU parallel chunks with a killed worker give the records of one proc
     }
     fs::remove_all(dir);
 }
+
+// A debug store holding several kernels (their -dbg trees merged into one
+// root, as `dpkg-deb -x` of each package into one directory gives): every
+// report of a mixed batch is resolved with its own release's files, and its
+// record says which. x86_64's tree is this tier's; the arm64 and 32-bit
+// ARM trees join when their tiers fetched them into the same cache.
+TEST_CASE("a mixed-kernel batch over a debug store: every report resolved with its own kernel" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string x86 = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE_MESSAGE(!x86.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
+    std::vector<std::pair<std::string, std::string>> kernels = {{"deb12-6.1.0-56-cloud", x86}};  // capture dir, -dbg tree
+    for (const auto& [cap, var, pattern] :
+         {std::tuple{"deb12-6.1.0-56-arm64", "KADDR_DEBUG_ROOT_ARM64", "linux-image-6.1.0-56-arm64-dbg-"},
+          std::tuple{"deb12-6.1.0-50-armmp", "KADDR_DEBUG_ROOT_ARMHF", "linux-image-6.1.0-50-armmp-dbg-"}}) {
+        std::string root = kt::env(var);
+        for (const auto& e : fs::directory_iterator(fs::path(x86).parent_path()))
+            if (root.empty() && e.path().filename().string().rfind(pattern, 0) == 0) root = e.path().string();
+        if (root.empty()) MESSAGE("the store holds no " << cap << " kernel: its tier has not fetched it");
+        else kernels.push_back({cap, root});
+    }
+    const fs::path store = temp_dir("store"), inputs = temp_dir("mixed");
+    fs::create_directories(store / "usr/lib/debug/boot");
+    fs::create_directories(store / "usr/lib/debug/lib/modules");
+    std::string modules;
+    std::size_t named = 0;  // reports that print their release
+    for (const auto& [cap, root] : kernels) {
+        for (const auto& e : fs::directory_iterator(fs::path(root) / "usr/lib/debug/boot"))
+            fs::create_symlink(e.path(), store / "usr/lib/debug/boot" / e.path().filename());
+        for (const auto& e : fs::directory_iterator(fs::path(root) / "usr/lib/debug/lib/modules"))
+            fs::create_symlink(e.path(), store / "usr/lib/debug/lib/modules" / e.path().filename());
+        modules += " --modules " + kt::testdata("captures/" + cap + "/ktoops");
+        for (const auto& e : fs::directory_iterator(kt::testdata("captures/" + cap + "/capture-1/oops"))) {
+            fs::copy_file(e.path(), inputs / (cap + "-" + e.path().filename().string()));
+            for (auto& r : kaddr::parse_report_file(e.path().string())) named += !r.release.empty();
+        }
+    }
+    const auto recs = kt::json_lines(kt::run("batch --debug-root " + store.string() + modules + " " + inputs.string()).out);
+    std::size_t own = 0;
+    for (const auto& j : recs) {
+        if (j["record"] != "report" || j["release"].is_null()) continue;
+        INFO(j["source_file"]);
+        const std::string release = j["release"];
+        CHECK(j["kernel_inputs"]["release"] == release);
+        REQUIRE(j["kernel_inputs"]["vmlinux"].is_string());
+        CHECK(fs::path(j["kernel_inputs"]["vmlinux"].get<std::string>()).filename() == "vmlinux-" + release);
+        CHECK(j["resolved_frames"] == j["kernel_frames"]);
+        ++own;
+    }
+    CHECK(own == named);
+    CHECK(named >= 4 * kernels.size() - 1);
+    MESSAGE(kernels.size() << " kernels in the store; " << own << " reports resolved with their own");
+    fs::remove_all(store);
+    fs::remove_all(inputs);
+}

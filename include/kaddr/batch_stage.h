@@ -64,6 +64,13 @@ public:
     // `pool` outlives the stage.
     BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt);
 
+    // The inputs themselves, checked before any input is read: loads the
+    // snapshot of the given files and returns its notes. A debug tree that
+    // holds several kernels while nothing given names one is a debug store:
+    // each report's release chooses its kernel, so that is a note, not an
+    // error. Throws Error on unreadable inputs.
+    std::vector<std::string> check_inputs();
+
     // Reading, hashing and parsing one input (thread-safe).
     struct Prepared;
     Prepared prepare(const BatchRequest& req) const;
@@ -84,10 +91,12 @@ public:
     };
 
 private:
-    void add_report(OopsReport r, const CrashSignature& sig, const Prepared& p, BatchResult& res);
+    void add_report(OopsReport r, const CrashSignature& sig, const Prepared& p, const std::string& input_release,
+                    BatchResult& res);
     bool exemplar(const std::string& signature);
 
     SnapshotInputs in_;
+    bool store_ = false;  // the debug tree holds several kernels and nothing given names one
     SnapshotPool& pool_;
     BatchOptions opt_;
     std::mutex mu_;

@@ -169,9 +169,8 @@ int cmd_batch(int argc, char** argv) {
     opt.summary = summary;
     if (exemplars > 0) opt.exemplars = exemplars;
     if (budget > 0) opt.time_budget = std::chrono::duration<double>(budget);
-    SnapshotPool& pool = pool_until_exit();
-    print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
-    BatchStage stage(in, pool, opt);
+    BatchStage stage(in, pool_until_exit(), opt);
+    for (const auto& n : stage.check_inputs()) std::cerr << "kaddr: note: " << n << "\n";  // before any input is read
     if (stream) return run_stream(stage, requests.empty() ? files_from : requests, !requests.empty());
 
     const auto files = expand_paths(paths);

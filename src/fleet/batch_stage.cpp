@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "../model/debug_tree.h"
 #include "kaddr/error.h"
 #include "kaddr/json_schema.h"
 #include "kaddr/oops_report.h"
@@ -60,8 +61,25 @@ BatchRequest parse_request(std::string_view line) {
     return r;
 }
 
+namespace {
+
+// A debug tree of several kernels with nothing given naming one: a store,
+// in which each report's release chooses.
+bool debug_store(const SnapshotInputs& in) {
+    const bool names_kernel = !in.vmlinux.empty() || !in.version.empty() || !in.snapshot_dir.empty() ||
+                              !in.vmcore.empty() || !in.report_release.empty();
+    if (in.debug_root.empty() || names_kernel) return false;
+    try {
+        return DebugTree(in.debug_root).releases().size() > 1;
+    } catch (const Error&) {
+        return false;  // check_inputs() says why
+    }
+}
+
+}  // namespace
+
 BatchStage::BatchStage(SnapshotInputs in, SnapshotPool& pool, BatchOptions opt)
-    : in_(std::move(in)), pool_(pool), opt_(opt) {}
+    : in_(std::move(in)), store_(debug_store(in_)), pool_(pool), opt_(opt) {}
 
 namespace {
 
@@ -106,6 +124,16 @@ std::optional<std::string> explain_kdump(const KdumpDir& k, const SnapshotInputs
 }
 
 }  // namespace
+
+std::vector<std::string> BatchStage::check_inputs() {
+    if (!store_) return pool_.get(in_)->notes;
+    const DebugTree store(in_.debug_root);
+    std::string list;
+    for (const auto& r : store.releases()) list += (list.empty() ? "" : ", ") + r;
+    return {in_.debug_root + " holds " + std::to_string(store.releases().size()) + " kernels (" + list +
+            "): each report is resolved with the one of its release (a report that prints none, with that of the "
+            "input's first report that does; an input that names none, with no kernel files)"};
+}
 
 BatchStage::Prepared BatchStage::prepare(const BatchRequest& req) const {
     Prepared p;
@@ -159,7 +187,8 @@ bool BatchStage::exemplar(const std::string& signature) {
     return exemplars_[signature]++ < *opt_.exemplars;
 }
 
-void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepared& p, BatchResult& res) {
+void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepared& p, const std::string& input_release,
+                            BatchResult& res) {
     const SeenKey seen = seen_key(r, p.id.source, p.id.time);
     if (!exemplar(sig.id)) {  // not symbolized: the parse is all it gets
         res.lines += json_line(summary_json(r, p.id, sig, seen));
@@ -167,7 +196,15 @@ void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepa
         return;
     }
     bool fresh = false;
-    const SnapshotInputs facts = with_report_facts(in_, r, p.id.source);
+    SnapshotInputs facts = with_report_facts(in_, r, p.id.source);
+    if (facts.report_release.empty()) facts.report_release = input_release;  // (in a store only: see finish())
+    if (store_ && facts.report_release.empty()) {
+        // Nothing names its kernel: no kernel's files are used (they could be
+        // any of the store's), and the record says so (kernel_inputs).
+        facts.debug_root.clear();
+        facts.module_dirs.clear();
+        facts.ko_files.clear();
+    }
     const auto snap = pool_.get(facts, &fresh);
     if (fresh) res.notes.insert(res.notes.end(), snap->notes.begin(), snap->notes.end());
     KernelInputs kernel;
@@ -193,7 +230,14 @@ BatchResult BatchStage::finish(Prepared p) {
     BudgetScope budget(p.deadline);
     BatchResult out;
     try {
-        for (std::size_t i = 0; i < p.reports.size(); ++i) add_report(std::move(p.reports[i]), p.signatures[i], p, out);
+        // In a store, a report that prints no release (sysrq-t's tasks, a
+        // cut report) is of the kernel the input's other reports name.
+        std::string input_release;
+        if (store_)
+            for (const auto& r : p.reports)
+                if (!r.release.empty() && input_release.empty()) input_release = r.release;
+        for (std::size_t i = 0; i < p.reports.size(); ++i)
+            add_report(std::move(p.reports[i]), p.signatures[i], p, input_release, out);
     } catch (const TimeBudgetExceeded& ex) {  // one record for the input, however far it got
         std::vector<std::string> notes = std::move(out.notes);
         out = error_result(p.id.source, InputErrorCode::TimeBudgetExceeded, ex.what());
