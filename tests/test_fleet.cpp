@@ -20,6 +20,7 @@
 #include "kaddr/fleet.h"
 #include "kaddr/oops.h"
 #include "support.h"
+#include "vmcore_support.h"
 
 namespace fs = std::filesystem;
 
@@ -500,4 +501,24 @@ TEST_CASE("Dask distributed on loopback with a killed worker gives the records o
         CHECK(std::count(out.begin(), out.end(), '\n') > static_cast<long>(files.size()));
     }
     fs::remove_all(dir);
+}
+
+TEST_CASE("route reads a dump's kernel from its VMCOREINFO, whatever the file is called") {
+    const std::string kdump = kt::kdump_file("vmcore.kdump-zlib"), flat = kt::kdump_file("dump.flat");
+    const auto recs = kt::json_lines(kt::run("route " + kdump + " " + flat + " " + kt::kdump_file("dmesg.txt")).out);
+    REQUIRE(recs.size() == 3);
+    // The capture's own record of the kernel: uname -a's third word.
+    std::istringstream uname(kt::slurp(kt::kdump_file("uname.txt")));
+    std::string word, release;
+    uname >> word >> word >> release;
+    for (int i : {0, 1}) {
+        CHECK(recs[i]["kind"] == "vmcore");
+        CHECK(recs[i]["release"] == release);
+        CHECK(recs[i]["arch"] == "x86_64");
+        CHECK(recs[i]["build_id"].get<std::string>().size() == 40);
+        CHECK(recs[i]["input_hash"].is_null());
+    }
+    CHECK(recs[0]["build_id"] == recs[1]["build_id"]);  // two formats of one dump
+    CHECK(recs[2]["kind"] == "warning");  // the dmesg file beside it is text
+    CHECK(recs[2]["release"] == release);
 }

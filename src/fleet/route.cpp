@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include "../oops/report_lines.h"
 #include "kaddr/arch.h"
@@ -111,6 +112,17 @@ std::string_view line_at(std::string_view text, std::size_t at) {
     return text.substr(from, e - from);
 }
 
+// A kdump-compressed dump ("KDUMP   "), an ELF core, or makedumpfile's
+// flattened stream, by the file's first bytes (names vary: dump.STAMP,
+// vmcore, vmcore.kdump-zlib, ...).
+bool looks_like_dump(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char head[16] = {};
+    in.read(head, sizeof head);
+    const std::string_view h(head, static_cast<std::size_t>(in.gcount()));
+    return h.starts_with("KDUMP   ") || h.starts_with("\x7f" "ELF") || h.starts_with("makedumpfile");
+}
+
 }  // namespace
 
 // Whole-text searches (memmem runs far faster over one buffer than over
@@ -163,7 +175,7 @@ Route route_file(const std::string& path) {
         if (!k) throw Error(path, "a directory that is no kdump-tools crash directory");
         if (k->dump.empty()) return route_file(k->dmesg);
         dump = k->dump;
-    } else if (is_kdump_file_name(std::filesystem::path(path).filename().string())) {
+    } else if (looks_like_dump(path)) {
         dump = path;
     }
     if (dump.empty()) {
