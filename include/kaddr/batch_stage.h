@@ -101,7 +101,6 @@ private:
     BatchOptions opt_;
     std::mutex mu_;
     std::map<std::string, std::size_t> exemplars_;  // signature -> full records written
-    std::map<std::string, KernelInputs> kernel_inputs_;  // by report_facts_key: equal keys, equal snapshots
 };
 
 }  // namespace kaddr

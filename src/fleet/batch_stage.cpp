@@ -207,14 +207,7 @@ void BatchStage::add_report(OopsReport r, const CrashSignature& sig, const Prepa
     }
     const auto snap = pool_.get(facts, &fresh);
     if (fresh) res.notes.insert(res.notes.end(), snap->notes.begin(), snap->notes.end());
-    KernelInputs kernel;
-    {
-        const std::string key = report_facts_key(facts);
-        std::lock_guard lock(mu_);
-        auto it = kernel_inputs_.find(key);
-        if (it == kernel_inputs_.end()) it = kernel_inputs_.emplace(key, kernel_inputs(facts, *snap)).first;
-        kernel = it->second;
-    }
+    const KernelInputs kernel = kernel_inputs(facts, *snap);  // a few stat calls: not worth a cache that grows
     const Resolver resolver(*snap);
     const std::size_t line = r.first_line();
     ExplainedReport e = explain(std::move(r), resolver);
