@@ -310,7 +310,7 @@ TEST_CASE("full records write a note shared by several frames once") {
                     ++refs[i.get<std::size_t>()];
                 }
         }
-        for (const auto& [note, n] : own) CHECK_MESSAGE(n == 1, note);  // no frame repeats another's note
+        for (const auto& note : own) CHECK_MESSAGE(note.second == 1, note.first);  // no frame repeats another's note
         for (int n : refs) CHECK(n >= 2);                               // a shared note is shared
         shared += refs.size();
     }
