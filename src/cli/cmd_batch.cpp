@@ -102,12 +102,7 @@ int finish_batch(const Totals& t, bool progress) {
 // each input's records written and flushed before the next line is read.
 int run_stream(BatchStage& stage, const std::string& from, bool requests) {
     std::ifstream file;
-    if (from != "-") {
-        file.open(from);
-        if (!file) throw Error(from, "cannot be read");
-    }
-    std::istream& in = from == "-" ? std::cin : file;
-    if (from == "-") explain_terminal_stdin("batch", requests ? "JSON requests, one a line" : "file names, one a line");
+    std::istream& in = line_input(from, file, "batch", requests ? "JSON requests, one a line" : "file names, one a line");
     Totals t;
     std::size_t n = 0;
     for (std::string line; std::getline(in, line);) {

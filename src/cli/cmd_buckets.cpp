@@ -24,9 +24,7 @@ int cmd_buckets(int argc, char** argv) {
     std::size_t skipped = 0;
     for (const auto& p : paths) {
         std::ifstream file;
-        if (p != "-" && (file.open(p), !file)) throw Error(p, "cannot be read");
-        std::istream& in = p == "-" ? std::cin : file;
-        if (p == "-") explain_terminal_stdin("buckets", "JSON records, one a line");
+        std::istream& in = line_input(p, file, "buckets", "JSON records, one a line");
         std::size_t n = 0;
         for (std::string line; std::getline(in, line);) {
             ++n;

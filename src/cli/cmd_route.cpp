@@ -38,9 +38,7 @@ int cmd_route(int argc, char** argv) {
     for (const auto& p : paths) all = route_one(p) && all;
     if (!files_from.empty()) {
         std::ifstream file;
-        if (files_from != "-" && (file.open(files_from), !file)) throw Error(files_from, "cannot be read");
-        std::istream& in = files_from == "-" ? std::cin : file;
-        if (files_from == "-") explain_terminal_stdin("route", "file names, one a line");
+        std::istream& in = line_input(files_from, file, "route", "file names, one a line");
         for (std::string line; std::getline(in, line);)
             if (!line.empty()) all = route_one(line) && all;
     }
