@@ -14,6 +14,8 @@ packages=(
   debootstrap                                           # the .deb test's clean Debian 12 root
   libcapstone-dev                                       # Code: disassembly
   libkdumpfile-dev                                      # kdump vmcores (--vmcore)
+  parallel                                              # the GNU parallel recipe and its test (README, Fleet use)
+  python3-distributed                                   # the Dask recipe and its test (scripts/kaddr-dask.py)
 )
 echo "install-deps: updating the package lists (apt-get update)..." >&2
 $SUDO apt-get update -qq

@@ -46,7 +46,9 @@ TEST_CASE("kaddr batch explains kdump-tools crash directories, one broken dump s
     CHECK(by_file.count("dmesg.202612011933") == 0);  // the dump was read; its dmesg copy is not needed
     const auto& broken = by_file["dump.202612011934"];
     REQUIRE(broken.size() == 1);
-    CHECK(broken[0]["error"].get<std::string>().find("truncated flattened stream") != std::string::npos);
+    CHECK(broken[0]["record"] == "input-error");
+    CHECK(broken[0]["error"]["code"] == "unreadable-input");
+    CHECK(broken[0]["error"]["message"].get<std::string>().find("truncated flattened stream") != std::string::npos);
     CHECK(broken[0]["fallback"].get<std::string>().find("dmesg.202612011934") != std::string::npos);
     CHECK(by_file["dmesg.202612011934"].size() == 2);
     CHECK(by_file["dmesg.202612011935"].size() == 2);

@@ -13,8 +13,4 @@ inline constexpr int kJsonSchemaVersion = 1;
 // {"code": CODE, "message": MESSAGE}: codes are stable, messages are prose.
 nlohmann::json error_json(std::string_view code, const std::string& message);
 
-// The "input-error" record: an input that could not be read at all (batch
-// goes on with the others).
-nlohmann::json input_error_json(const std::string& source_file, const std::string& message);
-
 }  // namespace kaddr

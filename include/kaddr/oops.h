@@ -89,5 +89,7 @@ std::vector<OopsReport> parse_reports(std::istream& in);
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& lines);
 // The reports of one log file; an unreadable file is an Error naming it.
 std::vector<OopsReport> parse_report_file(const std::string& path);
+// The reports of a log's whole text (as read_text_file gives it).
+std::vector<OopsReport> parse_report_text(std::string_view text);
 
 }  // namespace kaddr

@@ -1,5 +1,7 @@
 // kaddr batch: many saved reports, each with the snapshot of its own facts
-// (shared by the reports that agree), N threads.
+// (shared by the reports that agree), N threads; or a long-lived stage
+// reading input names or JSON requests on standard input. The work on each
+// input is the library's (kaddr/batch_stage.h).
 // Results are printed in input order; one bad file never stops the others.
 // Each file's records are flushed as soon as they are in order, and a last
 // record with the totals is written only when every file was processed:
@@ -9,14 +11,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 
 #include "common.h"
+#include "kaddr/batch_stage.h"
+#include "kaddr/error.h"
 #include "kaddr/json_schema.h"
-#include "kaddr/oops_report.h"
-#include "kaddr/report_facts.h"
-#include "kaddr/snapshot_pool.h"
 #include "kaddr/report.h"
 #include "kaddr/vmcore_explain.h"
 #include "ordered_parallel.h"
@@ -27,98 +29,101 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct FileResult {
-    std::string lines;  // JSON Lines for this file
-    std::size_t reports = 0, resolved = 0, partial = 0, failed = 0;
-    bool unreadable = false;
-    bool no_report = false;
-};
-
-// One input: a report file, or a kdump-tools crash directory (its dump,
-// else its dmesg file).
-struct Item {
-    std::string path;
-    std::optional<KdumpDir> kdump;
-};
-
-std::vector<Item> expand_paths(const std::vector<std::string>& paths) {
-    std::vector<Item> out;
+// The inputs under the paths given: files, and kdump-tools crash
+// directories (their dump, else their dmesg file) as one input each;
+// sorted within each directory.
+std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
+    std::vector<std::string> out;
     for (const auto& p : paths) {
         std::error_code ec;
         if (!fs::is_directory(p, ec)) {
-            out.push_back({p, std::nullopt});  // a missing file becomes an error record, not a silent drop
+            out.push_back(p);  // a missing file becomes an error record, not a silent drop
             continue;
         }
-        std::vector<Item> found;
+        std::vector<std::string> found;
         std::set<std::string> crash_dirs;
         for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
              it != fs::recursive_directory_iterator(); it.increment(ec)) {
             if (ec) break;
             if (!it->is_regular_file(ec)) continue;
-            if (!is_kdump_file_name(it->path().filename().string())) {
-                found.push_back({it->path().string(), std::nullopt});
-            } else if (const std::string dir = it->path().parent_path().string(); crash_dirs.insert(dir).second) {
-                found.push_back({dir, kdump_dir(dir)});
-            }
+            if (!is_kdump_file_name(it->path().filename().string())) found.push_back(it->path().string());
+            else if (const std::string dir = it->path().parent_path().string(); crash_dirs.insert(dir).second)
+                found.push_back(dir);
         }
-        std::sort(found.begin(), found.end(), [](const Item& a, const Item& b) { return a.path < b.path; });
+        std::sort(found.begin(), found.end());
         out.insert(out.end(), found.begin(), found.end());
     }
     return out;
 }
 
-void tally(FileResult& res, std::size_t kernel_frames, std::size_t resolved_frames) {
-    ++res.reports;
-    if (kernel_frames == 0 || resolved_frames == 0) ++res.failed;
-    else if (resolved_frames == kernel_frames) ++res.resolved;
-    else ++res.partial;
+// Records on stdout, flushed (what is written survives a kill), and the
+// notes of newly loaded kernels on stderr, both from one thread: std::cerr
+// is tied to std::cout, so a worker writing to it would flush std::cout
+// while this thread writes into it.
+void print(const BatchResult& r) {
+    for (const auto& n : r.notes) std::cerr << "kaddr: note: " << n << "\n";
+    std::cout << r.lines << std::flush;
 }
 
-void process(const std::string& path, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
-    try {
-        for (auto& r : parse_report_file(path)) {
-            // The report's own facts (release, KASLR, modules): its own snapshot.
-            bool fresh = false;
-            const auto snap = pool.get(with_report_facts(in, r, path), &fresh);
-            if (fresh) print_notes(*snap);
-            const Resolver resolver(*snap);
-            ExplainedReport e = explain(std::move(r), resolver);
-            auto j = oops_to_json(e);
-            j["source_file"] = path;
-            j["source_line"] = e.report.first_line();
-            res.lines += json_line(j);
-            tally(res, e.kernel_frames, e.resolved_frames);
-        }
-        if (res.reports == 0) {  // said, not silently absent from the output
-            res.lines += json_line({{"schema_version", kJsonSchemaVersion}, {"record", "no-report"},
-                                    {"source_file", path}, {"reports", 0}});
-            res.no_report = true;
-        }
-    } catch (const std::exception& ex) {
-        res.lines += json_line(input_error_json(path, ex.what()));
-        res.unreadable = true;
+struct Totals {
+    std::size_t files = 0, reports = 0, resolved = 0, partial = 0, failed = 0, unreadable = 0, no_report = 0;
+    void add(const BatchResult& r) {
+        ++files;
+        reports += r.reports;
+        resolved += r.resolved;
+        partial += r.partial;
+        failed += r.failed;
+        unreadable += r.unreadable;
+        no_report += r.no_report;
     }
+};
+
+// The last record, written only when every input was processed.
+int finish_batch(const Totals& t, bool progress) {
+    std::cout << json_line({{"schema_version", kJsonSchemaVersion},
+                            {"record", "batch-totals"},
+                            {"batch", "complete"},
+                            {"files", t.files},
+                            {"reports", t.reports},
+                            {"resolved", t.resolved},
+                            {"partly_resolved", t.partial},
+                            {"failed", t.failed},
+                            {"unreadable_files", t.unreadable},
+                            {"files_without_report", t.no_report}});
+    std::cout.flush();
+    if (progress) std::cerr << "\n";
+    std::cerr << "kaddr batch: " << t.files << " files, " << t.reports << " reports found, " << t.resolved << " resolved, "
+              << t.partial << " partly resolved, " << t.failed << " failed, " << t.unreadable << " unreadable files, "
+              << t.no_report << " without a report\n";
+    return t.partial + t.failed + t.unreadable == 0 ? kOk : kUnresolved;
 }
 
-// The dump explains itself (its own snapshot); a dump that cannot be read
-// is an error record, and the dmesg file kdump-tools saved beside it is
-// explained instead, like any report file.
-void process_kdump(const KdumpDir& k, const SnapshotInputs& in, SnapshotPool& pool, FileResult& res) {
-    if (!k.dump.empty()) {
-        try {
-            for (const auto& j : explain_dump(k.dump, in)) {
-                res.lines += json_line(j);
-                if (j.contains("kernel_frames")) tally(res, j["kernel_frames"], j["resolved_frames"]);
+// A long-lived stage: one input a line (a file name, or a JSON request),
+// each input's records written and flushed before the next line is read.
+int run_stream(BatchStage& stage, const std::string& from, bool requests) {
+    std::ifstream file;
+    std::istream& in = line_input(from, file, "batch", requests ? "JSON requests, one a line" : "file names, one a line");
+    Totals t;
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++n;
+        if (line.empty()) continue;
+        BatchResult r;
+        if (requests) {
+            try {
+                r = stage.run(parse_request(line));
+            } catch (const Error& e) {
+                r.lines = json_line(input_error_json((from == "-" ? "standard input" : from) + ":" + std::to_string(n),
+                                                     InputErrorCode::BadRequest, e.what()));
+                r.unreadable = true;
             }
-            return;
-        } catch (const std::exception& ex) {
-            nlohmann::json j{{"source_file", k.dump}, {"error", ex.what()}};
-            if (!k.dmesg.empty()) j["fallback"] = k.dmesg;
-            res.lines += json_line(j);
-            res.unreadable = true;
+        } else {
+            r = stage.run({.path = line});
         }
+        print(r);
+        t.add(r);
     }
-    if (!k.dmesg.empty()) process(k.dmesg, in, pool, res);
+    return finish_batch(t, false);
 }
 
 }  // namespace
@@ -127,58 +132,66 @@ int cmd_batch(int argc, char** argv) {
     SnapshotInputs in;
     std::vector<std::string> paths;
     unsigned jobs = 1;
+    std::string files_from, requests;
+    double budget = 0;
+    std::size_t exemplars = 0;
+    bool summary = false;
     po::options_description opts = input_options(in);
     add_jobs_option(opts, jobs);
+    opts.add_options()
+        ("files-from", po::value(&files_from), "read input names from FILE ('-': standard input), one a line; each "
+                                               "input's records are written as soon as it is done")
+        ("requests", po::value(&requests), "read JSON requests from FILE ('-': standard input), one a line: "
+                                           "{\"path\": FILE} or {\"id\": NAME, \"text\": TEXT}, optional \"time\"")
+        ("time-budget", po::value(&budget), "seconds one input may take; an input over it gives an error record "
+                                            "(time-budget-exceeded) and the batch goes on")
+        ("summary", po::bool_switch(&summary), "a compact summary record (at most 2 KiB) per report")
+        ("exemplars", po::value(&exemplars), "K >= 1: fully symbolize only the first K reports of each crash signature; "
+                                             "the others get summary records, unsymbolized");
     if (!parse(argc, argv,
-               "usage: kaddr batch [inputs] [--jobs N] DIR|FILE...  (directories are searched recursively; a "
-               "kdump-tools crash directory, /var/crash/STAMP, is one input)",
+               "usage: kaddr batch [inputs] [--jobs N] [--summary] [--exemplars K] [--time-budget S] DIR|FILE...\n"
+               "       kaddr batch [inputs] --files-from FILE|- | --requests FILE|-\n"
+               "(directories are searched recursively; a kdump-tools crash directory, /var/crash/STAMP, is one input)",
                opts, paths))
         return kOk;
-    if (paths.empty()) throw po::error("no report files or directories given");
+    const bool stream = !files_from.empty() || !requests.empty();
+    if (!files_from.empty() && !requests.empty()) throw po::error("--files-from and --requests are exclusive");
+    if (stream && !paths.empty()) throw po::error("file arguments and --files-from/--requests are exclusive");
+    if (!stream && paths.empty()) throw po::error("no report files or directories given");
+    if (budget < 0) throw po::error("--time-budget must be positive");
+
     // Many reports of a kernel: pay for indexing its debug files once, and
     // answer every report (and every later run) from the indexes.
     in.build_source_index = in.use_index;
+    BatchOptions opt;
+    opt.summary = summary;
+    if (exemplars > 0) opt.exemplars = exemplars;
+    if (budget > 0) opt.time_budget = std::chrono::duration<double>(budget);
+    BatchStage stage(in, pool_until_exit(), opt);
+    for (const auto& n : stage.check_inputs()) std::cerr << "kaddr: note: " << n << "\n";  // before any input is read
+    if (stream) return run_stream(stage, requests.empty() ? files_from : requests, !requests.empty());
 
-    SnapshotPool& pool = pool_until_exit();
-    print_notes(*pool.get(in));  // the inputs themselves are checked before any file is read
     const auto files = expand_paths(paths);
     const bool progress = isatty(STDERR_FILENO);
-    FileResult total;
-    std::size_t unreadable = 0, no_report = 0;
-    ordered_parallel<FileResult>(
+    const bool in_order = opt.exemplars.has_value();  // exemplars are chosen in input order
+    Totals total;
+    ordered_parallel<BatchStage::Prepared>(
         files.size(), jobs,
         [&](std::size_t i) {
-            FileResult r;
-            if (files[i].kdump) process_kdump(*files[i].kdump, in, pool, r);
-            else process(files[i].path, in, pool, r);
-            return r;
+            BatchStage::Prepared p = stage.prepare({.path = files[i]});
+            if (!in_order) {
+                p.head = stage.finish(std::move(p));
+                p.finished = true;
+            }
+            return p;
         },
-        [&](std::size_t i, FileResult r) {
-            std::cout << r.lines << std::flush;  // what is written survives a kill
-            total.reports += r.reports;
-            total.resolved += r.resolved;
-            total.partial += r.partial;
-            total.failed += r.failed;
-            unreadable += r.unreadable;
-            no_report += r.no_report;
+        [&](std::size_t i, BatchStage::Prepared p) {
+            const BatchResult r = stage.finish(std::move(p));
+            print(r);
+            total.add(r);
             if (progress) std::cerr << "\rkaddr batch: " << (i + 1) << "/" << files.size() << " files" << std::flush;
         });
-    std::cout << json_line({{"schema_version", kJsonSchemaVersion},
-                            {"record", "batch-totals"},
-                            {"batch", "complete"},
-                            {"files", files.size()},
-                            {"reports", total.reports},
-                            {"resolved", total.resolved},
-                            {"partly_resolved", total.partial},
-                            {"failed", total.failed},
-                            {"unreadable_files", unreadable},
-                            {"files_without_report", no_report}});
-    std::cout.flush();
-    if (progress) std::cerr << "\n";
-    std::cerr << "kaddr batch: " << files.size() << " files, " << total.reports << " reports found, " << total.resolved
-              << " resolved, " << total.partial << " partly resolved, " << total.failed << " failed, " << unreadable
-              << " unreadable files, " << no_report << " without a report\n";
-    return total.partial + total.failed + unreadable == 0 ? kOk : kUnresolved;
+    return finish_batch(total, progress);
 }
 
 }  // namespace kaddr::cli

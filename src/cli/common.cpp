@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "kaddr/error.h"
 #include "kaddr/input_limit.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/version.h"
@@ -118,6 +119,16 @@ void explain_terminal_stdin(const char* command, const char* what) {
     if (!isatty(STDIN_FILENO)) return;
     std::cerr << "kaddr " << command << ": reading " << what
               << " from the terminal; end with Ctrl-D (see 'kaddr " << command << " --help')\n";
+}
+
+std::istream& line_input(const std::string& name, std::ifstream& file, const char* command, const char* what) {
+    if (name == "-") {
+        explain_terminal_stdin(command, what);
+        return std::cin;
+    }
+    file.open(name);
+    if (!file) throw Error(name, "cannot be read");
+    return file;
 }
 
 }  // namespace kaddr::cli

@@ -2,6 +2,7 @@
 // accepts, the options every command shares (--help, --version), exit codes.
 #pragma once
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ bool parse(int argc, char** argv, const char* usage, po::options_description& op
 // Standard input is a terminal and nothing else was given: say what kaddr
 // is waiting for instead of hanging silently.
 void explain_terminal_stdin(const char* command, const char* what);
+// Lines of `name` ('-': standard input, explained when it is a terminal),
+// opened into `file` when it is a file; throws Error when it cannot be read.
+std::istream& line_input(const std::string& name, std::ifstream& file, const char* command, const char* what);
 
 int cmd_resolve(int argc, char** argv);
 int cmd_gdb_symbols(int argc, char** argv);
@@ -42,5 +46,7 @@ int cmd_oops(int argc, char** argv);
 int cmd_batch(int argc, char** argv);
 int cmd_log(int argc, char** argv);
 int cmd_index(int argc, char** argv);
+int cmd_route(int argc, char** argv);
+int cmd_buckets(int argc, char** argv);
 
 }  // namespace kaddr::cli

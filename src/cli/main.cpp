@@ -17,6 +17,8 @@ const char* kMainUsage =
     "  batch        explain every report in many files, in parallel, as JSON Lines\n"
     "  gdb-symbols  print gdb add-symbol-file lines for loaded modules\n"
     "  log          print the kernel log held in a kdump vmcore\n"
+    "  route        which kernel each report or dump is from, without parsing it (JSON Lines)\n"
+    "  buckets      merge batch records or earlier buckets by crash signature\n"
     "  index        build the persisted source indexes of vmlinux and module debug files\n"
     "\n"
     "'kaddr COMMAND --help' lists a command's options; man kaddr has the details.\n"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
         if (cmd == "batch") return cmd_batch(argc - 1, argv + 1);
         if (cmd == "gdb-symbols") return cmd_gdb_symbols(argc - 1, argv + 1);
         if (cmd == "log") return cmd_log(argc - 1, argv + 1);
+        if (cmd == "route") return cmd_route(argc - 1, argv + 1);
+        if (cmd == "buckets") return cmd_buckets(argc - 1, argv + 1);
         if (cmd == "index") return cmd_index(argc - 1, argv + 1);
         if (cmd == "--version" || cmd == "-V" || cmd == "version") {
             print_version();

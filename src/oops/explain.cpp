@@ -1,5 +1,7 @@
 #include "kaddr/oops_explain.h"
 
+#include "kaddr/time_budget.h"
+
 namespace kaddr {
 
 namespace {
@@ -64,6 +66,7 @@ ExplainedReport explain(OopsReport report, const Resolver& resolver) {
     ExplainedReport out;
     const Blame b = blame(report);  // first: it may add lockdep's site as a frame
     for (const auto& f : report.frames) {
+        check_time_budget();
         ExplainedFrame ef{f, resolve_frame(f, resolver)};
         ef.resolution.input = std::string(trim(report.lines[f.line].text));
         if (!f.user) ++out.kernel_frames;

@@ -10,6 +10,7 @@
 #include "kaddr/inputs.h"
 #include "kaddr/oops.h"
 #include "kaddr/oops_blame.h"
+#include "kaddr/time_budget.h"
 #include "line_order.h"
 #include "report_damage.h"
 #include "report_fields.h"
@@ -393,7 +394,10 @@ void join_panics(std::vector<OopsReport>& reports) {
 std::vector<OopsReport> parse_reports(const std::vector<LogLine>& given) {
     const std::vector<LogLine> lines = unwrap_lines(oldest_first(given));
     Segmenter seg;
-    for (const auto& l : lines) seg.feed(l);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i % 1024 == 0) check_time_budget();
+        seg.feed(lines[i]);
+    }
     seg.finish();
     // "WARNING: something" without any frame is a plain message (fbcon,
     // mount options, even user space), not a lockdep/debug splat. A splat
@@ -424,11 +428,12 @@ std::vector<OopsReport> parse_reports(const std::vector<LogLine>& given) {
     return seg.reports;
 }
 
-std::vector<OopsReport> parse_report_file(const std::string& path) {
-    const TextFile file = read_text_file(path);
+std::vector<OopsReport> parse_report_file(const std::string& path) { return parse_report_text(read_text_file(path).text); }
+
+std::vector<OopsReport> parse_report_text(std::string_view text) {
     std::vector<LogLine> lines;
     std::size_t n = 0;
-    for (std::string_view rest = file.text; !rest.empty();) {
+    for (std::string_view rest = text; !rest.empty();) {
         const std::size_t eol = std::min(rest.find('\n'), rest.size());
         lines.push_back(normalize_line(std::string(rest.substr(0, eol)), ++n));
         rest.remove_prefix(std::min(eol + 1, rest.size()));

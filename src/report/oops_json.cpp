@@ -1,4 +1,7 @@
 #include "kaddr/code_report.h"
+
+#include <algorithm>
+#include <map>
 // The JSON record of one crash report (schema/kaddr-record.schema.json,
 // "report"); frames and the fault address are address records.
 #include "kaddr/json_schema.h"
@@ -15,6 +18,49 @@ json opt(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 template <class T>
 json opt(const std::optional<T>& v) {
     return v ? json(*v) : json(nullptr);
+}
+
+// A note that two or more frames carry (the same sentence on each: "not
+// resolved with the kernel files given: no vmlinux ...") is written once,
+// in the report's frame_notes; such frames list the indices of theirs in
+// shared_notes and keep only their own in notes.
+json hoist_frame_notes(json& frames) {
+    std::map<std::string, std::size_t> carried;
+    for (const auto& f : frames)
+        for (const auto& n : f["notes"]) ++carried[n.get<std::string>()];
+    json shared = json::array();
+    std::map<std::string, std::size_t> index;
+    for (auto& f : frames) {
+        json own = json::array(), refs = json::array();
+        for (const auto& n : f["notes"]) {
+            const std::string s = n.get<std::string>();
+            if (carried[s] < 2) {
+                own.push_back(n);
+                continue;
+            }
+            auto [it, added] = index.emplace(s, shared.size());
+            if (added) shared.push_back(s);
+            refs.push_back(it->second);
+        }
+        f["notes"] = std::move(own);
+        if (!refs.empty()) f["shared_notes"] = std::move(refs);
+    }
+    return shared;
+}
+
+// The region assumption every kernel frame states (the architecture's
+// address map they were placed in) is written once, as the report's
+// frame_region_assumption; frames that share it say null.
+json hoist_region_assumption(json& frames) {
+    std::map<std::string, std::size_t> seen;
+    for (const auto& f : frames)
+        if (f["region_assumption"].is_string()) ++seen[f["region_assumption"].get<std::string>()];
+    if (seen.empty()) return nullptr;
+    const auto most = std::max_element(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (most->second < 2) return nullptr;
+    for (auto& f : frames)
+        if (f["region_assumption"] == most->first) f["region_assumption"] = nullptr;
+    return most->first;
 }
 
 }  // namespace
@@ -82,17 +128,12 @@ json oops_to_json(const ExplainedReport& e) {
             fj["printed"] = nullptr;
         frames.push_back(std::move(fj));
     }
+    j["frame_notes"] = hoist_frame_notes(frames);
+    j["frame_region_assumption"] = hoist_region_assumption(frames);
     j["frames"] = std::move(frames);
     j["kernel_frames"] = e.kernel_frames;
     j["resolved_frames"] = e.resolved_frames;
     return j;
-}
-
-json input_error_json(const std::string& source_file, const std::string& message) {
-    return {{"schema_version", kJsonSchemaVersion},
-            {"record", "input-error"},
-            {"source_file", source_file},
-            {"error", error_json("unreadable-input", message)}};
 }
 
 }  // namespace kaddr
