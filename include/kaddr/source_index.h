@@ -14,7 +14,7 @@
 // fall back to DWARF (see IndexedSource), never a wrong answer.
 //
 // Layout (all little-endian, offsets from the start of the payload):
-//   blocks   [start u64, data u32, pad u32] sorted by start: 64 entries each
+//   blocks   [start u64, data u32, pad u32] sorted by start: 32 entries each
 //   entries  per block, from a zero state: uleb(delta<<4 | changed),
 //            then file uleb, line sleb delta, column uleb, context sleb delta
 //            for the fields `changed` names

@@ -13,7 +13,7 @@ namespace source_index_format {
 constexpr char kMagic[8] = {'K', 'A', 'D', 'D', 'R', 'S', 'R', 'C'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::uint64_t kPage = 64 * 1024;  // unit of lazy checksum verification
-constexpr std::size_t kBlockEntries = 64;
+constexpr std::size_t kBlockEntries = 32;
 // Which fields an entry changes (the low four bits of its head).
 constexpr unsigned kFile = 1, kLine = 2, kColumn = 4, kContext = 8;
 

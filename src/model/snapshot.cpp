@@ -16,7 +16,24 @@ const PlacedSection* Module::section_at(std::uint64_t addr) const {
     return nullptr;
 }
 
+void Snapshot::seal_module_bounds() {
+    std::uint64_t lo = ~std::uint64_t{0}, hi = 0;
+    auto add = [&](std::uint64_t a, std::uint64_t b) {
+        if (b <= a) return;
+        lo = std::min(lo, a);
+        hi = std::max(hi, b);
+    };
+    for (const auto& m : modules) {
+        for (const auto& s : m->sections)
+            if (is_runtime(s.placement)) add(s.addr, s.addr + s.size);
+        if (m->proc) add(m->proc->base, m->proc->base + m->proc->size);
+        add(m->listed_extent.first, m->listed_extent.second);
+    }
+    module_bounds = std::make_pair(lo, hi);
+}
+
 const Module* Snapshot::module_at(std::uint64_t addr) const {
+    if (module_bounds && (addr < module_bounds->first || addr >= module_bounds->second)) return nullptr;
     // Init allocations are freed after init and their memory reused by later
     // modules: a core section anywhere beats a (stale) init section.
     for (bool init : {false, true})

@@ -576,6 +576,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         doubt_module_release(*snap, *m);
         snap->modules.push_back(std::move(m));
     }
+    snap->seal_module_bounds();
     return snap;
 }
 
