@@ -59,6 +59,9 @@ struct TopRange {
 struct CuIndex {
     Dwarf_Die cudie;
     Dwarf_Files* files = nullptr;
+    // libdw's file names (stable pointers into the CU's file table),
+    // cleaned once: a CU's rows name a few dozen files millions of times.
+    std::unordered_map<const char*, std::string> clean_names;
     std::vector<FunctionIndex> functions;
     std::vector<TopRange> ranges;  // sorted by lo
 };
@@ -371,7 +374,10 @@ std::vector<SourceLocation> locate_in(Session* session, std::span<const CuRange>
 
     SourceLocation inner;
     if (Dwarf_Line* line = dwarf_getsrc_die(&idx->cudie, a)) {
-        inner.file = clean_path(dwarf_linesrc(line, nullptr, nullptr));
+        const char* raw = dwarf_linesrc(line, nullptr, nullptr);
+        auto [name, fresh] = idx->clean_names.try_emplace(raw);
+        if (fresh) name->second = clean_path(raw);
+        inner.file = name->second;
         dwarf_lineno(line, &inner.line);
         dwarf_linecol(line, &inner.column);
     }
