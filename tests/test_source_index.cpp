@@ -63,11 +63,12 @@ std::vector<std::uint64_t> random_addresses(std::uint64_t lo, std::uint64_t hi, 
     return v;
 }
 
-// The image's text as link-time [lo, hi), padded to take in what lies around it.
+// The image's loaded sections as link-time [lo, hi), padded to take in what
+// lies around them (the per-cpu section, linked at 0, left out).
 std::pair<std::uint64_t, std::uint64_t> alloc_extent(const ElfFile& f) {
     std::uint64_t lo = ~0ull, hi = 0;
     for (const auto& s : f.sections())
-        if ((s.flags & SHF_ALLOC) && s.size) {
+        if ((s.flags & SHF_ALLOC) && s.size && s.addr >= 0x1000) {
             lo = std::min(lo, s.addr);
             hi = std::max(hi, s.addr + s.size);
         }
