@@ -309,7 +309,15 @@ std::unique_ptr<LocationSource> open_location_source(std::shared_ptr<const ElfFi
         // that could not be kept would be rebuilt by every run.
         if (!index && policy.build && writable(policy.dir)) {
             const unsigned threads = policy.threads ? policy.threads : std::max(1u, std::thread::hardware_concurrency());
-            index = SourceIndex::build(file, policy.dir, threads, cus);
+            // An index is an optimisation: when one cannot be built (memory,
+            // a DWARF form libdw tabulates badly), answers come from DWARF
+            // as they would without it.
+            try {
+                index = SourceIndex::build(file, policy.dir, threads, cus);
+            } catch (const std::exception& e) {
+                std::cerr << "kaddr: warning: no source index for " << file->path() << ": " << e.what()
+                          << "; answering from DWARF\n";
+            }
         }
     }
     if (!index) return dwarf();
