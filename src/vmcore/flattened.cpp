@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "kaddr/error.h"
@@ -43,13 +42,34 @@ int anonymous_temp_file(const std::string& for_path) {
     return fd;
 }
 
+// The descriptor of a file being read, closed however the read ends.
+struct Input {
+    int fd;
+    ~Input() { ::close(fd); }
+};
+
+// Reads exactly `n` bytes (false at the end of the file). A read error is
+// not an end of file: it is said, with the system's reason.
+bool read_exactly(int fd, void* to, std::size_t n, const std::string& path) {
+    auto* p = static_cast<char*>(to);
+    while (n > 0) {
+        const ssize_t got = ::read(fd, p, n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw Error(path, std::string("cannot read: ") + std::strerror(errno));
+        if (got == 0) return false;
+        p += got;
+        n -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
 }  // namespace
 
 int rebuild_flattened(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path, "cannot read file");
+    const Input in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0) throw Error(path, std::string("cannot read file: ") + std::strerror(errno));
     std::vector<char> header(kHeaderSize);
-    if (!in.read(header.data(), kHeaderSize) || std::memcmp(header.data(), "makedumpfile", 12) != 0)
+    if (!read_exactly(in.fd, header.data(), kHeaderSize, path) || std::memcmp(header.data(), "makedumpfile", 12) != 0)
         throw Error(path, "not a makedumpfile flattened stream");
     const int fd = anonymous_temp_file(path);
     std::vector<char> buf;
@@ -57,7 +77,7 @@ int rebuild_flattened(const std::string& path) {
     try {
         for (;;) {
             unsigned char rec[16];
-            if (!in.read(reinterpret_cast<char*>(rec), sizeof rec))
+            if (!read_exactly(in.fd, rec, sizeof rec, path))
                 throw Error(path, "truncated flattened stream: no end marker after offset " + std::to_string(pos),
                             "the dump was cut short (disk full while saving?); it cannot be read whole");
             const std::int64_t offset = be64(rec), size = be64(rec + 8);
@@ -66,7 +86,7 @@ int rebuild_flattened(const std::string& path) {
                 throw Error(path, "damaged flattened record at offset " + std::to_string(pos) + " (file offset " +
                                       std::to_string(offset) + ", size " + std::to_string(size) + ")");
             buf.resize(static_cast<std::size_t>(size));
-            if (!in.read(buf.data(), size))
+            if (!read_exactly(in.fd, buf.data(), buf.size(), path))
                 throw Error(path, "truncated flattened stream: record at offset " + std::to_string(pos) + " needs " +
                                       std::to_string(size) + " bytes",
                             "the dump was cut short (disk full while saving?); it cannot be read whole");

@@ -67,7 +67,12 @@ std::unique_ptr<Vmcore> Vmcore::open(const std::string& path) {
     v->format_ = *format;
     DumpFormat layout = *format;  // what libkdumpfile reads
     if (*format == DumpFormat::Flattened) {
+        // Closed and forgotten before the rebuild can throw: the destructor
+        // would otherwise close the number again, by then another thread's
+        // file (a batch reading a cut dump beside a whole one lost the
+        // whole one's descriptor that way).
         ::close(v->fd_);
+        v->fd_ = -1;
         v->fd_ = rebuild_flattened(path);
         auto inner = sniff_fd(v->fd_);
         if (!inner || *inner == DumpFormat::Flattened)
