@@ -269,6 +269,17 @@ TEST_CASE("kaddr index builds, keeps and reports indexes; resolve answers the sa
     kt::Run indexed = kt::run(q + " --index-dir " + store);
     CHECK(plain.status == 0);
     CHECK(indexed.out == plain.out);
+    // Inputs that are no debug file: one failed line each, naming the file;
+    // the good file in the same run is still reported.
+    const std::string text = dir + "/notes.txt";
+    std::ofstream(text) << "not an ELF file\n";
+    kt::Run bad = kt::run("index --index-dir " + store + " " + text + " " + dir + "/missing.ko --vmlinux " +
+                          kt::fixture("fxvmlinux") + " 2>&1");
+    CHECK(bad.status == 1);
+    CHECK(bad.out.find("failed\t" + text) != std::string::npos);
+    CHECK(bad.out.find("kaddr: " + text + ": ") != std::string::npos);
+    CHECK(bad.out.find("failed\t" + dir + "/missing.ko") != std::string::npos);
+    CHECK(bad.out.find("current\t" + kt::fixture("fxvmlinux")) != std::string::npos);
     kt::Run nothing = kt::run("index --index-dir " + store + " 2>&1");
     CHECK(nothing.status == 2);
     CHECK(nothing.out.find("nothing to index") != std::string::npos);

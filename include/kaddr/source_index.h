@@ -84,7 +84,12 @@ private:
     // Checks the headers of the index bytes at `base` (kept alive by
     // `storage`) against `file`; nullptr when they do not belong together.
     static std::shared_ptr<const SourceIndex> adopt(std::shared_ptr<const void> storage, const unsigned char* base,
-                                                    std::uint64_t size, const ElfFile& file, const std::string& path);
+                                                    std::uint64_t size, const ElfFile& file, std::uint64_t digest,
+                                                    const std::string& path);
+    // `digest`: elf_content_digest(file), computed once by the caller.
+    static std::string path_for(const ElfFile& file, std::uint64_t digest, const std::string& dir);
+    static std::shared_ptr<const SourceIndex> open_at(const std::string& path, const ElfFile& file,
+                                                      std::uint64_t digest);
     bool verified(std::uint64_t off, std::uint64_t len) const;
     std::optional<std::string> string_at(std::uint64_t off) const;
 

@@ -13,7 +13,7 @@
 namespace kaddr::cli {
 
 int cmd_index(int argc, char** argv) {
-    SnapshotInputs in;
+    std::string index_dir;
     std::vector<std::string> paths;
     unsigned jobs = 1;
     bool force = false;
@@ -21,7 +21,7 @@ int cmd_index(int argc, char** argv) {
     opts.add_options()
         ("vmlinux", po::value<std::string>()->notifier([&paths](const std::string& p) { paths.insert(paths.begin(), p); }),
          "a vmlinux with DWARF to index")
-        ("index-dir", po::value(&in.index_dir), "where indexes are written (default: $KADDR_CACHE/index or ~/.cache/kaddr/index)")
+        ("index-dir", po::value(&index_dir), "where indexes are written (default: $KADDR_CACHE/index or ~/.cache/kaddr/index)")
         ("force", po::bool_switch(&force), "rebuild indexes that are already current");
     add_jobs_option(opts, jobs);
     if (!parse(argc, argv,
@@ -34,7 +34,7 @@ int cmd_index(int argc, char** argv) {
                      "(e.g. usr/lib/debug/lib/modules/RELEASE of a -dbg package)\n";
         return kUsage;
     }
-    const std::string dir = in.index_dir.empty() ? default_index_dir() : in.index_dir;
+    const std::string dir = index_dir.empty() ? default_index_dir() : index_dir;
     const bool terminal = isatty(STDERR_FILENO);
     auto results = build_indexes(files, dir, jobs, force, [&](std::size_t done, std::size_t total, const IndexResult& r) {
         if (terminal) std::cerr << "\r[" << done << "/" << total << "] " << r.file << "\033[K" << std::flush;

@@ -22,9 +22,13 @@ namespace fmt = source_index_format;
 std::uint64_t fmt::page_sum(const unsigned char* p, std::uint64_t len) { return XXH3_64bits(p, len); }
 
 std::string SourceIndex::path_in(const ElfFile& file, const std::string& dir) {
-    char digest[17];
-    std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(elf_content_digest(file)));
-    return (std::filesystem::path(dir) / (file.build_id() + "-" + digest + ".ksrc")).string();
+    return path_for(file, elf_content_digest(file), dir);
+}
+
+std::string SourceIndex::path_for(const ElfFile& file, std::uint64_t digest, const std::string& dir) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(digest));
+    return (std::filesystem::path(dir) / (file.build_id() + "-" + hex + ".ksrc")).string();
 }
 
 SourceIndex::~SourceIndex() = default;
@@ -37,23 +41,28 @@ bool within(std::uint64_t off, std::uint64_t len, std::uint64_t size) { return o
 
 std::shared_ptr<const SourceIndex> SourceIndex::open(const ElfFile& file, const std::string& dir) {
     if (file.build_id().empty() || dir.empty()) return nullptr;
-    const std::string path = path_in(file, dir);
+    const std::uint64_t digest = elf_content_digest(file);
+    return open_at(path_for(file, digest, dir), file, digest);
+}
+
+std::shared_ptr<const SourceIndex> SourceIndex::open_at(const std::string& path, const ElfFile& file,
+                                                        std::uint64_t digest) {
     auto m = MappedFile::try_open(path, false);
     if (!m) return nullptr;
     const auto* base = reinterpret_cast<const unsigned char*>(m->bytes().data());
     const std::size_t size = m->size();
-    return adopt(std::move(m), base, size, file, path);
+    return adopt(std::move(m), base, size, file, digest, path);
 }
 
 std::shared_ptr<const SourceIndex> SourceIndex::adopt(std::shared_ptr<const void> storage, const unsigned char* base,
                                                       std::uint64_t file_size, const ElfFile& file,
-                                                      const std::string& path) {
+                                                      std::uint64_t digest, const std::string& path) {
     if (file_size < sizeof(Header)) return nullptr;
     Header h;
     std::memcpy(&h, base, sizeof h);
     const std::uint64_t npages = (h.payload_size + fmt::kPage - 1) / fmt::kPage;
     if (std::memcmp(h.magic, fmt::kMagic, sizeof h.magic) != 0 || h.version != fmt::kVersion ||
-        h.digest != elf_content_digest(file) ||
+        h.digest != digest ||
         std::string(h.build_id, strnlen(h.build_id, sizeof h.build_id)) != file.build_id() ||
         h.payload_size > file_size || npages > (file_size - sizeof h) / 8 ||
         sizeof h + npages * 8 + h.payload_size != file_size)

@@ -197,7 +197,8 @@ std::vector<Entry> merge_runs(std::vector<std::vector<Entry>>& parts, const std:
 }
 
 std::string encode(const std::vector<Entry>& runs, const Interner& in, const std::vector<PlacedSection>& layout,
-                   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& cu_ranges, const ElfFile& file) {
+                   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& cu_ranges, const ElfFile& file,
+                   std::uint64_t digest) {
     std::vector<fmt::Block> blocks;
     std::string data;
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -222,7 +223,7 @@ std::string encode(const std::vector<Entry>& runs, const Interner& in, const std
     std::memcpy(h.magic, fmt::kMagic, sizeof h.magic);
     h.version = fmt::kVersion;
     h.is_module = file.type() == ET_REL;
-    h.digest = elf_content_digest(file);
+    h.digest = digest;
     std::memcpy(h.build_id, file.build_id().data(), std::min(file.build_id().size(), sizeof h.build_id));
     std::string payload;
     h.blocks_off = 0;
@@ -330,13 +331,15 @@ std::shared_ptr<const SourceIndex> SourceIndex::build(std::shared_ptr<const ElfF
     const std::vector<Entry> runs = merge_runs(parts, interners, interner);
     std::vector<Interner>().swap(interners);
     const auto cu_ranges = is_module ? dwarf->cu_ranges() : std::vector<std::pair<std::uint64_t, std::uint64_t>>{};
-    auto bytes = std::make_shared<std::string>(encode(runs, interner, layout, cu_ranges, *file));
-    const std::string path = dir.empty() ? std::string() : path_in(*file, dir);
+    const std::uint64_t digest = elf_content_digest(*file);
+    auto bytes = std::make_shared<std::string>(encode(runs, interner, layout, cu_ranges, *file, digest));
+    const std::string path = dir.empty() ? std::string() : path_for(*file, digest, dir);
     if (!path.empty() && save(*bytes, path))
-        if (auto mapped = open(*file, dir)) return mapped;
+        if (auto mapped = open_at(path, *file, digest)) return mapped;
     const auto* base = reinterpret_cast<const unsigned char*>(bytes->data());
     const std::size_t size = bytes->size();
-    return adopt(std::move(bytes), base, size, *file, path.empty() ? file->path() + " (index in memory)" : path);
+    return adopt(std::move(bytes), base, size, *file, digest,
+                 path.empty() ? file->path() + " (index in memory)" : path);
 }
 
 }  // namespace kaddr
