@@ -8,6 +8,9 @@
 # any crash, leak, sanitizer report or timeout, leaving the input in
 # BUILD_DIR/fuzz-artifacts/TARGET/ (add it to the regression corpus once
 # fixed). Prints one line per target: execs, exec/s, coverage.
+# KADDR_FUZZ_RUNS=N also ends each run after N executions (the long runs of
+# issue 11: KADDR_FUZZ_RUNS=10000000 run.sh build-san 3600 ends at whichever
+# of 10 M executions or 1 h comes first).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -112,6 +115,8 @@ for t in "${targets[@]}"; do
     log=$build/fuzz-$t.log
     common=(-timeout=20 -rss_limit_mb=4096 -max_len="$(max_len "$t")" -artifact_prefix="$build/fuzz-artifacts/$t/"
             -print_final_stats=1)
+    runs=()
+    [ -z "${KADDR_FUZZ_RUNS:-}" ] || runs=(-runs="$KADDR_FUZZ_RUNS")
     result=ok
     # Every crash input ever found, then the seeds, once each.
     if [ -d "$regress" ] && [ -n "$(ls -A "$regress" 2>/dev/null)" ]; then
@@ -119,7 +124,7 @@ for t in "${targets[@]}"; do
     fi
     if [ "$result" = ok ]; then
         if [ "$seconds" -gt 0 ]; then
-            "$bin" "${common[@]}" -max_total_time="$seconds" "$work/$t" "$seeds/$t" >"$log" 2>&1 ||
+            "$bin" "${common[@]}" "${runs[@]}" -max_total_time="$seconds" "$work/$t" "$seeds/$t" >"$log" 2>&1 ||
                 { result="FAILED (see $log)"; status=1; }
         else
             "$bin" "${common[@]}" -runs=0 "$seeds/$t" >"$log" 2>&1 || { result="FAILED (see $log)"; status=1; }

@@ -59,9 +59,11 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/tmp/$(
 
 out=$(chroot "$root" kaddr oops --snapshot /tmp/cap/capture-1/snapshot --modules /tmp/cap/ktoops \
       /tmp/cap/capture-1/oops/02-bug-null.txt 2>&1)
-echo "$out" | tail -6
-echo "$out" | grep -q 'guilty: ktoops_deref \[ktoops\] at ktoops/ktoops.c:70' || { echo "FAIL: kaddr oops in the clean root"; exit 1; }
+# Here-strings, not `echo | grep -q` / `| head`: under pipefail a reader that
+# stops early makes the writer die of SIGPIPE and the script exit silently.
+tail -6 <<<"$out"
+grep -q 'guilty: ktoops_deref \[ktoops\] at ktoops/ktoops.c:70' <<<"$out" || { echo "FAIL: kaddr oops in the clean root"; exit 1; }
 page=$(chroot "$root" env MANPAGER=cat COLUMNS=80 man kaddr 2>&1)
-echo "$page" | head -5
-echo "$page" | grep -q 'offline Linux kernel address and crash analyser' || { echo "FAIL: man kaddr in the clean root"; exit 1; }
+head -5 <<<"$page"
+grep -q 'offline Linux kernel address and crash analyser' <<<"$page" || { echo "FAIL: man kaddr in the clean root"; exit 1; }
 say "OK"

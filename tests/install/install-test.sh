@@ -15,7 +15,7 @@ for f in bin/kaddr share/man/man1/kaddr.1.gz share/bash-completion/completions/k
   [ -f "$prefix/$f" ] || { echo "FAIL: cmake --install did not install $f"; exit 1; }
 done
 "$prefix/bin/kaddr" --version
-gzip -dc "$prefix/share/man/man1/kaddr.1.gz" | grep -q '^\.TH KADDR 1' || { echo "FAIL: man page"; exit 1; }
+grep -q '^\.TH KADDR 1' <<<"$(gzip -dc "$prefix/share/man/man1/kaddr.1.gz")" || { echo "FAIL: man page"; exit 1; }
 # Completion: the function is defined and offers the subcommands and options.
 out=$(PATH="$prefix/bin:$PATH" bash -c '
   source "$1/share/bash-completion/completions/kaddr"
