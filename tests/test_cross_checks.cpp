@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +82,27 @@ TEST_CASE("a small unrelated ELF given as vmlinux does not replace kallsyms") {
     CHECK(msg.find("not this kernel's image") != std::string::npos);
 }
 
+TEST_CASE("a vmlinux with no symbol table: the core's symbols come from kallsyms") {
+    // The loader keeps only kallsyms' anchors and sample while a vmlinux
+    // promises a symbol table; this one has none, so kallsyms is read again.
+    SnapshotInputs in;
+    in.kallsyms = kCap + "capture-1/kallsyms.txt";
+    in.vmlinux = kt::fixture("stripped/fxvmlinux");
+    auto snap = load_snapshot(in);
+    CHECK(snap->core.symbols_from == "kallsyms");
+    CHECK(std::any_of(snap->notes.begin(), snap->notes.end(),
+                      [&](const std::string& n) { return n == in.vmlinux + ": no symbol table (stripped?)"; }));
+    // The expected answer is the capture's own line: the 5,000th text symbol.
+    std::ifstream k(in.kallsyms);
+    std::string addr, type, name;
+    for (int text = 0; text < 5000 && k >> addr >> type >> name;)
+        if (type == "T") ++text;
+    Resolution r = Resolver(*snap).resolve_address(std::stoull(addr, nullptr, 16));
+    REQUIRE_MESSAGE(!r.error, *r.error);
+    CHECK(r.symbol == name);
+    CHECK(r.offset == 0);
+}
+
 TEST_CASE("a directory where a captured file belongs is one clear error") {
     SnapshotInputs in;
     in.proc_modules = kCap + "capture-1";
@@ -96,6 +118,14 @@ TEST_CASE("kallsyms alone places module addresses by their symbols") {
     CHECK(r.module == "ktoops");
     CHECK(r.symbol == "ktoops_deref");
     CHECK(r.offset == 6);
+    // A module's absolute symbols are no addresses: zsmalloc lists
+    // `0000000000034000 a zs_map_area`, which once stretched zsmalloc over
+    // the whole core kernel. The answer is kallsyms' own line 10145.
+    Resolution core = Resolver(*snap).resolve_address(0xffffffff993f1440);
+    REQUIRE_MESSAGE(!core.error, *core.error);
+    CHECK(!core.module);
+    CHECK(core.symbol == "__traceiter_xdp_cpumap_kthread");
+    CHECK(core.offset == 0);
 }
 
 TEST_CASE("System.map alone: per-cpu offsets are not image addresses" * doctest::test_suite("vmlinux-x86_64")) {

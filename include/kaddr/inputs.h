@@ -5,6 +5,7 @@
 // answer with no label.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <map>
 #include <sstream>
@@ -50,6 +51,10 @@ std::string canonical_module_name(std::string name);
 // unprivileged reader under kptr_restrict).
 SymbolList parse_kallsyms(TextFile text, const std::string& file);
 SymbolList parse_kallsyms(std::istream& in, const std::string& file);
+// The same parse and checks without the list: each symbol is handed to
+// `each` as it is read, its views pointing into `text` (for a caller that
+// keeps a few of 100,000).
+void scan_kallsyms(std::string_view text, const std::string& file, const std::function<void(const ListedSymbol&)>& each);
 // System.map (`nm -n vmlinux` format); refuses Debian's one-line stub.
 SymbolList parse_system_map(TextFile text, const std::string& file);
 SymbolList parse_system_map(std::istream& in, const std::string& file);

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <sstream>
 
 #include "kaddr/error.h"
@@ -57,12 +58,13 @@ const char* find_blank(const char* q, const char* end) {
     return q;
 }
 
-SymbolList parse_nm_format(TextFile text, const std::string& file, bool allow_module, const char* what) {
-    SymbolList out;
-    const char* p = text.text.data();
-    const char* const end = p + text.text.size();
-    out.symbols.reserve(text.text.size() / 32);
-    bool any_nonzero = false;
+// Every line of the listing, parsed and checked, to `each`; the errors
+// name the file and line. The views point into `text`.
+template <class Each>
+void scan_nm_format(std::string_view text, const std::string& file, bool allow_module, const char* what, Each&& each) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    bool any = false, any_nonzero = false;
     for (std::size_t line_no = 1; p < end; ++line_no) {
         const char* eol = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
         if (!eol) eol = end;
@@ -99,14 +101,21 @@ SymbolList parse_nm_format(TextFile text, const std::string& file, bool allow_mo
                 throw bad(std::string("unexpected text after the symbol name in ") + what);
             sym.module = std::string_view(m + 1, static_cast<std::size_t>(m_end - m - 2));
         }
+        any = true;
         any_nonzero = any_nonzero || sym.addr != 0;
-        out.symbols.push_back(sym);
+        each(sym);
     }
-    if (out.symbols.empty()) throw Error(file, std::string("no symbols in ") + what, "is this the right file?");
+    if (!any) throw Error(file, std::string("no symbols in ") + what, "is this the right file?");
     if (!any_nonzero)
         throw Error(file, std::string("every address in this ") + what + " is zero",
                     "it was read without privilege (kptr_restrict); capture it as root with "
                     "/proc/sys/kernel/kptr_restrict set to 0");
+}
+
+SymbolList parse_nm_format(TextFile text, const std::string& file, bool allow_module, const char* what) {
+    SymbolList out;
+    out.symbols.reserve(text.text.size() / 32);
+    scan_nm_format(text.text, file, allow_module, what, [&](const ListedSymbol& s) { out.symbols.push_back(s); });
     out.storage = std::move(text.storage);
     return out;
 }
@@ -128,6 +137,9 @@ SymbolList parse_kallsyms(TextFile text, const std::string& file) {
     return parse_nm_format(std::move(text), file, true, "kallsyms");
 }
 SymbolList parse_kallsyms(std::istream& in, const std::string& file) { return parse_kallsyms(slurp(in), file); }
+void scan_kallsyms(std::string_view text, const std::string& file, const std::function<void(const ListedSymbol&)>& each) {
+    scan_nm_format(text, file, true, "kallsyms", each);
+}
 
 SymbolList parse_system_map(TextFile text, const std::string& file) {
     if (text.text.substr(0, 38) == "ffffffffffffffff B The real System.map")

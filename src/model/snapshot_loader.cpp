@@ -57,11 +57,58 @@ SnapshotInputs expand(SnapshotInputs in) {
 }
 
 // The text listings: kallsyms split by owner, and System.map (link-time).
+// Of the core's 100,000 kallsyms symbols only what the loader reads is
+// kept when a vmlinux or System.map gives the core's symbol table: the
+// KASLR anchors and the same-build sample. All of them are kept only when
+// they are the symbol table (and read again if the vmlinux turns out to
+// have none).
 struct Listed {
-    std::vector<ListedSymbol> core;
+    bool has_core = false;
+    std::vector<ListedSymbol> core;          // all, when kept (core_kept)
+    bool core_kept = false;
+    std::vector<ListedSymbol> core_anchors;  // _text, _stext, _end
+    std::vector<ListedSymbol> core_sample;   // every 97th core symbol, if text
     std::map<std::string, std::vector<ListedSymbol>> modules;
     std::vector<ListedSymbol> system_map;
+    std::string_view kallsyms_text;
 };
+
+constexpr std::size_t kSampleStride = 97;
+
+bool is_core_anchor(std::string_view name) { return name == "_text" || name == "_stext" || name == "_end"; }
+
+void read_kallsyms(Listed& listed, std::string_view text, const std::string& file, bool keep_core) {
+    listed.kallsyms_text = text;
+    listed.core_kept = keep_core;
+    std::string module;
+    std::vector<ListedSymbol>* into = nullptr;
+    std::size_t core_count = 0;
+    scan_kallsyms(text, file, [&](const ListedSymbol& s) {
+        if (!s.module.empty()) {
+            if (!into || s.module != module) {  // a module's symbols are listed together
+                module = s.module;
+                into = &listed.modules[canonical_module_name(module)];
+            }
+            into->push_back(s);
+            return;
+        }
+        if (core_count++ % kSampleStride == 0 && (s.type == 'T' || s.type == 't')) listed.core_sample.push_back(s);
+        if (is_core_anchor(s.name)) listed.core_anchors.push_back(s);
+        if (keep_core) listed.core.push_back(s);
+    });
+    listed.has_core = core_count > 0;
+}
+
+// All of kallsyms' core symbols, read again if they were not kept.
+const std::vector<ListedSymbol>& all_core(Listed& listed, const std::string& file) {
+    if (!listed.core_kept) {
+        scan_kallsyms(listed.kallsyms_text, file, [&](const ListedSymbol& s) {
+            if (s.module.empty()) listed.core.push_back(s);
+        });
+        listed.core_kept = true;
+    }
+    return listed.core;
+}
 
 const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_view name) {
     for (const auto& s : v)
@@ -69,13 +116,17 @@ const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_
     return nullptr;
 }
 
+// Absolute symbols (per-cpu offsets, constants; nm type A/a) are values,
+// not addresses: they neither enter a symbol table nor bound an image or
+// a module (zsmalloc lists `0000000000034000 a zs_map_area`).
+bool is_absolute(const ListedSymbol& s) { return s.type == 'A' || s.type == 'a'; }
+
 void add_listed(SymbolTable& table, const ListedSymbol& s, std::uint64_t shift) {
     table.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
 }
 
 // A core symbol table from an nm-style listing (kallsyms, or System.map
-// moved by the KASLR offset). Absolute symbols (per-cpu offsets, constants)
-// are not addresses: they neither enter the table nor bound the image.
+// moved by the KASLR offset).
 void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, std::uint64_t shift) {
     std::uint64_t lo = ~0ULL, hi = 0;
     const ListedSymbol* start = find_listed(syms, "_text");
@@ -86,7 +137,7 @@ void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, s
     const bool high_kernel = start && start->addr >= 0xffff000000000000ULL;
     core.symbols.reserve(syms.size());
     for (const auto& s : syms) {
-        if (s.type == 'A' || s.type == 'a') continue;
+        if (is_absolute(s)) continue;
         if (high_kernel && s.addr < 0x0001000000000000ULL) continue;
         add_listed(core.symbols, s, shift);
         lo = std::min(lo, s.addr + shift);
@@ -100,26 +151,19 @@ void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, s
 
 // The kallsyms functions compared against vmlinux/System.map to prove they
 // come from the same build: every 97th text symbol.
-std::vector<const ListedSymbol*> build_sample(const std::vector<ListedSymbol>& kallsyms) {
-    std::vector<const ListedSymbol*> out;
-    for (std::size_t i = 0; i < kallsyms.size(); i += 97)
-        if (kallsyms[i].type == 'T' || kallsyms[i].type == 't') out.push_back(&kallsyms[i]);
-    return out;
-}
-
-void check_same_build(const std::vector<const ListedSymbol*>& sample,
+void check_same_build(const std::vector<ListedSymbol>& sample,
                       const std::unordered_map<std::string_view, std::uint64_t>& link, std::int64_t offset,
                       const std::string& link_file, const std::string& kallsyms_file) {
     std::size_t compared = 0, differ = 0;
     std::string example;
-    for (const ListedSymbol* k : sample) {
-        auto it = link.find(k->name);
+    for (const ListedSymbol& k : sample) {
+        auto it = link.find(k.name);
         if (it == link.end()) continue;
         ++compared;
-        if (it->second + static_cast<std::uint64_t>(offset) != k->addr) {
+        if (it->second + static_cast<std::uint64_t>(offset) != k.addr) {
             ++differ;
             if (example.empty())
-                example = std::string(k->name) + " is at " + hex(k->addr) + " in kallsyms but " +
+                example = std::string(k.name) + " is at " + hex(k.addr) + " in kallsyms but " +
                           hex(it->second + static_cast<std::uint64_t>(offset)) + " in " + link_file;
         }
     }
@@ -134,7 +178,7 @@ void check_same_build(const std::vector<const ListedSymbol*>& sample,
                     "give the vmlinux/System.map of the kernel that produced the capture");
 }
 
-void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) {
+void build_core(Snapshot& snap, const SnapshotInputs& in, Listed& listed) {
     CoreImage& core = snap.core;
     std::optional<ImageIndex> index;
     std::string_view strtab;
@@ -155,10 +199,10 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
 
     // Link-time addresses of only the names needed: the image bounds, the
     // KASLR anchors, the same-build sample, and frames printed with an address.
-    const auto sample = build_sample(listed.core);
+    const auto& sample = listed.core_sample;
     std::unordered_map<std::string_view, std::uint64_t> link;
     for (const char* n : {"_text", "_stext", "_end"}) link.emplace(n, 0);
-    for (const ListedSymbol* k : sample) link.emplace(k->name, 0);
+    for (const ListedSymbol& k : sample) link.emplace(k.name, 0);
     for (const auto& a : in.anchors)
         if (a.symbol.module.empty()) link.emplace(a.symbol.name, 0);
     std::unordered_map<std::string_view, std::uint64_t> found;
@@ -180,9 +224,9 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         core.kaslr_offset = in.kaslr_offset;
         core.kaslr_how = in.kaslr_offset_source;
     }
-    if (!listed.core.empty() && have_link) {
+    if (listed.has_core && have_link) {
         for (const char* anchor : {"_text", "_stext"}) {
-            const ListedSymbol* k = find_listed(listed.core, anchor);
+            const ListedSymbol* k = find_listed(listed.core_anchors, anchor);
             auto l = link.find(anchor);
             if (!k || l == link.end()) continue;
             std::int64_t off = static_cast<std::int64_t>(k->addr - l->second);
@@ -208,7 +252,7 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
         }
     }
     if (!core.kaslr_offset && have_link) {
-        core.kaslr_how = listed.core.empty() ? "unknown: no kallsyms or Kernel Offset line; addresses are taken as link-time"
+        core.kaslr_how = !listed.has_core ? "unknown: no kallsyms or Kernel Offset line; addresses are taken as link-time"
                                              : "unknown: kallsyms has neither _text nor _stext";
     }
     const std::uint64_t shift = static_cast<std::uint64_t>(core.kaslr_offset.value_or(0));
@@ -226,8 +270,8 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, const Listed& listed) 
             core.symbols.finalize(core.end);
         }
         core.symbols_from = "vmlinux symtab";
-    } else if (!listed.core.empty()) {
-        core_from_listing(core, listed.core, 0);
+    } else if (listed.has_core) {
+        core_from_listing(core, all_core(listed, in.kallsyms), 0);
         core.symbols_from = "kallsyms";
     } else if (!map_syms.empty()) {
         core_from_listing(core, map_syms, shift);
@@ -248,15 +292,17 @@ void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
         m.symbols_from = "module symtab";
     }
     if (m.symbols.empty() && listed) {
-        for (const auto& s : *listed) add_listed(m.symbols, s, 0);
-        m.symbols_from = "kallsyms";
-        if (!m.proc && m.sections.empty() && !listed->empty()) {
-            // No allocation known: its extent is its symbols' (to the end of
-            // the last one's page; module allocations are page-granular).
-            auto [lo, hi] = std::minmax_element(listed->begin(), listed->end(),
-                                                [](const ListedSymbol& a, const ListedSymbol& b) { return a.addr < b.addr; });
-            m.listed_extent = {lo->addr, (hi->addr | 0xfff) + 1};
+        std::uint64_t lo = ~0ULL, hi = 0;
+        for (const auto& s : *listed) {
+            if (is_absolute(s)) continue;
+            add_listed(m.symbols, s, 0);
+            lo = std::min(lo, s.addr);
+            hi = std::max(hi, s.addr);
         }
+        m.symbols_from = "kallsyms";
+        // No allocation known: its extent is its symbols' (to the end of
+        // the last one's page; module allocations are page-granular).
+        if (!m.proc && m.sections.empty() && lo <= hi) m.listed_extent = {lo, (hi | 0xfff) + 1};
     }
     std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
     m.symbols.finalize(end);
@@ -398,13 +444,9 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
 
     Listed listed;
     if (!in.kallsyms.empty()) {
-        SymbolList list = parse_kallsyms(read_text_file(in.kallsyms), in.kallsyms);
-        snap->owned_text.push_back(list.storage);  // the symbol tables point into it
-        listed.core.reserve(list.symbols.size());
-        for (const auto& s : list.symbols) {
-            if (s.module.empty()) listed.core.push_back(s);
-            else listed.modules[canonical_module_name(std::string(s.module))].push_back(s);
-        }
+        TextFile text = read_text_file(in.kallsyms);
+        snap->owned_text.push_back(text.storage);  // the symbol tables point into it
+        read_kallsyms(listed, text.text, in.kallsyms, !snap->core.vmlinux && in.system_map.empty());
         snap->has_kallsyms = true;
     }
 
@@ -429,7 +471,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         snap->owned_text.push_back(list.storage);
         listed.system_map = std::move(list.symbols);
     }
-    for (const auto* syms : {&listed.core, &listed.system_map})  // a text address of either listing
+    for (const auto* syms : {&listed.core_anchors, &listed.system_map})  // a text address of either listing
         if (snap->arch == Arch::Unknown)
             if (const ListedSymbol* t = find_listed(*syms, "_stext")) snap->arch = arch_from_kernel_address(t->addr);
 
