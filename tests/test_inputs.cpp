@@ -2,10 +2,12 @@
 // naming file:line, never a crash and never a silent skip.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <functional>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "kaddr/error.h"
@@ -236,5 +238,11 @@ TEST_CASE("snapshot inputs that cannot work are one error naming the input and t
     msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
     CHECK(msg.find("sections/.text:1") != std::string::npos);
     CHECK(msg.find("not a section address") != std::string::npos);
+    // A FIFO planted where a section file belongs is read without waiting
+    // for a writer: an error naming it, never a hang.
+    std::filesystem::remove(sysfs / "ktoops/sections/.text");
+    REQUIRE(::mkfifo((sysfs / "ktoops/sections/.data").c_str(), 0600) == 0);
+    msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
+    CHECK(msg.find("sections/.data:1: not a section address: ''") != std::string::npos);
     std::filesystem::remove_all(sysfs);
 }
