@@ -17,6 +17,7 @@ std::string_view error_code_name(ResolveErrorCode c);
 std::string json_line(const nlohmann::json& j);
 nlohmann::json to_json(const SourceLocation& l);
 void print_text(std::ostream& out, const Resolution& r);
+void append_text(std::string& out, const Resolution& r);  // print_text's answer, appended
 // "func at file:line:col" lines of an inline chain, innermost first.
 void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent);
 

@@ -34,12 +34,14 @@ std::string answer(const Resolver& resolver, const std::string& input, const Set
     Resolution r = resolver.resolve_text(input, s.kind);
     if (s.kind == AddressKind::Precise && !s.pc_given) note_frame_shaped_precise(r);
     ok = r.resolved();
-    std::ostringstream out;
-    switch (s.output) {
-        case Output::Json: out << json_line(to_json(r)); break;
-        case Output::Addr2line: print_addr2line(out, r, s.addr2line); break;
-        case Output::Text: print_text(out, r); break;
+    if (s.output == Output::Text) {
+        std::string text;
+        append_text(text, r);
+        return text;
     }
+    std::ostringstream out;
+    if (s.output == Output::Json) out << json_line(to_json(r));
+    else print_addr2line(out, r, s.addr2line);
     return out.str();
 }
 

@@ -39,9 +39,11 @@ constexpr CharClasses kClasses;
 bool blank(char c) { return kClasses.blank[static_cast<unsigned char>(c)]; }
 int hex_digit(char c) { return kClasses.hex[static_cast<unsigned char>(c)]; }
 
-// The first blank in [q, end), eight bytes at a time: names are most of the
-// bytes. (The lowest byte the zero-byte test flags is exact.)
-const char* find_blank(const char* q, const char* end) {
+// The end of a name: the first blank or newline in [q, end), eight bytes at
+// a time (names are most of the bytes; the lowest byte the zero-byte test
+// flags is exact). Stopping at the newline too makes one pass over a line
+// find both where its name ends and, on a core line, where the line ends.
+const char* find_name_end(const char* q, const char* end) {
     if constexpr (std::endian::native == std::endian::little) {
         constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
         auto has = [](std::uint64_t w, std::uint64_t c) {
@@ -51,10 +53,11 @@ const char* find_blank(const char* q, const char* end) {
         for (; end - q >= 8; q += 8) {
             std::uint64_t w;
             std::memcpy(&w, q, 8);
-            if (const std::uint64_t m = has(w, ' ') | has(w, '\t') | has(w, '\r')) return q + std::countr_zero(m) / 8;
+            if (const std::uint64_t m = has(w, ' ') | has(w, '\t') | has(w, '\r') | has(w, '\n'))
+                return q + std::countr_zero(m) / 8;
         }
     }
-    while (q < end && !blank(*q)) ++q;
+    while (q < end && !blank(*q) && *q != '\n') ++q;
     return q;
 }
 
@@ -64,43 +67,54 @@ template <class Each>
 void scan_nm_format(std::string_view text, const std::string& file, bool allow_module, const char* what, Each&& each) {
     const char* p = text.data();
     const char* const end = p + text.size();
+    auto line_end = [&](const char* from) {
+        const char* e = static_cast<const char*>(std::memchr(from, '\n', static_cast<std::size_t>(end - from)));
+        return e ? e : end;
+    };
     bool any = false, any_nonzero = false;
     for (std::size_t line_no = 1; p < end; ++line_no) {
-        const char* eol = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        if (!eol) eol = end;
-        const char* q = p;
         const char* const line_start = p;
-        p = eol + 1;
-        while (q < eol && blank(*q)) ++q;
-        if (q == eol) continue;
+        const char* q = p;
+        while (q < end && blank(*q)) ++q;
+        if (q == end) break;
+        if (*q == '\n') {  // an empty line
+            p = q + 1;
+            continue;
+        }
         auto bad = [&](const std::string& problem) {
-            std::string_view v = trim(std::string_view(line_start, static_cast<std::size_t>(eol - line_start)));
+            std::string_view v = trim(std::string_view(line_start, static_cast<std::size_t>(line_end(line_start) - line_start)));
             return Error(at(file, line_no), problem + ": '" + std::string(v.substr(0, 80)) + "'",
                          "expected 'ADDRESS TYPE NAME'");
         };
         ListedSymbol sym;
         const char* digits = q;
-        for (int d; q < eol && (d = hex_digit(*q)) >= 0; ++q) sym.addr = sym.addr << 4 | static_cast<unsigned>(d);
-        if (q == digits || q - digits > 16 || q == eol || !blank(*q)) throw bad(std::string("not a ") + what + " line");
-        while (q < eol && blank(*q)) ++q;
-        if (eol - q < 3 || !((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || !blank(q[1]))
+        for (int d; q < end && (d = hex_digit(*q)) >= 0; ++q) sym.addr = sym.addr << 4 | static_cast<unsigned>(d);
+        if (q == digits || q - digits > 16 || q == end || !blank(*q)) throw bad(std::string("not a ") + what + " line");
+        while (q < end && blank(*q)) ++q;
+        // A type letter, a blank, and at least one more character on the line.
+        if (end - q < 3 || !((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || !blank(q[1]) || q[2] == '\n')
             throw bad(std::string("not a ") + what + " line");
         sym.type = *q;
         q += 2;
-        while (q < eol && blank(*q)) ++q;
+        while (q < end && blank(*q)) ++q;
         const char* name = q;
-        q = find_blank(q, eol);
+        q = find_name_end(q, end);
         sym.name = std::string_view(name, static_cast<std::size_t>(q - name));
         if (sym.name.empty()) throw bad(std::string("missing symbol name in ") + what);
-        while (q < eol && blank(*q)) ++q;
-        if (q < eol) {
-            const char* m = q;
-            const char* m_end = eol;
-            while (m_end > m && blank(m_end[-1])) --m_end;
-            if (!allow_module || m_end - m < 3 || *m != '[' || m_end[-1] != ']')
-                throw bad(std::string("unexpected text after the symbol name in ") + what);
-            sym.module = std::string_view(m + 1, static_cast<std::size_t>(m_end - m - 2));
+        const char* eol = q;
+        if (q < end && *q != '\n') {  // blanks, then perhaps the module column
+            eol = line_end(q);
+            while (q < eol && blank(*q)) ++q;
+            if (q < eol) {
+                const char* m = q;
+                const char* m_end = eol;
+                while (m_end > m && blank(m_end[-1])) --m_end;
+                if (!allow_module || m_end - m < 3 || *m != '[' || m_end[-1] != ']')
+                    throw bad(std::string("unexpected text after the symbol name in ") + what);
+                sym.module = std::string_view(m + 1, static_cast<std::size_t>(m_end - m - 2));
+            }
         }
+        p = eol == end ? end : eol + 1;
         any = true;
         any_nonzero = any_nonzero || sym.addr != 0;
         each(sym);

@@ -75,7 +75,9 @@ struct Listed {
 
 constexpr std::size_t kSampleStride = 97;
 
-bool is_core_anchor(std::string_view name) { return name == "_text" || name == "_stext" || name == "_end"; }
+bool is_core_anchor(std::string_view name) {
+    return name.size() >= 4 && name.size() <= 6 && name[0] == '_' && (name == "_text" || name == "_stext" || name == "_end");
+}
 
 void read_kallsyms(Listed& listed, std::string_view text, const std::string& file, bool keep_core) {
     listed.kallsyms_text = text;

@@ -1,54 +1,102 @@
 #include <gelf.h>
 
+#include <charconv>
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
 #include "kaddr/lexemes.h"
 #include "kaddr/report.h"
 
 namespace kaddr {
 
-void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent) {
+namespace {
+
+// The text answer is appended to one string, not streamed: for 100,000
+// answers the stream operators (a sentry per <<) cost more than the lookups.
+struct Text {
+    std::string& s;
+    Text& operator<<(std::string_view v) {
+        s.append(v);
+        return *this;
+    }
+    Text& operator<<(char c) {
+        s.push_back(c);
+        return *this;
+    }
+    template <std::integral I>  // line and column numbers (chars take the overload above)
+    Text& operator<<(I v) {
+        char buf[24];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        s.append(buf, static_cast<std::size_t>(end - buf));
+        return *this;
+    }
+};
+
+void append_locations(Text out, const std::vector<SourceLocation>& locs, std::string_view indent) {
     for (std::size_t i = 0; i < locs.size(); ++i) {
         const auto& l = locs[i];
-        out << indent << (l.function.empty() ? "??" : l.function) << " at " << (l.file.empty() ? "??" : l.file) << ":"
+        out << indent << (l.function.empty() ? "??" : l.function) << " at " << (l.file.empty() ? "??" : l.file) << ':'
             << l.line;
-        if (l.column) out << ":" << l.column;
+        if (l.column) out << ':' << l.column;
         if (i + 1 < locs.size()) out << " (inlined)";
-        out << "\n";
+        out << '\n';
     }
 }
 
-void print_text(std::ostream& out, const Resolution& r) {
+}  // namespace
+
+void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs, const std::string& indent) {
+    std::string s;
+    append_locations(Text{s}, locs, indent);
+    out << s;
+}
+
+void append_text(std::string& s, const Resolution& r) {
+    Text out{s};
     out << r.input;
     if (r.address && r.input != hex(*r.address)) out << " = " << hex(*r.address);
-    out << "\n";
+    out << '\n';
     if (r.error) {
-        out << "  error: " << *r.error << "\n";
-        if (!r.region.empty()) out << "  region: " << r.region << "\n";
-        for (const auto& n : r.notes) out << "  note: " << n << "\n";
+        out << "  error: " << *r.error << '\n';
+        if (!r.region.empty()) out << "  region: " << r.region << '\n';
+        for (const auto& n : r.notes) out << "  note: " << n << '\n';
         return;
     }
     if (!r.symbol.empty()) {
-        out << "  " << r.symbol << "+" << hex(r.offset) << "/" << hex(r.size);
-        if (r.module) out << " [" << *r.module << "]";
+        out << "  " << r.symbol << '+' << hex(r.offset) << '/' << hex(r.size);
+        if (r.module) out << " [" << *r.module << ']';
         if (!r.section.empty()) out << " in " << r.section;
-        if (!r.address && r.section_offset) out << " at " << r.section << "+" << hex(*r.section_offset);
+        if (!r.address && r.section_offset) out << " at " << r.section << '+' << hex(*r.section_offset);
         // The kernel prints the distance to the next symbol, not st_size.
-        if (r.span && r.span != r.size) out << " (the kernel prints /" << hex(r.span) << ")";
+        if (r.span && r.span != r.size) out << " (the kernel prints /" << hex(r.span) << ')';
         if (!r.aliases.empty()) {
             out << " (also";
-            for (const auto& a : r.aliases) out << " " << a;
-            out << ")";
+            for (const auto& a : r.aliases) out << ' ' << a;
+            out << ')';
         }
-        out << "\n";
+        out << '\n';
     }
-    if (!r.region.empty()) out << "  region: " << r.region << "\n";
-    print_locations(out, r.locations, "  ");
-    for (const auto& c : r.candidates)
-        out << "  candidate: " << hex(c.address) << (c.module.empty() ? "" : " [" + c.module + "]") << " size "
-            << hex(c.size) << (c.file.empty() ? "" : " " + c.file + ":" + std::to_string(c.line)) << "\n";
+    if (!r.region.empty()) out << "  region: " << r.region << '\n';
+    append_locations(out, r.locations, "  ");
+    for (const auto& c : r.candidates) {
+        out << "  candidate: " << hex(c.address);
+        if (!c.module.empty()) out << " [" << c.module << ']';
+        out << " size " << hex(c.size);
+        if (!c.file.empty()) out << ' ' << c.file << ':' << c.line;
+        out << '\n';
+    }
     out << "  found by: ";
     for (std::size_t i = 0; i < r.found_by.size(); ++i) out << (i ? ", " : "") << r.found_by[i];
-    out << "; confidence: " << r.confidence << "\n";
-    for (const auto& n : r.notes) out << "  note: " << n << "\n";
+    out << "; confidence: " << r.confidence << '\n';
+    for (const auto& n : r.notes) out << "  note: " << n << '\n';
+}
+
+void print_text(std::ostream& out, const Resolution& r) {
+    std::string s;
+    append_text(s, r);
+    out << s;
 }
 
 void print_gdb_symbols(std::ostream& out, const Module& m) {
