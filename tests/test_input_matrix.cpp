@@ -32,13 +32,16 @@ std::optional<Printed> printed_frame(const std::string& text) {
     return last;
 }
 
-enum class Given { Kallsyms, KallsymsAndModules, WholeCapture };
+// The last: kallsyms and /proc/modules with the distribution's debug
+// package, no sysfs (module layouts reconstructed from their bases).
+enum class Given { Kallsyms, KallsymsAndModules, WholeCapture, KallsymsModulesDebugRoot };
 
-SnapshotInputs inputs(const std::string& arch_dir, const std::string& cap, Given given) {
+SnapshotInputs inputs(const std::string& arch_dir, const std::string& cap, Given given, const std::string& debug_root) {
     const std::string d = kt::testdata("captures/" + arch_dir + "/" + cap + "/");
     SnapshotInputs si;
     si.kallsyms = d + "kallsyms.txt";
     if (given != Given::Kallsyms) si.proc_modules = d + "proc_modules.txt";
+    if (given == Given::KallsymsModulesDebugRoot) si.debug_root = debug_root;
     if (given == Given::WholeCapture) {
         si.version = d + "version.txt";
         si.sections = d + "sys_module_sections.txt";
@@ -54,11 +57,12 @@ AddressKind printed_as(const std::string& arch_dir, const std::string& kind) {
     return x86_return ? AddressKind::Return : AddressKind::Precise;
 }
 
-int check_all(const std::string& arch_dir, const std::vector<std::string>& caps) {
+int check_all(const std::string& arch_dir, const std::vector<std::string>& caps, std::vector<Given> configurations,
+              const std::string& debug_root = "") {
     int checked = 0;
     for (const auto& cap : caps)
-        for (Given given : {Given::Kallsyms, Given::KallsymsAndModules, Given::WholeCapture}) {
-            auto snap = load_snapshot(inputs(arch_dir, cap, given));
+        for (Given given : configurations) {
+            auto snap = load_snapshot(inputs(arch_dir, cap, given, debug_root));
             const Resolver res(*snap);
             for (auto& row : kt::read_tsv(kt::testdata("captures/" + arch_dir + "/" + cap + "/groundtruth/oops-frames.tsv"))) {
                 const auto want = printed_frame(row["frame_text"]);
@@ -77,10 +81,33 @@ int check_all(const std::string& arch_dir, const std::vector<std::string>& caps)
     return checked;
 }
 
+const std::vector<Given> kCaptureOnly = {Given::Kallsyms, Given::KallsymsAndModules, Given::WholeCapture};
+
 }  // namespace
 
 TEST_CASE("every captured frame, from kallsyms alone up to the whole capture, names what the kernel printed") {
-    CHECK(check_all("deb12-6.1.0-56-cloud", {"capture-1", "capture-2"}) > 100);
-    CHECK(check_all("deb12-6.1.0-56-arm64", {"capture-1", "capture-2", "capture-3"}) > 100);
-    CHECK(check_all("deb12-6.1.0-50-armmp", {"capture-1", "capture-2"}) > 100);
+    CHECK(check_all("deb12-6.1.0-56-cloud", {"capture-1", "capture-2"}, kCaptureOnly) > 100);
+    CHECK(check_all("deb12-6.1.0-56-arm64", {"capture-1", "capture-2", "capture-3"}, kCaptureOnly) > 100);
+    CHECK(check_all("deb12-6.1.0-50-armmp", {"capture-1", "capture-2"}, kCaptureOnly) > 100);
+}
+
+TEST_CASE("x86_64: kallsyms and /proc/modules with the -dbg package name what the kernel printed" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE(!root.empty());
+    CHECK(check_all("deb12-6.1.0-56-cloud", {"capture-1", "capture-2"}, {Given::KallsymsModulesDebugRoot}, root) > 50);
+}
+
+TEST_CASE("arm64: kallsyms and /proc/modules with the -dbg package name what the kernel printed" *
+          doctest::test_suite("vmlinux-arm64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_ARM64");
+    REQUIRE(!root.empty());
+    CHECK(check_all("deb12-6.1.0-56-arm64", {"capture-1", "capture-2", "capture-3"}, {Given::KallsymsModulesDebugRoot}, root) > 50);
+}
+
+TEST_CASE("32-bit ARM: kallsyms and /proc/modules with the -dbg package name what the kernel printed" *
+          doctest::test_suite("vmlinux-armhf")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_ARMHF");
+    REQUIRE(!root.empty());
+    CHECK(check_all("deb12-6.1.0-50-armmp", {"capture-1", "capture-2"}, {Given::KallsymsModulesDebugRoot}, root) > 50);
 }
