@@ -144,7 +144,7 @@ TEST_CASE("a fault address in a module's .rodata comes out as symbol+off [mod] .
     for (const auto& s : m->sections)
         if (s.name == ".rodata") rodata = &s;
     REQUIRE(rodata);
-    for (const auto& s : m->symbols.all())
+    for (const auto& s : m->symbols().all())
         if (!s.is_function && s.addr >= rodata->addr && s.addr < rodata->addr + rodata->size && s.size > 4) data = &s;
     REQUIRE(data);
     std::istringstream text("BUG: unable to handle page fault for address: " + hex(data->addr + 4).substr(2) +

@@ -23,6 +23,10 @@ struct ListedSymbol {
     char type = '?';          // nm letter: T t D d B b R r W w A a V v U ...
     std::string_view name;
     std::string_view module;  // kallsyms `[mod]` column; empty for the core kernel
+    // Per-cpu offsets and constants (nm type A/a) are values, not addresses:
+    // they neither enter a symbol table nor bound an image or a module
+    // (zsmalloc lists `0000000000034000 a zs_map_area`).
+    bool is_absolute() const { return type == 'A' || type == 'a'; }
 };
 
 // A parsed symbol listing and the text its names point into.

@@ -80,6 +80,9 @@ struct CoreImage {
     std::string dwarf_unusable;   // why vmlinux's DWARF cannot be read (then answers are symbol-only)
 };
 
+// A symbol table entry for a listed (kallsyms, System.map) symbol moved by `shift`.
+SymbolTable::Entry listed_entry(const ListedSymbol& s, std::uint64_t shift);
+
 struct Module {
     std::string name;
     std::optional<ProcModule> proc;
@@ -92,17 +95,27 @@ struct Module {
     std::string ko_source;                 // "debuginfod" or "build-id path" when found by build-id, else ""
     bool rejected_build_id = false;        // every file found was another build (ko_choice says which)
     std::string build_id;                  // the loaded module's, from the report or the capture's notes
-    SymbolTable symbols;                   // runtime addresses
-    std::string symbols_from;              // "module symtab" or "kallsyms"
+    std::vector<ListedSymbol> listed;      // its kallsyms lines (views into the capture's text)
     // Only kallsyms knows the module: the span of its symbols stands in for
     // the allocation ([first, end of the last one's page)).
     std::pair<std::uint64_t, std::uint64_t> listed_extent{0, 0};
+    // Runtime addresses: the .ko's symbol table at the placed sections, else
+    // its kallsyms lines. Built on first use: a run asks about few of the
+    // loaded modules, and reading a symbol table is most of a module's cost.
+    const SymbolTable& symbols() const;
+    const std::string& symbols_from() const;  // "module symtab" or "kallsyms"
     mutable std::once_flag dwarf_once;
     mutable std::unique_ptr<LocationSource> dwarf;
     mutable std::string dwarf_error;
     std::string dwarf_unusable;            // why its DWARF cannot be read (see elf_facts.h)
 
     const PlacedSection* section_at(std::uint64_t addr) const;
+
+private:
+    void build_symbols() const;
+    mutable std::once_flag symbols_once_;
+    mutable SymbolTable symbols_;
+    mutable std::string symbols_from_;
 };
 
 class Snapshot {

@@ -1,12 +1,56 @@
 #include "kaddr/snapshot.h"
 
+#include <gelf.h>
+
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <mutex>
 
 #include "kaddr/error.h"
 
 namespace kaddr {
+
+SymbolTable::Entry listed_entry(const ListedSymbol& s, std::uint64_t shift) {
+    return {s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(static_cast<unsigned char>(s.type)) != 0,
+            s.name, false};
+}
+
+const SymbolTable& Module::symbols() const {
+    std::call_once(symbols_once_, [this] { build_symbols(); });
+    return symbols_;
+}
+
+const std::string& Module::symbols_from() const {
+    symbols();
+    return symbols_from_;
+}
+
+// Never throws: an exception leaving std::call_once aborts with the static
+// runtime. ElfFile::symbols() reads an ELF already opened and checked.
+void Module::build_symbols() const {
+    try {
+        if (ko) {
+            std::map<std::size_t, const PlacedSection*> by_index;
+            for (const auto& s : sections)
+                if (s.elf_index && s.placement != Placement::Undetermined) by_index[s.elf_index] = &s;
+            for (const auto& s : ko->symbols()) {
+                auto it = by_index.find(s.section);
+                if (it == by_index.end()) continue;
+                symbols_.add({it->second->addr + s.value, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name, false});
+            }
+            symbols_from_ = "module symtab";
+        }
+    } catch (const std::exception&) {
+        symbols_ = SymbolTable();
+    }
+    if (symbols_.empty() && !listed.empty()) {
+        for (const auto& s : listed)
+            if (!s.is_absolute()) symbols_.add(listed_entry(s, 0));
+        symbols_from_ = "kallsyms";
+    }
+    symbols_.finalize(proc ? proc->base + proc->size : 0);
+}
 
 const PlacedSection* Module::section_at(std::uint64_t addr) const {
     for (bool init : {false, true})

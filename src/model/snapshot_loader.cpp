@@ -118,15 +118,6 @@ const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_
     return nullptr;
 }
 
-// Absolute symbols (per-cpu offsets, constants; nm type A/a) are values,
-// not addresses: they neither enter a symbol table nor bound an image or
-// a module (zsmalloc lists `0000000000034000 a zs_map_area`).
-bool is_absolute(const ListedSymbol& s) { return s.type == 'A' || s.type == 'a'; }
-
-void add_listed(SymbolTable& table, const ListedSymbol& s, std::uint64_t shift) {
-    table.add({s.addr + shift, 0, false, s.type == 'T' || s.type == 't', std::isupper(s.type) != 0, s.name, false});
-}
-
 // A core symbol table from an nm-style listing (kallsyms, or System.map
 // moved by the KASLR offset).
 void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, std::uint64_t shift) {
@@ -139,9 +130,9 @@ void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, s
     const bool high_kernel = start && start->addr >= 0xffff000000000000ULL;
     core.symbols.reserve(syms.size());
     for (const auto& s : syms) {
-        if (is_absolute(s)) continue;
+        if (s.is_absolute()) continue;
         if (high_kernel && s.addr < 0x0001000000000000ULL) continue;
-        add_listed(core.symbols, s, shift);
+        core.symbols.add(listed_entry(s, shift));
         lo = std::min(lo, s.addr + shift);
         hi = std::max(hi, s.addr + shift + 1);
     }
@@ -281,33 +272,17 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, Listed& listed) {
     }
 }
 
-void build_module_symbols(Module& m, const std::vector<ListedSymbol>* listed) {
-    if (m.ko) {
-        std::map<std::size_t, const PlacedSection*> by_index;
-        for (const auto& s : m.sections)
-            if (s.elf_index && s.placement != Placement::Undetermined) by_index[s.elf_index] = &s;
-        for (const auto& s : m.ko->symbols()) {
-            auto it = by_index.find(s.section);
-            if (it == by_index.end()) continue;
-            m.symbols.add({it->second->addr + s.value, s.size, true, s.type == STT_FUNC, s.bind != STB_LOCAL, s.name, false});
-        }
-        m.symbols_from = "module symtab";
+// A module known only by kallsyms: its extent is its symbols' (to the end
+// of the last one's page; module allocations are page-granular).
+void set_listed_extent(Module& m) {
+    if (m.proc || !m.sections.empty()) return;
+    std::uint64_t lo = ~0ULL, hi = 0;
+    for (const auto& s : m.listed) {
+        if (s.is_absolute()) continue;
+        lo = std::min(lo, s.addr);
+        hi = std::max(hi, s.addr);
     }
-    if (m.symbols.empty() && listed) {
-        std::uint64_t lo = ~0ULL, hi = 0;
-        for (const auto& s : *listed) {
-            if (is_absolute(s)) continue;
-            add_listed(m.symbols, s, 0);
-            lo = std::min(lo, s.addr);
-            hi = std::max(hi, s.addr);
-        }
-        m.symbols_from = "kallsyms";
-        // No allocation known: its extent is its symbols' (to the end of
-        // the last one's page; module allocations are page-granular).
-        if (!m.proc && m.sections.empty() && lo <= hi) m.listed_extent = {lo, (hi | 0xfff) + 1};
-    }
-    std::uint64_t end = m.proc ? m.proc->base + m.proc->size : 0;
-    m.symbols.finalize(end);
+    if (lo <= hi) m.listed_extent = {lo, (hi | 0xfff) + 1};
 }
 
 // The release: /proc/version's, else the report's. A report of another
@@ -613,8 +588,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         derive_layout(*snap, *m, in.anchors, rules);
         if (sysmap && snap->vmcore) m->exact_from = "vmcore";
         if (sysmap && !sys_from_capture.count(name)) m->exact_from = "link-time (-e)";
-        auto lm = listed.modules.find(name);
-        build_module_symbols(*m, lm == listed.modules.end() ? nullptr : &lm->second);
+        if (auto lm = listed.modules.find(name); lm != listed.modules.end()) m->listed = std::move(lm->second);
+        set_listed_extent(*m);
         if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
             snap->doubted_files.emplace(m->ko->path(), Snapshot::Doubt{doubt});
         doubt_module_release(*snap, *m);

@@ -131,12 +131,12 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
     } else if (m.listed_extent.second) {
         r.notes.push_back("module " + m.name + "'s extent is inferred from its kallsyms symbols (no /proc/modules)");
     }
-    set_symbol(r, m.symbols, addr, lookup);
-    if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from);
+    set_symbol(r, m.symbols(), addr, lookup);
+    if (!r.symbol.empty()) r.found_by.push_back(m.symbols_from());
     if (LocationSource* dw = snap_.module_dwarf(m)) {
         r.locations = dw->locate(lookup);
         drop_sourceless(r.locations, in_code);
-        name_unnamed(r.locations, m.symbols, lookup);
+        name_unnamed(r.locations, m.symbols(), lookup);
         if (!r.locations.empty()) r.found_by.push_back("DWARF (" + m.ko->path() + ")");
         if (!r.locations.empty() && !m.ko_source.empty()) r.found_by.push_back("module file from " + m.ko_source);
     } else if (!m.ko) {
@@ -223,12 +223,12 @@ Resolution Resolver::resolve_symbol(const SymbolRef& ref, AddressKind kind) cons
             r.kind = kind;
             return r;
         }
-        for (const Symbol* s : only->symbols.by_name(ref.name)) hits.push_back({only, s});
+        for (const Symbol* s : only->symbols().by_name(ref.name)) hits.push_back({only, s});
     } else {
         for (const Symbol* s : snap_.core.symbols.by_name(ref.name)) hits.push_back({nullptr, s});
         if (hits.empty())
             for (const auto& m : snap_.modules)
-                for (const Symbol* s : m->symbols.by_name(ref.name)) hits.push_back({m.get(), s});
+                for (const Symbol* s : m->symbols().by_name(ref.name)) hits.push_back({m.get(), s});
     }
     std::string text = ref.name;
     if (ref.offset || ref.size) text += "+" + hex(ref.offset);
