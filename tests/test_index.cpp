@@ -110,7 +110,15 @@ TEST_CASE("a packed symbol table answers like a built one, and damaged records r
         CHECK(p->addr == b->addr);
         CHECK(p->size == b->size);
         CHECK(packed.aliases(*p).size() == built.aliases(*b).size());
+        // find(): lookup(), nearest() and aliases() in one search.
+        for (const SymbolTable* t : {&packed, &built}) {
+            const SymbolTable::Found f = t->find(a);
+            CHECK(f.symbol == t->lookup(a));
+            CHECK(f.nearest == t->nearest(a));
+            CHECK(f.aliases == t->aliases(*f.symbol));
+        }
     }
+    CHECK(packed.find(0x500fff).symbol == nullptr);
     CHECK(packed.lookup(0x501014) == packed.lookup(0x501015));  // one object per symbol
     REQUIRE(packed.by_name("beta_alias").size() == 1);
     CHECK(packed.by_name("beta_alias")[0]->addr == 0x501010);

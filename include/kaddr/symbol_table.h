@@ -88,6 +88,14 @@ public:
     const Symbol* nearest(std::uint64_t addr) const;
     // Other names at the same address as `s`.
     std::vector<const Symbol*> aliases(const Symbol& s) const;
+    // lookup(), nearest() and the lookup's aliases of one address, with one
+    // search of the table instead of three (every resolved address asks all).
+    struct Found {
+        const Symbol* symbol = nullptr;   // lookup()
+        const Symbol* nearest = nullptr;  // nearest()
+        std::vector<const Symbol*> aliases;
+    };
+    Found find(std::uint64_t addr) const;
     // Every symbol of that name (static functions may share one). Thread-safe.
     std::vector<const Symbol*> by_name(std::string_view name) const;
     // Every symbol in address order (a packed table turns them all into
@@ -100,6 +108,8 @@ private:
     std::uint64_t addr_at(std::size_t i) const;
     const Symbol& at(std::size_t i) const;
     std::size_t nearest_index(std::uint64_t addr) const;
+    std::size_t lookup_index(std::size_t nearest, std::uint64_t addr) const;
+    std::vector<const Symbol*> aliases_in_group(std::size_t first, const Symbol& s) const;
     template <class Before>
     std::size_t first_index(Before before) const;
 

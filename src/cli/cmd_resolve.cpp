@@ -36,6 +36,7 @@ std::string answer(const Resolver& resolver, const std::string& input, const Set
     ok = r.resolved();
     if (s.output == Output::Text) {
         std::string text;
+        text.reserve(512);  // an answer is a few lines: grown once, not five times
         append_text(text, r);
         return text;
     }
@@ -92,8 +93,7 @@ bool resolve_stream(const Resolver& resolver, const Settings& s) {
             throw Error("standard input:" + std::to_string(n), "a line longer than 64 KiB",
                         "resolve reads one address or frame per line; is this binary input?");
         if (std::cin.fail()) break;  // end of input, nothing read
-        const std::string line(buf, stored);
-        if (!trim(line).empty()) batch.push_back(line);
+        if (!trim(std::string_view(buf, stored)).empty()) batch.emplace_back(buf, stored);
         if (std::cin.eof()) break;
         if (std::cin.rdbuf()->in_avail() > 0 && batch.size() < 4096) continue;
         all = resolve_all(resolver, batch, s) && all;

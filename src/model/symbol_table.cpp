@@ -193,9 +193,8 @@ const Symbol* SymbolTable::nearest(std::uint64_t addr) const {
     return idx == size() ? nullptr : &at(idx);
 }
 
-const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
-    const std::size_t idx = nearest_index(addr);
-    if (idx == size()) return nullptr;
+// The index of lookup()'s answer, given the nearest index of `addr`.
+std::size_t SymbolTable::lookup_index(std::size_t idx, std::uint64_t addr) const {
     const Symbol& nearest_sym = at(idx);
     auto contains = [&](std::size_t k) {
         const Symbol& s = at(k);
@@ -208,20 +207,43 @@ const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
         for (std::size_t k = idx, steps = 0; k-- > 0 && steps < 64; ++steps) {
             if (!contains(k)) continue;
             while (k > 0 && addr_at(k - 1) == addr_at(k)) --k;
-            return &at(k);
+            return k;
         }
     }
     // Among aliases prefer one that is sized and contains the address.
     for (std::size_t k = idx; k < size() && addr_at(k) == nearest_sym.addr; ++k)
-        if (contains(k)) return &at(k);
-    return &nearest_sym;
+        if (contains(k)) return k;
+    return idx;
+}
+
+const Symbol* SymbolTable::lookup(std::uint64_t addr) const {
+    const std::size_t idx = nearest_index(addr);
+    return idx == size() ? nullptr : &at(lookup_index(idx, addr));
+}
+
+// The names at s's address other than s's, from `first`, an index at or
+// before s in its group of equal addresses.
+std::vector<const Symbol*> SymbolTable::aliases_in_group(std::size_t first, const Symbol& s) const {
+    std::vector<const Symbol*> out;
+    while (first > 0 && addr_at(first - 1) == s.addr) --first;
+    for (std::size_t k = first; k < size() && addr_at(k) == s.addr; ++k)
+        if (const Symbol& a = at(k); &a != &s && a.name != s.name) out.push_back(&a);
+    return out;
 }
 
 std::vector<const Symbol*> SymbolTable::aliases(const Symbol& s) const {
-    std::vector<const Symbol*> out;
-    for (std::size_t k = first_index([&](std::uint64_t a) { return a < s.addr; }); k < size() && addr_at(k) == s.addr; ++k)
-        if (const Symbol& a = at(k); &a != &s && a.name != s.name) out.push_back(&a);
-    return out;
+    return aliases_in_group(first_index([&](std::uint64_t a) { return a < s.addr; }), s);
+}
+
+SymbolTable::Found SymbolTable::find(std::uint64_t addr) const {
+    Found f;
+    const std::size_t idx = nearest_index(addr);
+    if (idx == size()) return f;
+    const std::size_t k = lookup_index(idx, addr);
+    f.symbol = &at(k);
+    f.nearest = &at(idx);
+    f.aliases = aliases_in_group(k, *f.symbol);
+    return f;
 }
 
 std::vector<const Symbol*> SymbolTable::by_name(std::string_view name) const {

@@ -25,6 +25,15 @@ struct Text {
         s.push_back(c);
         return *this;
     }
+    struct Hex {
+        std::uint64_t v;
+    };
+    Text& operator<<(Hex h) {  // as hex() spells it, without a string per number
+        char buf[19] = {'0', 'x'};
+        const auto [end, ec] = std::to_chars(buf + 2, buf + sizeof buf, h.v, 16);
+        s.append(buf, static_cast<std::size_t>(end - buf));
+        return *this;
+    }
     template <std::integral I>  // line and column numbers (chars take the overload above)
     Text& operator<<(I v) {
         char buf[24];
@@ -54,9 +63,17 @@ void print_locations(std::ostream& out, const std::vector<SourceLocation>& locs,
 }
 
 void append_text(std::string& s, const Resolution& r) {
+    using Hex = Text::Hex;
     Text out{s};
     out << r.input;
-    if (r.address && r.input != hex(*r.address)) out << " = " << hex(*r.address);
+    if (r.address) {
+        // " = ADDRESS" unless the input already is that address, spelt so.
+        const std::size_t at = s.size();
+        out << Hex{*r.address};
+        const bool same = std::string_view(s).substr(at) == r.input;
+        s.resize(at);
+        if (!same) out << " = " << Hex{*r.address};
+    }
     out << '\n';
     if (r.error) {
         out << "  error: " << *r.error << '\n';
@@ -65,12 +82,12 @@ void append_text(std::string& s, const Resolution& r) {
         return;
     }
     if (!r.symbol.empty()) {
-        out << "  " << r.symbol << '+' << hex(r.offset) << '/' << hex(r.size);
+        out << "  " << r.symbol << '+' << Hex{r.offset} << '/' << Hex{r.size};
         if (r.module) out << " [" << *r.module << ']';
         if (!r.section.empty()) out << " in " << r.section;
-        if (!r.address && r.section_offset) out << " at " << r.section << '+' << hex(*r.section_offset);
+        if (!r.address && r.section_offset) out << " at " << r.section << '+' << Hex{*r.section_offset};
         // The kernel prints the distance to the next symbol, not st_size.
-        if (r.span && r.span != r.size) out << " (the kernel prints /" << hex(r.span) << ')';
+        if (r.span && r.span != r.size) out << " (the kernel prints /" << Hex{r.span} << ')';
         if (!r.aliases.empty()) {
             out << " (also";
             for (const auto& a : r.aliases) out << ' ' << a;
@@ -81,9 +98,9 @@ void append_text(std::string& s, const Resolution& r) {
     if (!r.region.empty()) out << "  region: " << r.region << '\n';
     append_locations(out, r.locations, "  ");
     for (const auto& c : r.candidates) {
-        out << "  candidate: " << hex(c.address);
+        out << "  candidate: " << Hex{c.address};
         if (!c.module.empty()) out << " [" << c.module << ']';
-        out << " size " << hex(c.size);
+        out << " size " << Hex{c.size};
         if (!c.file.empty()) out << ' ' << c.file << ':' << c.line;
         out << '\n';
     }

@@ -18,9 +18,10 @@ void name_unnamed(std::vector<SourceLocation>& locs, const SymbolTable& table, s
 // `lookup` is where the source is looked up (a return address minus one
 // instruction): a call that ends its function returns just past the end.
 void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr, std::uint64_t lookup) {
-    const Symbol* s = table.lookup(addr);
+    const SymbolTable::Found found = table.find(addr);
+    const Symbol* s = found.symbol;
     if (!s) return;
-    const Symbol* label = table.nearest(addr);
+    const Symbol* label = found.nearest;
     if (label && label != s && label->addr > s->addr)
         r.notes.push_back("inside " + std::string(s->name) + " after the label " + std::string(label->name) + "+" +
                           hex(addr - label->addr));
@@ -29,7 +30,7 @@ void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr, std
     r.size = s->size;
     r.size_kind = s->size_known ? "exact" : "inferred";
     r.span = s->span;
-    for (const Symbol* a : table.aliases(*s)) r.aliases.emplace_back(a->name);
+    for (const Symbol* a : found.aliases) r.aliases.emplace_back(a->name);
     if (s->size > 0 && lookup >= s->addr && lookup - s->addr >= s->size) {
         r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + std::string(s->name));
         r.confidence = "guess";
