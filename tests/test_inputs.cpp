@@ -244,5 +244,11 @@ TEST_CASE("snapshot inputs that cannot work are one error naming the input and t
     REQUIRE(::mkfifo((sysfs / "ktoops/sections/.data").c_str(), 0600) == 0);
     msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
     CHECK(msg.find("sections/.data:1: not a section address: ''") != std::string::npos);
+    // A link to a device of zeros: said to be binary, without the bytes.
+    std::filesystem::remove(sysfs / "ktoops/sections/.data");
+    std::filesystem::create_symlink("/dev/zero", sysfs / "ktoops/sections/.bss");
+    msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
+    CHECK(msg.find("sections/.bss: binary data, not a section address") != std::string::npos);
+    CHECK(msg.find('\0') == std::string::npos);
     std::filesystem::remove_all(sysfs);
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -83,6 +84,8 @@ std::uint64_t read_section_address(int dir_fd, const std::string& name, const fs
     if (n < 0 && read_errno != EAGAIN) throw Error(where(), std::string("cannot read file: ") + std::strerror(read_errno));
     std::string_view text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
     text = text.substr(0, text.find('\n'));
+    if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r'; }))
+        throw Error(where(), "binary data, not a section address", "expected one line such as 0xffffffffc0569000");
     auto a = parse_hex(trim(text));
     if (!a) throw Error(at(where(), 1), "not a section address: '" + std::string(text.substr(0, 80)) + "'");
     return *a;

@@ -27,7 +27,8 @@ const std::string& Module::symbols_from() const {
 }
 
 // Never throws: an exception leaving std::call_once aborts with the static
-// runtime. ElfFile::symbols() reads an ELF already opened and checked.
+// runtime. (ElfFile::symbols() reads an ELF already opened and checked; what
+// could still fail is memory, and then the module answers without symbols.)
 void Module::build_symbols() const {
     try {
         if (ko) {
@@ -41,15 +42,16 @@ void Module::build_symbols() const {
             }
             symbols_from_ = "module symtab";
         }
-    } catch (const std::exception&) {
+        if (symbols_.empty() && !listed.empty()) {
+            for (const auto& s : listed)
+                if (!s.is_absolute()) symbols_.add(listed_entry(s, 0));
+            symbols_from_ = "kallsyms";
+        }
+        symbols_.finalize(proc ? proc->base + proc->size : 0);
+    } catch (...) {
         symbols_ = SymbolTable();
+        symbols_from_.clear();
     }
-    if (symbols_.empty() && !listed.empty()) {
-        for (const auto& s : listed)
-            if (!s.is_absolute()) symbols_.add(listed_entry(s, 0));
-        symbols_from_ = "kallsyms";
-    }
-    symbols_.finalize(proc ? proc->base + proc->size : 0);
 }
 
 const PlacedSection* Module::section_at(std::uint64_t addr) const {
