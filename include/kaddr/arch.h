@@ -22,9 +22,11 @@ Arch arch_from_kernel_address(std::uint64_t addr);
 // instruction: 1 is enough on x86 (variable length), 4 on arm64/ARM.
 std::uint64_t return_address_step(Arch a);
 
+// Both are constant text (a region is classified for every resolved
+// address; nothing is built per address).
 struct Region {
-    std::string name;        // e.g. "user", "direct map", "modules", "kernel text"
-    std::string assumption;  // the layout assumed to classify it
+    std::string_view name;        // e.g. "user", "direct map", "modules", "kernel text"
+    std::string_view assumption;  // the layout assumed to classify it
 };
 
 // `kaslr_known_off`: true when the snapshot shows KASLR is off, so the

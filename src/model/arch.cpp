@@ -77,8 +77,14 @@ constexpr Range kX86Level5Default[] = {
 
 Region x86_64(std::uint64_t a, bool kaslr_off) {
     const bool level5_only = a >= 0xff00000000000000ULL && a < 0xffff800000000000ULL;
-    const char* paging = level5_only ? "5-level paging" : "4-level paging";
-    std::string assume = std::string("x86_64 ") + paging + " layout (Documentation/arch/x86/x86_64/mm.rst)";
+#define KADDR_X86_LAYOUT(paging) "x86_64 " paging " layout (Documentation/arch/x86/x86_64/mm.rst)"
+    const std::string_view assume = level5_only ? KADDR_X86_LAYOUT("5-level paging") : KADDR_X86_LAYOUT("4-level paging");
+    const std::string_view assume_kaslr_off = level5_only ? KADDR_X86_LAYOUT("5-level paging") ", KASLR off: default bases"
+                                                          : KADDR_X86_LAYOUT("4-level paging") ", KASLR off: default bases";
+    const std::string_view assume_randomized =
+        level5_only ? KADDR_X86_LAYOUT("5-level paging") ", CONFIG_RANDOMIZE_MEMORY moves their bases: which one needs page_offset_base/vmalloc_base"
+                    : KADDR_X86_LAYOUT("4-level paging") ", CONFIG_RANDOMIZE_MEMORY moves their bases: which one needs page_offset_base/vmalloc_base";
+#undef KADDR_X86_LAYOUT
     if (a < 0x0000800000000000ULL) return {"user", assume};
     if (a < 0x0100000000000000ULL) return {"user", "x86_64 5-level paging layout (56-bit user space)"};
     if (a < 0xff00000000000000ULL) return {"non-canonical", "x86_64: neither 4- nor 5-level canonical"};
@@ -90,11 +96,10 @@ Region x86_64(std::uint64_t a, bool kaslr_off) {
     if (a >= dyn_lo && a <= dyn_hi) {
         if (kaslr_off) {
             const char* n = level5_only ? find(kX86Level5Default, a) : find(kX86Level4Default, a);
-            if (n) return {n, assume + ", KASLR off: default bases"};
+            if (n) return {n, assume_kaslr_off};
             return {"unused hole", assume};
         }
-        return {"direct map, vmalloc or vmemmap", assume +
-                ", CONFIG_RANDOMIZE_MEMORY moves their bases: which one needs page_offset_base/vmalloc_base"};
+        return {"direct map, vmalloc or vmemmap", assume_randomized};
     }
     if (a >= 0xff00000000000000ULL && a < 0xff11000000000000ULL) return {"guard hole / LDT remap", assume};
     if (a >= 0xffff800000000000ULL && a < 0xffff888000000000ULL) return {"guard hole / LDT remap", assume};
@@ -103,13 +108,15 @@ Region x86_64(std::uint64_t a, bool kaslr_off) {
 
 // arch/arm64/include/asm/memory.h, 48-bit VA, 4K pages (Debian 6.1).
 Region arm64(std::uint64_t a) {
-    const std::string assume = "arm64 48-bit VA layout (Documentation/arm64/memory.rst)";
+#define KADDR_ARM64_LAYOUT "arm64 48-bit VA layout (Documentation/arm64/memory.rst)"
+    constexpr std::string_view assume = KADDR_ARM64_LAYOUT;
     if (a < 0x0001000000000000ULL) return {"user", assume};
     if (a < 0xffff000000000000ULL) return {"non-canonical", assume};
     if (a < 0xffff800000000000ULL) return {"linear map", assume};
-    if (a < 0xffff800008000000ULL) return {"modules", assume + " (default module region; KASLR may place modules in vmalloc)"};
+    if (a < 0xffff800008000000ULL) return {"modules", KADDR_ARM64_LAYOUT " (default module region; KASLR may place modules in vmalloc)"};
     if (a < 0xfffffbfffdc00000ULL)
-        return {"vmalloc", assume + " (with KASLR the kernel image and modules are placed inside it)"};
+        return {"vmalloc", KADDR_ARM64_LAYOUT " (with KASLR the kernel image and modules are placed inside it)"};
+#undef KADDR_ARM64_LAYOUT
     if (a < 0xfffffbfffe800000ULL) return {"fixmap", assume};
     if (a < 0xfffffc0000000000ULL) return {"PCI I/O", assume};
     return {"vmemmap", assume};
@@ -117,11 +124,13 @@ Region arm64(std::uint64_t a) {
 
 // arch/arm/include/asm/memory.h, VMSPLIT_3G, no LPAE.
 Region arm(std::uint64_t a) {
-    const std::string assume = "32-bit ARM VMSPLIT_3G layout (PAGE_OFFSET 0xc0000000)";
+#define KADDR_ARM_LAYOUT "32-bit ARM VMSPLIT_3G layout (PAGE_OFFSET 0xc0000000)"
+    constexpr std::string_view assume = KADDR_ARM_LAYOUT;
     if (a > 0xffffffffULL) return {"non-canonical", "32-bit ARM: address wider than 32 bits"};
     if (a < 0xbf000000ULL) return {"user", assume};
     if (a < 0xc0000000ULL) return {"modules", assume};
-    if (a < 0xf0000000ULL) return {"lowmem (direct map) or vmalloc", assume + "; the split is at high_memory"};
+    if (a < 0xf0000000ULL) return {"lowmem (direct map) or vmalloc", KADDR_ARM_LAYOUT "; the split is at high_memory"};
+#undef KADDR_ARM_LAYOUT
     if (a < 0xffc00000ULL) return {"vmalloc", assume};
     if (a < 0xfff00000ULL) return {"fixmap", assume};
     return {"vectors", assume};

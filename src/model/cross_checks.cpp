@@ -13,7 +13,7 @@ void check_proc_modules(const std::vector<ProcModule>& mods, Arch arch, const st
         if (!seen.emplace(m.name, &m).second)
             throw Error(file, "module " + m.name + " is listed twice", "give one /proc/modules capture, unedited");
         if (m.base == 0) continue;  // an unprivileged read (kptr_restrict) shows 0: no layout, not an error
-        const std::string region = static_region(arch, m.base, false).name;
+        const std::string region(static_region(arch, m.base, false).name);
         if (region == "user" || region == "NULL page" || region == "non-canonical")
             throw Error(file, "module " + m.name + " has base " + hex(m.base) + ", which is not a kernel address (" + region + ")",
                         "is this /proc/modules of this architecture's kernel?");

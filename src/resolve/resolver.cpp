@@ -173,16 +173,15 @@ Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const
     r.lookup = lookup;
     r.kind = kind;
     const Region region = static_region(snap_.arch, addr, snap_.core.kaslr_offset == 0 && snap_.has_kallsyms);
-    r.region = region.name;
     r.static_region = region.name;
     r.region_assumption = region.assumption;
-    if (const Module* m = snap_.module_at(lookup)) {
-        r.region = "module " + m->name + " (" + region.name + ")";
-        fill_module(r, *m, addr, lookup);
-    } else if (snap_.in_core(lookup) || (snap_.modules.empty() && snap_.core.end == 0)) {
-        if (snap_.in_core(lookup)) r.region = "kernel image (" + region.name + ")";
-        fill_core(r, addr, lookup);
-    }
+    const Module* m = snap_.module_at(lookup);
+    const bool in_core = !m && snap_.in_core(lookup);
+    if (m) r.region.append("module ").append(m->name).append(" (").append(region.name).append(")");
+    else if (in_core) r.region.append("kernel image (").append(region.name).append(")");
+    else r.region = region.name;
+    if (m) fill_module(r, *m, addr, lookup);
+    else if (in_core || (snap_.modules.empty() && snap_.core.end == 0)) fill_core(r, addr, lookup);
     if (!r.resolved() && !r.error) {
         if (snap_.core.symbols.empty() && snap_.modules.empty()) {
             r.error = "no symbols loaded: give --kallsyms, --vmlinux, --system-map or --snapshot";
