@@ -19,6 +19,7 @@
 #include "cross_checks.h"
 #include "debug_tree.h"
 #include "debuginfod_fetch.h"
+#include "listed_symbols.h"
 #include "module_finder.h"
 #include "module_placement.h"
 
@@ -54,62 +55,6 @@ SnapshotInputs expand(SnapshotInputs in) {
         if (in.kernel_notes.empty()) in.kernel_notes = existing(d / "sys/kernel/notes");
     }
     return in;
-}
-
-// The text listings: kallsyms split by owner, and System.map (link-time).
-// Of the core's 100,000 kallsyms symbols only what the loader reads is
-// kept when a vmlinux or System.map gives the core's symbol table: the
-// KASLR anchors and the same-build sample. All of them are kept only when
-// they are the symbol table (and read again if the vmlinux turns out to
-// have none).
-struct Listed {
-    bool has_core = false;
-    std::vector<ListedSymbol> core;          // all, when kept (core_kept)
-    bool core_kept = false;
-    std::vector<ListedSymbol> core_anchors;  // _text, _stext, _end
-    std::vector<ListedSymbol> core_sample;   // every 97th core symbol, if text
-    std::map<std::string, std::vector<ListedSymbol>> modules;
-    std::vector<ListedSymbol> system_map;
-    std::string_view kallsyms_text;
-};
-
-constexpr std::size_t kSampleStride = 97;
-
-bool is_core_anchor(std::string_view name) {
-    return name.size() >= 4 && name.size() <= 6 && name[0] == '_' && (name == "_text" || name == "_stext" || name == "_end");
-}
-
-void read_kallsyms(Listed& listed, std::string_view text, const std::string& file, bool keep_core) {
-    listed.kallsyms_text = text;
-    listed.core_kept = keep_core;
-    std::string module;
-    std::vector<ListedSymbol>* into = nullptr;
-    std::size_t core_count = 0;
-    scan_kallsyms(text, file, [&](const ListedSymbol& s) {
-        if (!s.module.empty()) {
-            if (!into || s.module != module) {  // a module's symbols are listed together
-                module = s.module;
-                into = &listed.modules[canonical_module_name(module)];
-            }
-            into->push_back(s);
-            return;
-        }
-        if (core_count++ % kSampleStride == 0 && (s.type == 'T' || s.type == 't')) listed.core_sample.push_back(s);
-        if (is_core_anchor(s.name)) listed.core_anchors.push_back(s);
-        if (keep_core) listed.core.push_back(s);
-    });
-    listed.has_core = core_count > 0;
-}
-
-// All of kallsyms' core symbols, read again if they were not kept.
-const std::vector<ListedSymbol>& all_core(Listed& listed, const std::string& file) {
-    if (!listed.core_kept) {
-        scan_kallsyms(listed.kallsyms_text, file, [&](const ListedSymbol& s) {
-            if (s.module.empty()) listed.core.push_back(s);
-        });
-        listed.core_kept = true;
-    }
-    return listed.core;
 }
 
 const ListedSymbol* find_listed(const std::vector<ListedSymbol>& v, std::string_view name) {
