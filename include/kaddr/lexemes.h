@@ -17,6 +17,8 @@ std::optional<std::uint64_t> parse_hex(std::string_view s);
 std::optional<std::uint64_t> parse_number(std::string_view s);
 
 std::string hex(std::uint64_t v);
+// hex() spelt into `buf`, without a string (for output written per address).
+std::string_view hex_into(std::uint64_t v, char (&buf)[19]);
 
 // An address as users type it: `0xffffffffc037c046`, or bare hex of 8 or
 // more digits (shorter bare hex could be a symbol name such as `add`).

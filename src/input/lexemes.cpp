@@ -24,13 +24,17 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
     return v;
 }
 
-std::string hex(std::uint64_t v) {
-    char buf[19];
+std::string_view hex_into(std::uint64_t v, char (&buf)[19]) {
     buf[0] = '0';
     buf[1] = 'x';
     auto [p, ec] = std::to_chars(buf + 2, buf + sizeof buf, v, 16);
     (void)ec;
-    return std::string(buf, p);
+    return std::string_view(buf, static_cast<std::size_t>(p - buf));
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[19];
+    return std::string(hex_into(v, buf));
 }
 
 std::optional<std::uint64_t> parse_address_text(std::string_view text) {

@@ -29,9 +29,8 @@ struct Text {
         std::uint64_t v;
     };
     Text& operator<<(Hex h) {  // as hex() spells it, without a string per number
-        char buf[19] = {'0', 'x'};
-        const auto [end, ec] = std::to_chars(buf + 2, buf + sizeof buf, h.v, 16);
-        s.append(buf, static_cast<std::size_t>(end - buf));
+        char buf[19];
+        s.append(hex_into(h.v, buf));
         return *this;
     }
     template <std::integral I>  // line and column numbers (chars take the overload above)
