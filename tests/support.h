@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include "kaddr/error.h"
 #include "kaddr/resolution.h"
 #include "kaddr/snapshot.h"
 
@@ -167,6 +169,16 @@ inline void check_chain(const kaddr::Resolution& r, std::vector<ChainEntry> want
         CHECK_MESSAGE(same_path(got.file, want[i].file), "frame " << i << ": " << got.file << " want " << want[i].file);
         CHECK_MESSAGE(got.line == want[i].line, "frame " << i << ": line " << got.line << " want " << want[i].line);
     }
+}
+
+// The message of the kaddr::Error that `f` throws; empty when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const kaddr::Error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 }  // namespace kt

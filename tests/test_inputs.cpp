@@ -16,18 +16,10 @@
 #include "support.h"
 
 using namespace kaddr;
+using kt::error_of;
 
 namespace {
 const std::string kX86 = "captures/deb12-6.1.0-56-cloud/capture-1/";
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 std::string write_temp(const std::string& name, const std::string& content) {
     auto p = std::filesystem::temp_directory_path() / ("kaddr-test-" + std::to_string(::getpid()) + "-" + name);

@@ -29,6 +29,7 @@
 
 namespace fs = std::filesystem;
 using namespace kaddr;
+using kt::error_of;
 
 namespace {
 
@@ -60,15 +61,6 @@ struct Limit {
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 }  // namespace

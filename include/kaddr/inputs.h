@@ -59,6 +59,14 @@ SymbolList parse_kallsyms(std::istream& in, const std::string& file);
 // `each` as it is read, its views pointing into `text` (for a caller that
 // keeps a few of 100,000).
 void scan_kallsyms(std::string_view text, const std::string& file, const std::function<void(const ListedSymbol&)>& each);
+// kallsyms with most of the core's lines skipped, for a caller that takes
+// the core's symbols from a vmlinux and reads of kallsyms' core lines only
+// the KASLR anchors and a sample. Every line of the first `head_bytes` and
+// every line from the first module line on go to `each` (picked = false);
+// of the core lines between, the first at or after every `stride_bytes`
+// (picked = true). Lines between picks are not read, nor checked.
+void skim_kallsyms(std::string_view text, const std::string& file, std::size_t head_bytes, std::size_t stride_bytes,
+                   const std::function<void(const ListedSymbol&, bool picked)>& each);
 // System.map (`nm -n vmlinux` format); refuses Debian's one-line stub.
 SymbolList parse_system_map(TextFile text, const std::string& file);
 SymbolList parse_system_map(std::istream& in, const std::string& file);

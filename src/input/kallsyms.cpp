@@ -61,69 +61,102 @@ const char* find_name_end(const char* q, const char* end) {
     return q;
 }
 
-// Every line of the listing, parsed and checked, to `each`; the errors
-// name the file and line. The views point into `text`.
-template <class Each>
-void scan_nm_format(std::string_view text, const std::string& file, bool allow_module, const char* what, Each&& each) {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    auto line_end = [&](const char* from) {
-        const char* e = static_cast<const char*>(std::memchr(from, '\n', static_cast<std::size_t>(end - from)));
-        return e ? e : end;
-    };
-    bool any = false, any_nonzero = false;
-    for (std::size_t line_no = 1; p < end; ++line_no) {
+// The lines of a listing, each parsed and checked where it starts; the
+// errors name the file and line. The views point into the text.
+class NmLines {
+public:
+    NmLines(std::string_view text, const std::string& file, bool allow_module, const char* what)
+        : begin_(text.data()), end_(text.data() + text.size()), file_(file), allow_module_(allow_module), what_(what) {}
+    const char* begin() const { return begin_; }
+    const char* end() const { return end_; }
+
+    // The line starting at `p` into `sym`, and `p` moved to the next line.
+    // False for an empty line (or blanks up to the end).
+    bool next(const char*& p, ListedSymbol& sym) {
         const char* const line_start = p;
         const char* q = p;
-        while (q < end && blank(*q)) ++q;
-        if (q == end) break;
-        if (*q == '\n') {  // an empty line
-            p = q + 1;
-            continue;
+        while (q < end_ && blank(*q)) ++q;
+        if (q == end_ || *q == '\n') {
+            p = q == end_ ? end_ : q + 1;
+            return false;
         }
-        auto bad = [&](const std::string& problem) {
-            std::string_view v = trim(std::string_view(line_start, static_cast<std::size_t>(line_end(line_start) - line_start)));
-            return Error(at(file, line_no), problem + ": '" + std::string(v.substr(0, 80)) + "'",
-                         "expected 'ADDRESS TYPE NAME'");
-        };
-        ListedSymbol sym;
+        sym = ListedSymbol{};
         const char* digits = q;
-        for (int d; q < end && (d = hex_digit(*q)) >= 0; ++q) sym.addr = sym.addr << 4 | static_cast<unsigned>(d);
-        if (q == digits || q - digits > 16 || q == end || !blank(*q)) throw bad(std::string("not a ") + what + " line");
-        while (q < end && blank(*q)) ++q;
+        for (int d; q < end_ && (d = hex_digit(*q)) >= 0; ++q) sym.addr = sym.addr << 4 | static_cast<unsigned>(d);
+        if (q == digits || q - digits > 16 || q == end_ || !blank(*q)) throw bad(line_start, std::string("not a ") + what_ + " line");
+        while (q < end_ && blank(*q)) ++q;
         // A type letter, a blank, and at least one more character on the line.
-        if (end - q < 3 || !((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || !blank(q[1]) || q[2] == '\n')
-            throw bad(std::string("not a ") + what + " line");
+        if (end_ - q < 3 || !((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || !blank(q[1]) || q[2] == '\n')
+            throw bad(line_start, std::string("not a ") + what_ + " line");
         sym.type = *q;
         q += 2;
-        while (q < end && blank(*q)) ++q;
+        while (q < end_ && blank(*q)) ++q;
         const char* name = q;
-        q = find_name_end(q, end);
+        q = find_name_end(q, end_);
         sym.name = std::string_view(name, static_cast<std::size_t>(q - name));
-        if (sym.name.empty()) throw bad(std::string("missing symbol name in ") + what);
+        if (sym.name.empty()) throw bad(line_start, std::string("missing symbol name in ") + what_);
         const char* eol = q;
-        if (q < end && *q != '\n') {  // blanks, then perhaps the module column
+        if (q < end_ && *q != '\n') {  // blanks, then perhaps the module column
             eol = line_end(q);
             while (q < eol && blank(*q)) ++q;
             if (q < eol) {
                 const char* m = q;
                 const char* m_end = eol;
                 while (m_end > m && blank(m_end[-1])) --m_end;
-                if (!allow_module || m_end - m < 3 || *m != '[' || m_end[-1] != ']')
-                    throw bad(std::string("unexpected text after the symbol name in ") + what);
+                if (!allow_module_ || m_end - m < 3 || *m != '[' || m_end[-1] != ']')
+                    throw bad(line_start, std::string("unexpected text after the symbol name in ") + what_);
                 sym.module = std::string_view(m + 1, static_cast<std::size_t>(m_end - m - 2));
             }
         }
-        p = eol == end ? end : eol + 1;
-        any = true;
-        any_nonzero = any_nonzero || sym.addr != 0;
-        each(sym);
+        p = eol == end_ ? end_ : eol + 1;
+        any_ = true;
+        any_nonzero_ = any_nonzero_ || sym.addr != 0;
+        return true;
     }
-    if (!any) throw Error(file, std::string("no symbols in ") + what, "is this the right file?");
-    if (!any_nonzero)
-        throw Error(file, std::string("every address in this ") + what + " is zero",
-                    "it was read without privilege (kptr_restrict); capture it as root with "
-                    "/proc/sys/kernel/kptr_restrict set to 0");
+
+    // Where the line after the one holding `p` starts.
+    const char* line_after(const char* p) const {
+        const char* e = line_end(p);
+        return e == end_ ? end_ : e + 1;
+    }
+
+    // What the lines read so far say of the whole listing.
+    void finish() const {
+        if (!any_) throw Error(file_, std::string("no symbols in ") + what_, "is this the right file?");
+        if (!any_nonzero_)
+            throw Error(file_, std::string("every address in this ") + what_ + " is zero",
+                        "it was read without privilege (kptr_restrict); capture it as root with "
+                        "/proc/sys/kernel/kptr_restrict set to 0");
+    }
+
+private:
+    const char* line_end(const char* from) const {
+        const char* e = static_cast<const char*>(std::memchr(from, '\n', static_cast<std::size_t>(end_ - from)));
+        return e ? e : end_;
+    }
+    // The line number is counted only here: a skim does not pass every line.
+    Error bad(const char* line_start, const std::string& problem) const {
+        const std::size_t line_no = static_cast<std::size_t>(std::count(begin_, line_start, '\n')) + 1;
+        std::string_view v = trim(std::string_view(line_start, static_cast<std::size_t>(line_end(line_start) - line_start)));
+        return Error(at(file_, line_no), problem + ": '" + std::string(v.substr(0, 80)) + "'", "expected 'ADDRESS TYPE NAME'");
+    }
+
+    const char* begin_;
+    const char* end_;
+    const std::string& file_;
+    bool allow_module_;
+    const char* what_;
+    bool any_ = false, any_nonzero_ = false;
+};
+
+// Every line of the listing, parsed and checked, to `each`.
+template <class Each>
+void scan_nm_format(std::string_view text, const std::string& file, bool allow_module, const char* what, Each&& each) {
+    NmLines lines(text, file, allow_module, what);
+    ListedSymbol sym;
+    for (const char* p = lines.begin(); p < lines.end();)
+        if (lines.next(p, sym)) each(sym);
+    lines.finish();
 }
 
 SymbolList parse_nm_format(TextFile text, const std::string& file, bool allow_module, const char* what) {
@@ -153,6 +186,34 @@ SymbolList parse_kallsyms(TextFile text, const std::string& file) {
 SymbolList parse_kallsyms(std::istream& in, const std::string& file) { return parse_kallsyms(slurp(in), file); }
 void scan_kallsyms(std::string_view text, const std::string& file, const std::function<void(const ListedSymbol&)>& each) {
     scan_nm_format(text, file, true, "kallsyms", each);
+}
+
+void skim_kallsyms(std::string_view text, const std::string& file, std::size_t head_bytes, std::size_t stride_bytes,
+                   const std::function<void(const ListedSymbol&, bool picked)>& each) {
+    NmLines lines(text, file, true, "kallsyms");
+    ListedSymbol sym;
+    const char* p = lines.begin();
+    const char* const end = lines.end();
+    const char* const head_end = p + std::min(head_bytes, text.size());
+    while (p < head_end)
+        if (lines.next(p, sym)) each(sym, false);
+    // The kernel lists the core's symbols first, then each module's; no core
+    // name holds a '['. The lines from the first module line on are all read.
+    const char* tail = end;
+    if (const void* bracket = std::memchr(p, '[', static_cast<std::size_t>(end - p))) {
+        const char* b = static_cast<const char*>(bracket);
+        const void* nl = memrchr(p, '\n', static_cast<std::size_t>(b - p));
+        tail = nl ? static_cast<const char*>(nl) + 1 : p;
+    }
+    while (p < tail) {
+        const char* const picked = p;
+        if (lines.next(p, sym)) each(sym, true);
+        if (stride_bytes >= static_cast<std::size_t>(tail - picked)) p = tail;
+        else if (picked + stride_bytes > p) p = lines.line_after(picked + stride_bytes - 1);
+    }
+    while (p < end)
+        if (lines.next(p, sym)) each(sym, false);
+    lines.finish();
 }
 
 SymbolList parse_system_map(TextFile text, const std::string& file) {

@@ -14,13 +14,13 @@ namespace kaddr {
 // kept when a vmlinux or System.map gives the core's symbol table: the
 // KASLR anchors and the same-build sample. All of them are kept only when
 // they are the symbol table (and read again if the vmlinux turns out to
-// have none).
+// have none); otherwise the core's lines are skimmed (skim_kallsyms).
 struct Listed {
     bool has_core = false;
     std::vector<ListedSymbol> core;          // all, when kept (core_kept)
     bool core_kept = false;
-    std::vector<ListedSymbol> core_anchors;  // _text, _stext, _end
-    std::vector<ListedSymbol> core_sample;   // every 97th core symbol, if text
+    std::vector<ListedSymbol> core_anchors;  // _text, _stext
+    std::vector<ListedSymbol> core_sample;   // about one text symbol in 97
     std::map<std::string, std::vector<ListedSymbol>> modules;
     std::vector<ListedSymbol> system_map;
     std::string_view kallsyms_text;

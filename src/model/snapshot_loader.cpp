@@ -88,7 +88,7 @@ void core_from_listing(CoreImage& core, const std::vector<ListedSymbol>& syms, s
 }
 
 // The kallsyms functions compared against vmlinux/System.map to prove they
-// come from the same build: every 97th text symbol.
+// come from the same build: about one text symbol in 97.
 void check_same_build(const std::vector<ListedSymbol>& sample,
                       const std::unordered_map<std::string_view, std::uint64_t>& link, std::int64_t offset,
                       const std::string& link_file, const std::string& kallsyms_file) {
