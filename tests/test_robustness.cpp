@@ -157,6 +157,13 @@ TEST_CASE("text inputs: directories, binary data, /dev/zero and oversized files 
     CHECK(std::string(read_text_file(s.file("log.xz", kt::xz(text))).text) == text);
     CHECK(std::string(read_text_file(s.file("log.zst", kt::zstd(text))).text) == text);
     CHECK(read_text_file(s.file("empty", "")).text.empty());
+    // Large files are read into huge pages: sizes below, at and across the 2 MiB page.
+    for (std::size_t size : {std::size_t{2} << 20, (std::size_t{2} << 20) - 1, std::size_t{3} << 20, std::size_t{4} << 20}) {
+        std::string big;
+        for (std::size_t i = 0; big.size() < size; ++i) big += text.substr(0, 17) + std::to_string(i) + "\n";
+        big.resize(size);
+        CHECK(read_text_file(s.file("big", big)).text == big);
+    }
 
     CHECK(error_of([&] { read_text_file(s.dir.string()); }) ==
           s.dir.string() + ": is a directory, not a text file (give the file itself)");
