@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -291,6 +292,15 @@ DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module
 std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
+    // A sys/module tree is hundreds of small files (3 system calls each):
+    // read on a second thread while this one opens the debug files and
+    // reads kallsyms. Its error, if any, is thrown where it was before.
+    std::future<SectionAddresses> sysfs_read =
+        std::async(in.sections.empty() ? std::launch::deferred : std::launch::async, [sections = in.sections] {
+            std::error_code ec;
+            if (sections.empty()) return SectionAddresses{};
+            return fs::is_directory(sections, ec) ? read_sysfs_sections(sections) : parse_file(sections, parse_section_list);
+        });
     snap->source_index = {in.use_index, in.build_source_index,
                           in.index_dir.empty() ? default_index_dir() : in.index_dir, 0};
     settle_release(*snap, in);
@@ -405,12 +415,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         check_proc_modules(procs, snap->arch, in.proc_modules);
         check_modules_against_kallsyms(procs, listed.modules, in.proc_modules, in.kallsyms);
     }
-    SectionAddresses sysfs;
-    if (!in.sections.empty()) {
-        std::error_code ec;
-        sysfs = fs::is_directory(in.sections, ec) ? read_sysfs_sections(in.sections)
-                                                  : parse_file(in.sections, parse_section_list);
-    }
+    SectionAddresses sysfs = sysfs_read.get();
 
     if (snap->vmcore && snap->vmcore->modules_walked) {
         if (!procs.empty() || !sysfs.empty()) snap->notes.push_back("modules: the dump's module list replaces the capture's");
