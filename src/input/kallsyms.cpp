@@ -120,6 +120,8 @@ public:
         return e == end_ ? end_ : e + 1;
     }
 
+    // Whether the lines read so far show a symbol with an address.
+    bool conclusive() const { return any_ && any_nonzero_; }
     // What the lines read so far say of the whole listing.
     void finish() const {
         if (!any_) throw Error(file_, std::string("no symbols in ") + what_, "is this the right file?");
@@ -213,7 +215,9 @@ void skim_kallsyms(std::string_view text, const std::string& file, std::size_t h
     }
     while (p < end)
         if (lines.next(p, sym)) each(sym, false);
-    lines.finish();
+    // No symbol or no address seen: the lines skipped may hold them, so the
+    // whole text decides (a capture read without privilege is all zeros).
+    if (!lines.conclusive()) scan_nm_format(text, file, true, "kallsyms", [](const ListedSymbol&) {});
 }
 
 SymbolList parse_system_map(TextFile text, const std::string& file) {
