@@ -51,7 +51,7 @@ Full full_parse(const std::string& text) {
 
 // The loader's reading of it with a vmlinux at hand (the skim), compared
 // to the full parse: the same modules and anchors, a sample of real core
-// text lines about as large as one line in 97.
+// text lines of a useful size.
 void check_skim_equals_full(const std::string& text, const std::string& what) {
     CAPTURE(what);
     const Full f = full_parse(text);
@@ -69,9 +69,13 @@ void check_skim_equals_full(const std::string& text, const std::string& what) {
         CHECK((s.type == 'T' || s.type == 't'));
         CHECK(std::binary_search(f.core.begin(), f.core.end(), key(s)));
     }
-    if (f.core.size() > 10000) {  // within a factor of 3 of the full parse's density
-        CHECK(listed.core_sample.size() * 97 * 3 >= f.core.size());
-        CHECK(listed.core_sample.size() * 97 / 3 <= f.core.size());
+    // Enough for check_same_build to judge a whole kernel's capture (it
+    // wants 20), and not so many that looking them up costs (a skim gives
+    // about 130, a capture read whole one text line in 97, about 500).
+    if (f.core.size() > 10000) {
+        MESSAGE(what << ": " << listed.core_sample.size() << " sampled");
+        CHECK(listed.core_sample.size() >= 40);
+        CHECK(listed.core_sample.size() <= 600);
     }
     CHECK(listed.core.empty());  // not kept: the vmlinux is the core's symbol table
 }
