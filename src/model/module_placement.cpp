@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 // among matching files one with DWARF is preferred.
 std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::vector<std::string>& candidates,
                                          const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules,
-                                         const std::string& want_build_id) {
+                                         const std::string& want_build_id, const OpenedFiles& opened) {
     struct Scored {
         std::shared_ptr<const ElfFile> file;
         bool matches = false;
@@ -31,7 +31,8 @@ std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::v
     for (const auto& path : candidates) {
         Scored s;
         try {
-            s.file = with_debuglink(snap, ElfFile::open(path));
+            const auto ahead = opened.find(path);
+            s.file = with_debuglink(snap, ahead != opened.end() ? ahead->second : ElfFile::open(path));
         } catch (const Error& e) {
             snap.notes.push_back("module " + m.name + ": skipped " + e.what());
             continue;

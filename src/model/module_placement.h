@@ -15,10 +15,13 @@ namespace kaddr {
 
 // `f`, or its .gnu_debuglink debug file when f has no DWARF and the CRC matches.
 std::shared_ptr<const ElfFile> with_debuglink(Snapshot& snap, std::shared_ptr<const ElfFile> f);
+// Module files already opened, by path (opened ahead on another thread).
+using OpenedFiles = std::map<std::string, std::shared_ptr<const ElfFile>>;
 // The candidate that matches the loaded module (null when none does; why is in m.ko_choice and the notes).
+// A candidate in `opened` is not opened again.
 std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::vector<std::string>& candidates,
                                          const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules,
-                                         const std::string& want_build_id);
+                                         const std::string& want_build_id, const OpenedFiles& opened);
 // m.sections and m.layout from sysfs, /proc/modules, or section-relative.
 void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules);
 // A section-relative module placed by a frame printed with address and symbol.

@@ -292,15 +292,6 @@ DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module
 std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
     SnapshotInputs in = expand(raw);
     auto snap = std::make_unique<Snapshot>();
-    // A sys/module tree is hundreds of small files (3 system calls each):
-    // read on a second thread while this one opens the debug files and
-    // reads kallsyms. Its error, if any, is thrown where it was before.
-    std::future<SectionAddresses> sysfs_read =
-        std::async(in.sections.empty() ? std::launch::deferred : std::launch::async, [sections = in.sections] {
-            std::error_code ec;
-            if (sections.empty()) return SectionAddresses{};
-            return fs::is_directory(sections, ec) ? read_sysfs_sections(sections) : parse_file(sections, parse_section_list);
-        });
     snap->source_index = {in.use_index, in.build_source_index,
                           in.index_dir.empty() ? default_index_dir() : in.index_dir, 0};
     settle_release(*snap, in);
@@ -348,6 +339,31 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         auto& v = module_files[name];
         v.insert(v.begin(), f);  // explicit files are tried first
     }
+    // A sys/module tree is hundreds of small files (3 system calls each):
+    // read on a second thread while this one opens vmlinux and reads
+    // kallsyms, and then that thread opens the loaded modules' files. The
+    // sections are taken where they were read before, so an error in them
+    // still comes after an earlier input's; a file that fails to open here
+    // is opened again, and its error said, when the module is placed.
+    // (module_files is not changed until then.)
+    struct SysfsAhead {
+        SectionAddresses sysfs;
+        OpenedFiles opened;
+    };
+    std::future<SysfsAhead> sysfs_read = std::async(
+        in.sections.empty() ? std::launch::deferred : std::launch::async, [sections = in.sections, &module_files] {
+            SysfsAhead ahead;
+            std::error_code ec;
+            if (sections.empty()) return ahead;
+            ahead.sysfs = fs::is_directory(sections, ec) ? read_sysfs_sections(sections) : parse_file(sections, parse_section_list);
+            for (const auto& [name, unused] : ahead.sysfs)
+                if (auto files = module_files.find(name); files != module_files.end())
+                    for (const auto& path : files->second) try {
+                            ahead.opened.emplace(path, ElfFile::open(path));
+                        } catch (const Error&) {
+                        }
+            return ahead;
+        });
     {
         std::string where;
         for (const auto& d : in.module_dirs) where += (where.empty() ? "--modules " : ", --modules ") + d;
@@ -415,7 +431,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         check_proc_modules(procs, snap->arch, in.proc_modules);
         check_modules_against_kallsyms(procs, listed.modules, in.proc_modules, in.kallsyms);
     }
-    SectionAddresses sysfs = sysfs_read.get();
+    SysfsAhead ahead = sysfs_read.get();
+    SectionAddresses& sysfs = ahead.sysfs;
 
     if (snap->vmcore && snap->vmcore->modules_walked) {
         if (!procs.empty() || !sysfs.empty()) snap->notes.push_back("modules: the dump's module list replaces the capture's");
@@ -525,7 +542,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
             continue;
         if (auto id = want_ids.find(name); id != want_ids.end()) m->build_id = id->second;
         if (auto it = module_files.find(name); it != module_files.end())
-            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id);
+            m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id, ahead.opened);
         if (m->ko && ko_source.count(name)) m->ko_source = ko_source[name];
         if (m->ko) m->dwarf_unusable = dwarf_unreadable_reason(*m->ko);
         if (!m->dwarf_unusable.empty()) snap->notes.push_back("module " + m->name + ": " + m->dwarf_unusable);
