@@ -115,20 +115,23 @@ for row in rows:
 print("""
 ## Where the time goes (perf, on the same machine)
 
-- **20 addresses, indexed:** the lookups are under 3% of the run. The rest is
-  loading the snapshot, now about half of what it was: kallsyms is scanned
-  once and only its anchors, its same-build sample and the modules' lines
-  are kept when a vmlinux gives the core's symbols (a copy of all 103,809
-  entries was a third of the page faults), the 500 sysfs files are read with
-  three system calls each instead of ten, and a module's `.ko` symbol table
-  is read only when an address falls in it. What remains: scanning the
-  4.5 MB kallsyms text (about 21%) and reading it (7%), the XXH3 checksum of
-  the 5 MB symbol index (7%), process start-up (1.7 ms since libdebuginfod
-  and Capstone are `dlopen()`ed on first use) and the kernel's page faults.
-  What would reach 1/20 of eu-addr2line is a persisted parse of the capture
-  itself (kallsyms keyed by its content) and a lazily checked symbol index,
-  not a faster source index. Splitting the kallsyms scan over two threads
-  was tried and measured slower (thread start and merging ate the gain).
+- **20 addresses, indexed:** the lookups are about 1 ms of the run; the
+  rest is loading the snapshot and the process itself. Phase by phase
+  (steady-clock marks in the loader, fuzzers paused): release and debug
+  tree 0.7 ms, reading kallsyms 1.3 ms (into 2 MiB pages: in 4 KiB pages
+  its 1,100 page faults made it 3.2 ms), skimming it 1.7 ms (the first
+  64 KiB, one core line per 16 KiB, then the 16,000 module lines: the core's
+  87,000 lines are not parsed when a vmlinux gives the core's symbols),
+  opening the symbol index with its XXH3 check 0.8 ms, the same-build
+  sample's 125 by-name searches 0.2 ms, placing the 19 modules 0.65 ms;
+  the 450 sysfs section files (1.6 ms) and the loaded modules' `.ko` opens
+  run on a second thread meanwhile. Process start-up and exit (the kernel
+  unmapping the 590 MB vmlinux and the module files) are another 2 ms.
+  Reading kallsyms on a third thread was tried and measured no faster
+  (nothing else waits for it); so was splitting its scan. What would reach
+  1/20 of eu-addr2line (5 ms) is not parsing the capture at all on a
+  repeated run (a persisted parse keyed by the capture's identity) and a
+  symbol index checked page by page as the source index is.
 - **20 addresses, cold:** the same load plus libdw for the 20 compile units
   the addresses fall in (line tables and DIE trees of those units only),
   about 2 ms each, now shared by the two threads (slices of 4 addresses).
