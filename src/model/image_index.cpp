@@ -197,7 +197,8 @@ ImageIndex build_image_index(const ElfFile& image) {
         }
     }
     std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
-        if (a.prefix != b.prefix) return a.prefix < b.prefix;
+        for (std::size_t w = 0; w < kWords; ++w)  // not std::array's operators: they call memcmp
+            if (a.prefix[w] != b.prefix[w]) return a.prefix[w] < b.prefix[w];
         // The same first 24 bytes (or the whole of names shorter than that,
         // which hold no NUL): the rest decides, then the address order.
         const std::string_view na = idx.name(built->symbols[a.index], strtab), nb = idx.name(built->symbols[b.index], strtab);
