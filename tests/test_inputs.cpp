@@ -230,6 +230,15 @@ TEST_CASE("snapshot inputs that cannot work are one error naming the input and t
     msg = error_of([&] { read_sysfs_sections(sysfs.string()); });
     CHECK(msg.find("sections/.text:1") != std::string::npos);
     CHECK(msg.find("not a section address") != std::string::npos);
+    // The tree is read on a second thread, its error said where it was read
+    // before: after a bad kallsyms', and as the load's error otherwise.
+    msg = load_error([&](SnapshotInputs& si) {
+        si.sections = sysfs.string();
+        si.kallsyms = kallsyms;
+    });
+    CHECK(msg.find(kallsyms + ": no symbols in kallsyms") != std::string::npos);
+    msg = load_error([&](SnapshotInputs& si) { si.sections = sysfs.string(); });
+    CHECK(msg.find("sections/.text:1") != std::string::npos);
     // A FIFO planted where a section file belongs is read without waiting
     // for a writer: an error naming it, never a hang.
     std::filesystem::remove(sysfs / "ktoops/sections/.text");
