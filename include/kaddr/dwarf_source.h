@@ -13,6 +13,7 @@
 // number of CPUs, or $KADDR_DWARF_SESSIONS), created as concurrent callers
 // need them.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,18 +60,18 @@ public:
 
     std::vector<SourceLocation> locate(std::uint64_t addr) override;
 
-    // For building a persisted index: calls `at` in address order with every
-    // address at which locate()'s answer can change, and locate()'s answer
-    // there; between two such addresses the answer is the first one's. The
-    // compile units are split into `parts` shares; part `part` tabulates its
-    // share (callers run the parts on their own threads, each with its own
-    // session). Answers at a share's addresses may come from any CU, exactly
-    // as locate() would give them.
+    // For building a persisted index: calls `at` with every address at
+    // which locate()'s answer can change, and locate()'s answer there;
+    // between two such addresses the answer is the first one's. Callers run
+    // it on several threads (each gets its own session) sharing `next_cu`,
+    // from 0: each call takes compile units from it until none is left and
+    // gives each one's addresses in address order. Answers at a unit's
+    // addresses may come from any CU, exactly as locate() would give them.
     // The compile units' address ranges [lo, hi), as look-ups take them.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> cu_ranges();
 
     using TabulateSink = std::function<void(std::uint64_t addr, std::vector<SourceLocation>&& answer)>;
-    void tabulate(unsigned part, unsigned parts, const TabulateSink& at);
+    void tabulate(std::atomic<std::size_t>& next_cu, const TabulateSink& at);
 
     struct Impl;
 

@@ -138,8 +138,13 @@ void canonical(std::vector<Entry>& runs, const std::vector<Interner>& parts, Int
         key.file = out.string(parts[part].string_at(k.file));
         return memo[part][off] = out.context(key);
     };
+    // A few thousand files for a million entries: each is interned once
+    // per part, not hashed again for every entry.
+    std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> files(parts.size());
     for (auto& e : runs) {
-        e.file = out.string(parts[e.part].string_at(e.file));
+        auto [it, fresh] = files[e.part].try_emplace(e.file, 0);
+        if (fresh) it->second = out.string(parts[e.part].string_at(e.file));
+        e.file = it->second;
         e.context = context(context, e.part, e.context);
         e.part = 0;
     }
@@ -315,6 +320,7 @@ std::shared_ptr<const SourceIndex> SourceIndex::build(std::shared_ptr<const ElfF
     std::vector<Interner> interners(threads);
     std::vector<std::vector<Entry>> parts(threads);
     std::vector<std::string> errors(threads);
+    std::atomic<std::size_t> next_cu{0};
     auto run = [&](unsigned part) {
         try {
             // Neighbouring addresses mostly share an answer: each run of
@@ -322,7 +328,7 @@ std::shared_ptr<const SourceIndex> SourceIndex::build(std::shared_ptr<const ElfF
             std::vector<SourceLocation> last;
             Entry interned{};
             bool any = false;
-            dwarf->tabulate(part, threads, [&](std::uint64_t addr, std::vector<SourceLocation>&& locs) {
+            dwarf->tabulate(next_cu, [&](std::uint64_t addr, std::vector<SourceLocation>&& locs) {
                 if (!any || locs != last) {
                     interned = interners[part].entry(addr, locs, part);
                     last = std::move(locs);

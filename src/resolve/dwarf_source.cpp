@@ -435,10 +435,9 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> DwarfSource::cu_ranges() {
     return out;
 }
 
-void DwarfSource::tabulate(unsigned part, unsigned parts, const TabulateSink& at) {
+void DwarfSource::tabulate(std::atomic<std::size_t>& next_cu, const TabulateSink& at) {
     Session* session = nullptr;
     auto lock = impl_->acquire(session);
-    parts = std::max(1u, parts);
     // Every place where one of locate()'s inputs changes: a CU's range ends
     // (in the persisted ranges and in the DWARF), a line-table row, a
     // function's range, an inline segment. The answer is constant between
@@ -450,15 +449,22 @@ void DwarfSource::tabulate(unsigned part, unsigned parts, const TabulateSink& at
         points.push_back(hi);
         points.push_back(hi + 1);
     };
-    if (part == 0)
-        for (const auto& c : impl_->cus) range_ends(c.lo, c.hi);
-    std::size_t total = 0;
+    // Compile units are taken from the shared counter in runs of
+    // kCuChunk, in order: their sizes differ by orders of magnitude, and
+    // halves by count left one thread idle for a third of the build. (Runs,
+    // not single units: an answer at a unit's edge may need its neighbour,
+    // which a session then reads too.)
+    constexpr std::size_t kCuChunk = 64;
+    std::size_t claimed = next_cu.fetch_add(kCuChunk);
     Dwarf_Addr bias = 0;
-    for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias));) ++total;
     std::size_t i = 0;
-    const std::size_t first = total * part / parts, end = total * (part + 1) / parts;
     for (Dwarf_Die* cu = nullptr; (cu = dwfl_module_nextcu(session->mod, cu, &bias)); ++i) {
-        if (i < first || i >= end) continue;
+        if (i < claimed) continue;
+        if (i == claimed + kCuChunk) claimed = next_cu.fetch_add(kCuChunk);
+        if (i < claimed) continue;
+        points.clear();
+        if (i == 0)
+            for (const auto& c : impl_->cus) range_ends(c.lo, c.hi);
         for_each_range(cu, bias, range_ends);
         Dwarf_Lines* lines = nullptr;
         std::size_t nlines = 0;
@@ -481,10 +487,10 @@ void DwarfSource::tabulate(unsigned part, unsigned parts, const TabulateSink& at
             }
             for (const auto& seg : f.segments) points.push_back(seg.start + bias);
         }
+        std::sort(points.begin(), points.end());
+        points.erase(std::unique(points.begin(), points.end()), points.end());
+        for (std::uint64_t p : points) at(p, locate_in(session, impl_->cus, p));
     }
-    std::sort(points.begin(), points.end());
-    points.erase(std::unique(points.begin(), points.end()), points.end());
-    for (std::uint64_t p : points) at(p, locate_in(session, impl_->cus, p));
 }
 
 }  // namespace kaddr
