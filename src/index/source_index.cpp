@@ -205,8 +205,8 @@ std::optional<std::vector<SourceLocation>> SourceIndex::locate(std::uint64_t add
         }
         if (*head & fmt::kLine) {
             auto v = get_sleb(p, end);
-            if (!v) return std::nullopt;
-            line += *v;
+            // A delta past the range of a line is a damaged entry (found by fuzzing: signed overflow).
+            if (!v || __builtin_add_overflow(line, *v, &line)) return std::nullopt;
         }
         if (*head & fmt::kColumn) {
             auto v = get_uleb(p, end);
