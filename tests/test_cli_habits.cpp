@@ -130,3 +130,41 @@ TEST_CASE("resolve on a pipe answers each line before the next one is written") 
     }
     CHECK(k.wait_exit() == 1);  // one input failed
 }
+
+TEST_CASE("resolve on a pipe finds the modules its lines name, as the command line does" *
+          doctest::test_suite("vmlinux-x86_64")) {
+    const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
+    REQUIRE_MESSAGE(!root.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
+    // No capture: what a user has is the -dbg package and the module's own
+    // build. Each module is named first by a line that arrives after the
+    // snapshot was loaded.
+    const std::vector<std::string> opts = {"resolve", "--json", "--return-address", "--debug-root", root,
+                                           "--modules", kCap + "ktoops"};
+    kt::Coprocess k(opts);
+    const char* inputs[] = {"vfs_write+0x10/0x3f0", "xfs_file_write_iter+0x10/0x120 [xfs]",
+                            "ktoops_write+0x59/0xb0 [ktoops]", "no_such_fn+0x1/0x2 [no_such_mod]",
+                            "btrfs_sync_file+0x20/0x4c0 [btrfs]"};
+    for (const char* input : inputs) {
+        INFO(input);
+        k.send(input);
+        auto streamed = kt::json_lines(k.receive(20));
+        REQUIRE(streamed.size() == 1);
+        std::string args;
+        for (const auto& o : opts) args += "'" + o + "' ";
+        auto given = kt::json_lines(run(args + "'" + input + "'").out);
+        REQUIRE(given.size() == 1);
+        CHECK(streamed[0] == given[0]);
+        if (std::string(input).find("no_such") != std::string::npos) {
+            CHECK(!streamed[0]["error"].is_null());
+        } else {
+            CHECK(streamed[0]["error"].is_null());
+            CHECK(!streamed[0]["locations"].empty());
+        }
+    }
+    CHECK(k.wait_exit() == 1);  // the module that does not exist
+    // gdb's answer for ktoops_write+0x59 (the capture's ground truth).
+    auto g = kt::json_lines(run("resolve --json --return-address --modules " + kCap + "ktoops 'ktoops_write+0x59/0xb0 [ktoops]'").out);
+    REQUIRE(g.size() == 1);
+    CHECK(g[0]["locations"].back()["file"] == "ktoops/ktoops.c");
+    CHECK(g[0]["locations"].back()["line"] == 138);
+}

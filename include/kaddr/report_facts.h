@@ -5,7 +5,10 @@
 // every report is resolved with its own, in `oops` and `batch` alike, so
 // one report's offset never leaks into another's.
 #pragma once
+#include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "kaddr/oops.h"
 #include "kaddr/snapshot.h"
@@ -18,5 +21,26 @@ SnapshotInputs with_report_facts(SnapshotInputs base, const OopsReport& report, 
 // `base` with the modules that `sym+off/size [mod]` queries name, so that
 // `kaddr resolve` finds them in the module trees without a capture.
 SnapshotInputs with_queried_modules(SnapshotInputs base, const std::vector<std::string>& queries);
+
+// The snapshot of `kaddr resolve` reading queries from a stream: a module a
+// query names that the snapshot lacks is looked for in the module trees
+// when the query arrives, as modules named by arguments are before the
+// first load. The snapshot is loaded again for it, once per new name (a
+// coprocess then answers `[mod]` frames without a capture, as a command
+// line does); a module that cannot be loaded is then missing, with why.
+class QueriedSnapshot {
+public:
+    explicit QueriedSnapshot(SnapshotInputs in);
+    // Makes the snapshot cover the modules `queries` name; true when it
+    // was loaded again (its notes may be new).
+    bool cover(const std::vector<std::string>& queries);
+    const Snapshot& snapshot() const { return *snap_; }
+    std::unique_ptr<Snapshot> release() { return std::move(snap_); }
+
+private:
+    SnapshotInputs in_;
+    std::set<std::string> asked_;  // every module a query named
+    std::unique_ptr<Snapshot> snap_;
+};
 
 }  // namespace kaddr

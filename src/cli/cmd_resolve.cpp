@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "common.h"
@@ -80,8 +81,16 @@ bool resolve_all(const Resolver& resolver, const std::vector<std::string>& input
 // the answers so far are flushed, so a coprocess writing one line at a time
 // gets each answer at once.
 // Lines are bounded: /dev/zero or a binary file is an error, not an OOM kill.
-bool resolve_stream(const Resolver& resolver, const Settings& s) {
+// Modules the lines name are looked for as they arrive (QueriedSnapshot).
+bool resolve_stream(QueriedSnapshot& snap, const Settings& s) {
     bool all = true;
+    std::set<std::string> noted(snap.snapshot().notes.begin(), snap.snapshot().notes.end());
+    auto answer_batch = [&](const std::vector<std::string>& batch) {
+        if (snap.cover(batch))  // loaded again: its notes that are new
+            for (const auto& n : snap.snapshot().notes)
+                if (noted.insert(n).second) std::cerr << "kaddr: note: " << n << "\n";
+        return resolve_all(Resolver(snap.snapshot()), batch, s);
+    };
     std::vector<std::string> batch;
     static char buf[64 * 1024];
     for (std::size_t n = 1;; ++n) {
@@ -98,11 +107,11 @@ bool resolve_stream(const Resolver& resolver, const Settings& s) {
         if (!trim(std::string_view(buf, stored)).empty()) batch.emplace_back(buf, stored);
         if (std::cin.eof()) break;
         if (std::cin.rdbuf()->in_avail() > 0 && batch.size() < 4096) continue;
-        all = resolve_all(resolver, batch, s) && all;
+        all = answer_batch(batch) && all;
         batch.clear();
         std::cout.flush();
     }
-    return resolve_all(resolver, batch, s) && all;
+    return answer_batch(batch) && all;
 }
 
 }  // namespace
@@ -139,21 +148,19 @@ int cmd_resolve(int argc, char** argv) {
     s.output = json ? Output::Json : addr2line_style ? Output::Addr2line : Output::Text;
 
     // Modules the arguments name are looked for before loading; streamed
-    // inputs arrive after the snapshot is built, so they get what the other
-    // inputs give.
+    // queries' modules as the queries arrive.
     const std::vector<std::string> inputs = join_module_arguments(args);
-    auto snap = load_snapshot(with_queried_modules(in, inputs));
-    print_notes(*snap);
-    const Resolver resolver(*snap);
+    QueriedSnapshot snap(with_queried_modules(in, inputs));
+    print_notes(snap.snapshot());
     bool all;
     if (!inputs.empty()) {
-        all = resolve_all(resolver, inputs, s);
+        all = resolve_all(Resolver(snap.snapshot()), inputs, s);
     } else {
         explain_terminal_stdin("resolve", "addresses or frames, one per line,");
-        all = resolve_stream(resolver, s);
+        all = resolve_stream(snap, s);
     }
     std::cout.flush();
-    release_at_exit(std::move(snap));
+    release_at_exit(snap.release());
     return all ? kOk : kUnresolved;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "kaddr/error.h"
+
 namespace kaddr {
 
 SnapshotInputs with_report_facts(SnapshotInputs in, const OopsReport& r, const std::string& file) {
@@ -43,6 +45,41 @@ SnapshotInputs with_queried_modules(SnapshotInputs in, const std::vector<std::st
         if (!ref->build_id.empty()) in.report_build_ids.emplace(mod, ref->build_id);
     }
     return in;
+}
+
+QueriedSnapshot::QueriedSnapshot(SnapshotInputs in)
+    : in_(std::move(in)), asked_(in_.report_modules.begin(), in_.report_modules.end()), snap_(load_snapshot(in_)) {}
+
+bool QueriedSnapshot::cover(const std::vector<std::string>& queries) {
+    const SnapshotInputs next = with_queried_modules(in_, queries);
+    std::vector<std::string> fresh;  // named for the first time, and not loaded
+    for (const auto& m : next.report_modules)
+        if (asked_.insert(m).second && !snap_->module_named(m)) fresh.push_back(m);
+    if (fresh.empty()) return false;
+    // The inputs loaded before, so when a load fails a new module's file is
+    // what is wrong: its queries get the error, the stream goes on. Several
+    // new ones are tried together, and one by one only when that fails.
+    auto load_with = [&](const std::vector<std::string>& names) {
+        SnapshotInputs with = in_;
+        for (const auto& m : names) {
+            with.report_modules.push_back(m);
+            if (auto id = next.report_build_ids.find(m); id != next.report_build_ids.end())
+                with.report_build_ids.insert(*id);
+        }
+        try {
+            snap_ = load_snapshot(with);
+            in_ = std::move(with);
+            return true;
+        } catch (const Error& e) {
+            if (names.size() == 1) snap_->missing_modules[names.front()] = {e.what()};
+            return false;
+        }
+    };
+    if (load_with(fresh)) return true;
+    bool loaded = false;
+    if (fresh.size() > 1)
+        for (const auto& m : fresh) loaded = load_with({m}) || loaded;
+    return loaded;
 }
 
 }  // namespace kaddr
