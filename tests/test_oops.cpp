@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -13,6 +14,7 @@
 
 #include "kaddr/error.h"
 #include "kaddr/oops_explain.h"
+#include "cli_run.h"
 #include "support.h"
 
 using namespace kaddr;
@@ -227,6 +229,25 @@ TEST_CASE("systemtap print_backtrace and bare address lists") {
     auto bare = parse_text("0xffffffffc0569046\nffffffffc056907d\n");
     REQUIRE(bare.size() == 1);
     CHECK(bare[0].frames.size() == 2);
+    // One address alone is no backtrace (a sys/module section file, a
+    // pointer in a log); one systemtap line names its symbol and is one.
+    CHECK(parse_text("0xffffffffc0882068\n").empty());
+    CHECK(parse_text("log line\n0xffffffffc0882068\nlog line\nlog line\nlog line\nlog line\n").empty());
+    CHECK(parse_text(" 0xffffffffc0569046 : ktoops_deref+0x6/0x30 [ktoops]\n").size() == 1);
+}
+
+TEST_CASE("batch over a capture directory finds its reports, not one per sysfs section file") {
+    // capture-1 holds four reports, each in oops/, console-oops/, dmesg.txt
+    // and console.log (the MANIFEST), and 450 one-address section files.
+    const std::string dir = kt::testdata("captures/deb12-6.1.0-56-cloud/capture-1");
+    std::map<std::string, int> per_file;
+    for (const auto& rec : kt::json_lines(kt::run("batch " + dir).out))
+        if (rec["record"] == "report") ++per_file[rec["source_file"].get<std::string>().substr(dir.size() + 1)];
+    CHECK(per_file == std::map<std::string, int>{{"console-oops/01-warn.txt", 1}, {"console-oops/02-bug-null.txt", 1},
+                                                 {"console-oops/03-bug.txt", 1},  {"console-oops/04-sysrq-l.txt", 1},
+                                                 {"console.log", 4},              {"dmesg.txt", 4},
+                                                 {"oops/01-warn.txt", 1},         {"oops/02-bug-null.txt", 1},
+                                                 {"oops/03-bug.txt", 1},          {"oops/04-sysrq-l.txt", 1}});
 }
 
 namespace {

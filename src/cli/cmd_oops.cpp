@@ -92,7 +92,9 @@ int cmd_oops(int argc, char** argv) {
     bool all_resolved = true;
     std::size_t found = 0;
     for (auto& log : logs) {
-        if (log.reports.empty()) std::cerr << "kaddr: no crash report found in " << log.name << "\n";
+        if (log.reports.empty())
+            std::cerr << "kaddr: no crash report found in " << log.name
+                      << " (single addresses and frames: kaddr resolve)\n";
         for (auto& r : log.reports) {
             ++found;
             bool fresh = false;

@@ -347,8 +347,15 @@ private:
         pending_.frames.push_back(*f);
     }
 
+    // One bare address is not a backtrace: a file holding just an address
+    // (a sys/module section file, a pointer someone saved) is no report.
+    // A systemtap line names its symbol, and is one alone.
+    bool is_backtrace(const OopsReport& r) const {
+        return r.frames.size() >= 2 || (r.frames.size() == 1 && r.frames[0].symbol.has_value());
+    }
+
     void flush_addresses() {
-        if (!pending_.frames.empty()) {
+        if (is_backtrace(pending_)) {
             pending_.complete = true;
             reports.push_back(std::move(pending_));
         }
