@@ -595,3 +595,49 @@ TEST_CASE("printk caller ids: another task's lines are not part of the report") 
     CHECK(names == std::vector<std::string>{"real_caller", "irq_handler_frame"});  // CPU context lines are kept
     CHECK(reports[0].lines.front().caller == "T100");
 }
+
+TEST_CASE("frames decoded by decode_stacktrace.sh: the function, its printed lines, no invented offset") {
+    // scripts/decode_stacktrace.sh replaces `+off/size` with addr2line's
+    // lines (innermost first) and prints a module's name bare after them.
+    auto one = parse_frame_text(" ? kernfs_test_super (fs/kernfs/mount.c:286) ");
+    REQUIRE(one);
+    CHECK(one->decoded);
+    CHECK_FALSE(one->reliable);
+    CHECK(one->symbol->name == "kernfs_test_super");
+    CHECK(one->decoded_source == std::vector<PrintedSource>{{"fs/kernfs/mount.c", 286, 0}});
+    auto chain = parse_frame_text("RIP: 0010:kfree (mm/slub.c:3567 mm/slub.c:4558:5) ");
+    REQUIRE(chain);
+    CHECK(chain->kind == FrameKind::Pc);
+    CHECK(chain->decoded_source == std::vector<PrintedSource>{{"mm/slub.c", 3567, 0}, {"mm/slub.c", 4558, 5}});
+    auto mod = parse_frame_text(" nft_do_chain (net/netfilter/nf_tables_core.c:264 (discriminator 3)) nf_tables");
+    REQUIRE(mod);
+    CHECK(mod->symbol->module == "nf_tables");
+    CHECK(mod->decoded_source.size() == 1);
+    auto cut = parse_frame_text("? kernfs_encode_fh (");  // a paste cut there
+    REQUIRE(cut);
+    CHECK(cut->decoded);
+    CHECK(cut->decoded_source.empty());
+    // Prose with parentheses is no frame.
+    CHECK_FALSE(parse_frame_text("Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)"));
+    CHECK_FALSE(parse_frame_text("note (see below)"));
+    CHECK_FALSE(parse_frame_text("foo (bar baz)"));
+
+    // Explained with no kernel files: the printed lines are the answer, as
+    // printed, and no lookup of the symbol's start (offset 0 as a return
+    // address would name the previous function).
+    auto reports = parse_text("BUG: KASAN: slab-use-after-free in kernfs_test_super (fs/kernfs/mount.c:286)\n"
+                              "Call Trace:\n <TASK>\n kasan_report (mm/kasan/report.c:590)\n"
+                              " kernfs_test_super (fs/kernfs/mount.c:286 fs/kernfs/mount.c:301)\n");
+    REQUIRE(reports.size() == 1);
+    auto snap = kt::load_capture("deb12-6.1.0-56-cloud", "capture-1", "");
+    ExplainedReport e = explain(reports[0], Resolver(*snap));
+    CHECK(e.guilty_function == "kernfs_test_super");
+    REQUIRE(e.frames.size() == 2);
+    const Resolution& r = e.frames[1].resolution;
+    CHECK(r.confidence == "as-printed");
+    CHECK_FALSE(r.address);
+    REQUIRE(r.locations.size() == 2);
+    CHECK(r.locations[0].line == 286);
+    CHECK(r.locations[1].function == "kernfs_test_super");
+    CHECK(r.locations[1].line == 301);
+}

@@ -30,6 +30,14 @@ LogLine normalize_line(std::string raw, std::size_t number);
 // Link: a link-register line (lr, LR is at, ra): a return address, not a frame.
 enum class FrameKind { Pc, Return, Link };
 
+// A source line a report printed for a frame (decode_stacktrace.sh's
+// `func (mm/slub.c:3567)`), innermost first when several.
+struct PrintedSource {
+    std::string file;
+    int line = 0, column = 0;
+    bool operator==(const PrintedSource&) const = default;
+};
+
 struct OopsFrame {
     std::size_t line = 0;      // index into OopsReport::lines
     std::string stack;         // task, irq, softirq, nmi, #DF, ... as printed ("" before any marker)
@@ -43,6 +51,11 @@ struct OopsFrame {
     // "{IN-SOFTIRQ-W} state was registered at:"): where a lock was once
     // taken, printed as a stack but not the stack of this report.
     bool lock_history = false;
+    // Decoded by scripts/decode_stacktrace.sh: its source lines printed
+    // instead of the offset (which is then unknown: symbol->offset is 0);
+    // decoded_source is empty when the paste was cut before them.
+    bool decoded = false;
+    std::vector<PrintedSource> decoded_source;
     bool restated_pc = false;  // the pc printed again after the trace (old x86 `RIP  [<..>]`, i386 `EIP: [<..>] .. SS:ESP`)
 };
 // Parses one message as a frame; `pc_line` tells whether it was a RIP/pc line.

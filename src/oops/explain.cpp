@@ -18,6 +18,15 @@ Resolution resolve_frame(const OopsFrame& f, const Resolver& resolver) {
         r.kind = kind;
         return r;
     }
+    // A decoded frame printed its source lines, not its offset: the symbol's
+    // start would be another line (and, as a return address, the previous
+    // function). Its printed lines are the answer (fill_as_printed).
+    if (f.decoded && !f.address) {
+        Resolution r;
+        r.kind = kind;
+        r.error = "decoded frame: its source lines were printed instead of its offset (scripts/decode_stacktrace.sh)";
+        return r;
+    }
     // The printed symbol+offset is what the kernel computed at crash time; it
     // needs no KASLR knowledge, so it is preferred over the raw address.
     if (f.symbol) {
@@ -48,14 +57,20 @@ void fill_as_printed(Resolution& r, const OopsFrame& f) {
     if (!f.symbol || f.user || (!r.error && !r.symbol.empty())) return;
     // A debug file proven to be another build's is an error, not a gap.
     if (r.error_code == ResolveErrorCode::DebugFileMismatch) return;
-    if (r.error) r.notes.push_back("not resolved with the kernel files given: " + *r.error);
+    if (f.decoded && r.error) r.notes.push_back(*r.error);
+    else if (r.error) r.notes.push_back("not resolved with the kernel files given: " + *r.error);
     r.error.reset();
+    // The decoder's lines, innermost first: only the outermost names its
+    // function (addr2line -i without -f).
+    for (const auto& at : f.decoded_source) r.locations.push_back({"", at.file, at.line, at.column});
+    if (!r.locations.empty()) r.locations.back().function = f.symbol->name;
     r.symbol = f.symbol->name;
     r.offset = f.symbol->offset;
     if (f.symbol->size) r.size = r.span = *f.symbol->size;
     r.size_kind = f.symbol->size ? "as-printed" : "";
     if (!f.symbol->module.empty()) r.module = f.symbol->module;
     if (r.region.empty()) r.region = f.symbol->module.empty() ? "kernel" : "module";
+    if (f.decoded) r.found_by.push_back("source lines decoded in the report (decode_stacktrace.sh)");
     r.found_by.push_back("report text");
     r.confidence = "as-printed";
 }

@@ -1,6 +1,7 @@
 // One lexer for every frame format the kernel (or systemtap) prints.
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "kaddr/oops.h"
 
@@ -44,6 +45,102 @@ std::optional<SymbolRef> frame_symbol(std::string_view s) {
         return std::nullopt;
     if (ref->name.size() > 1 && ref->name[0] == '.' && is_symbol_char(ref->name[1])) ref->name.erase(0, 1);
     return with_module(ref);
+}
+
+std::string_view skip_space(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    return s;
+}
+
+// `mm/slub.c:3567` or `mm/slub.c:3567:5`: a path (with a '/' or a '.')
+// and a line, as addr2line prints them.
+std::optional<PrintedSource> source_token(std::string_view t) {
+    PrintedSource at;
+    int numbers[2] = {0, 0};
+    int count = 0;
+    for (int k = 0; k < 2; ++k) {
+        std::size_t colon = t.rfind(':');
+        if (colon == std::string_view::npos) break;
+        std::string_view digits = t.substr(colon + 1);
+        if (digits.empty() || digits.size() > 7 ||
+            !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+            break;
+        numbers[count++] = std::atoi(std::string(digits).c_str());
+        t = t.substr(0, colon);
+    }
+    if (count == 0 || t.empty() || t.find_first_of("/.") == std::string_view::npos ||
+        t.find_first_of("()[]<> ") != std::string_view::npos)
+        return std::nullopt;
+    at.file = std::string(t);
+    at.line = count == 2 ? numbers[1] : numbers[0];
+    at.column = count == 2 ? numbers[0] : 0;
+    return at;
+}
+
+// scripts/decode_stacktrace.sh's frames: the offset replaced by the source
+// lines addr2line gave, innermost first, a module's name after them, bare:
+// `kasan_report (mm/kasan/report.c:590)`, `kfree (mm/slub.c:3567 mm/slub.c:4558)`,
+// `nft_do_chain (net/netfilter/nf_tables_core.c:264) nf_tables`; addr2line's
+// ` (discriminator N)` may follow a line.
+std::optional<SymbolRef> decoded_symbol(std::string_view s, std::vector<PrintedSource>& at) {
+    std::size_t n = 0;
+    while (n < s.size() && is_symbol_char(s[n])) ++n;
+    if (n == 0 || s.substr(n, 2) != " (") return std::nullopt;
+    SymbolRef ref;
+    ref.name = std::string(s.substr(0, n));
+    std::string_view r = s.substr(n + 2);
+    std::vector<PrintedSource> found;
+    // A paste cut inside the parentheses (`kernfs_encode_fh (`, `f (fs/na`):
+    // the function is printed, its lines are not (whole).
+    auto cut_path = [](std::string_view t) {
+        return std::all_of(t.begin(), t.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/' || c == ':';
+        });
+    };
+    for (;;) {
+        r = skip_space(r);
+        if (r.empty()) return ref;  // cut
+        if (r.starts_with("(discriminator ")) {
+            std::size_t close = r.find(')');
+            if (close == std::string_view::npos) return std::nullopt;
+            r.remove_prefix(close + 1);
+            continue;
+        }
+        if (r.starts_with(")")) break;
+        std::size_t end = r.find_first_of(" )");
+        if (end == std::string_view::npos) {
+            if (!cut_path(r)) return std::nullopt;
+            if (auto whole = source_token(r)) found.push_back(std::move(*whole));
+            at = std::move(found);
+            return ref;  // cut
+        }
+        auto one = source_token(r.substr(0, end));
+        if (!one) return std::nullopt;
+        found.push_back(std::move(*one));
+        r.remove_prefix(end);
+    }
+    if (found.empty()) return std::nullopt;
+    r = skip_space(r.substr(1));
+    while (!r.empty() && (r.back() == ' ' || r.back() == '\t')) r.remove_suffix(1);
+    if (r.starts_with("[") && r.ends_with("]")) r = r.substr(1, r.size() - 2);
+    if (!r.empty()) {
+        if (!std::all_of(r.begin(), r.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }))
+            return std::nullopt;
+        ref.module = std::string(r);
+    }
+    at = std::move(found);
+    return ref;
+}
+
+// A frame's symbol as the kernel prints it, or as decode_stacktrace.sh
+// rewrote it.
+bool take_symbol(std::string_view r, OopsFrame& f) {
+    if (auto sym = frame_symbol(r)) f.symbol = sym;
+    else if (auto dec = decoded_symbol(r, f.decoded_source)) {
+        f.symbol = dec;
+        f.decoded = true;
+    }
+    return f.symbol.has_value();
 }
 
 bool all_of_class(std::string_view v, int (*is)(int)) {
@@ -124,11 +221,6 @@ std::size_t bracket_address(std::string_view s, std::uint64_t& addr) {
     if (!a) return 0;
     addr = *a;
     return close + 2;
-}
-
-std::string_view skip_space(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    return s;
 }
 
 // Lines that name the pc or the link register, per architecture: the
@@ -247,8 +339,8 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
             f.address = a;
             r = skip_space(r.substr(n));
         }
-        if (auto sym = frame_symbol(r)) f.symbol = sym;
-        else if (auto addr = parse_address_text(std::string(r.substr(0, r.find(' '))))) f.address = addr;
+        if (!take_symbol(r, f))
+            if (auto addr = parse_address_text(std::string(r.substr(0, r.find(' '))))) f.address = addr;
         f.user = user;
         if (!f.symbol && !f.address) return std::nullopt;
         return f;
@@ -340,7 +432,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
             f.reliable = false;
             r = skip_space(r.substr(2));
         }
-        f.symbol = frame_symbol(r);
+        take_symbol(r, f);
         return f;
     }
     // Current formats: `? __die+0x20/0x70`, `ktoops_write+0x2a/0x60 [ktoops]`.
@@ -349,10 +441,7 @@ std::optional<OopsFrame> parse_frame_text(const std::string& text, bool* pc_line
         f.reliable = false;
         r = skip_space(r.substr(2));
     }
-    if (auto sym = frame_symbol(r)) {
-        f.symbol = sym;
-        return f;
-    }
+    if (take_symbol(r, f)) return f;
     return std::nullopt;
 }
 

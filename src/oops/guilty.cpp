@@ -456,13 +456,14 @@ Blame blame(OopsReport& r) {
     if (!b.frame && names_function) {
         auto in = r.headline.find(k == ReportKind::Panic ? " in: " : " in ");
         if (in != std::string::npos) {
-            std::size_t used = 0;
             std::string rest = r.headline.substr(in + (k == ReportKind::Panic ? 5 : 4));
-            auto ref = parse_symbol_ref(rest, &used);
+            // The function as a frame prints it (`f+0x7c/0x3970`, or decoded:
+            // `f (mm/slub.c:3567)`); a panic's `in: f` is a bare name.
+            std::optional<SymbolRef> ref;
+            if (k == ReportKind::Panic) ref = parse_symbol_ref(rest);
+            else if (auto named = parse_frame_text(rest); named && !named->address) ref = named->symbol;
             const bool bare_address = ref && parse_address_text(ref->name).has_value();
-            const bool frame_like =
-                !bare_address && (k == ReportKind::Panic || (ref && rest.substr(0, used).find('+') != std::string::npos));
-            if (ref && frame_like && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
+            if (ref && !bare_address && !is_reporting_machinery(ref->name) && !contains_any(ref->name, extra)) {
                 b.function = ref->name;
                 for (std::size_t i : frames)
                     if (frame_function(r.frames[i]) == ref->name) b.frame = i;

@@ -119,12 +119,19 @@ json oops_to_json(const ExplainedReport& e) {
         fj["reliable"] = f.frame.reliable;
         // A link-register line is a return address, like a call trace frame.
         fj["address_kind"] = f.frame.kind == FrameKind::Pc ? "pc" : "return";
-        if (const auto& s = f.frame.symbol)  // what the report itself printed
+        if (const auto& s = f.frame.symbol) {  // what the report itself printed
+            const bool decoded = f.frame.decoded;
             fj["printed"] = {{"function", s->name},
-                             {"offset", s->offset},
+                             {"offset", decoded ? json(nullptr) : json(s->offset)},
                              {"size", s->size ? json(*s->size) : json(nullptr)},
                              {"module", opt(s->module)}};
-        else
+            if (decoded) {
+                json source = json::array();
+                for (const auto& at : f.frame.decoded_source)
+                    source.push_back({{"file", at.file}, {"line", at.line}, {"column", at.column}});
+                fj["printed"]["source"] = std::move(source);
+            }
+        } else
             fj["printed"] = nullptr;
         frames.push_back(std::move(fj));
     }
