@@ -160,6 +160,7 @@ private:
     }
 
     void start(ReportKind kind, const LogLine& line) {
+        drop_lone_headline(kind, line);
         close_context(line);
         flush_addresses();
         OopsReport r;
@@ -176,6 +177,20 @@ private:
         open_.back().headline_line = reports.back().lines.size();
         add(open_.back(), line, trim(line.text), /*headline=*/true);
         if (!open_.empty() && open_.back().index == reports.size() - 1) kept(open_.back());
+    }
+
+    // A headline of the same kind right after one that printed nothing of
+    // its own (4.x arm64 printed `Unable to handle kernel paging request`
+    // for two faults, then one report): the lone one is no report.
+    void drop_lone_headline(ReportKind kind, const LogLine& line) {
+        if (open_.empty()) return;
+        const OpenReport& o = open_.back();
+        const OopsReport& prev = reports[o.index];
+        if (o.caller != line.caller || o.index != reports.size() - 1 || prev.kind != kind || !prev.frames.empty() ||
+            prev.lines.size() != o.headline_line + 1)
+            return;
+        reports.pop_back();
+        open_.pop_back();
     }
 
     // The panic that ends a report continues it when nothing but report
