@@ -128,13 +128,26 @@ print("""
   run on a second thread meanwhile. Process start-up and exit (the kernel
   unmapping the 590 MB vmlinux and the module files) are another 2 ms.
   Reading kallsyms on a third thread was tried and measured no faster
-  (nothing else waits for it); so was splitting its scan. What would reach
-  1/20 of eu-addr2line (5 ms) is not parsing the capture at all on a
-  repeated run (a persisted parse keyed by the capture's identity) and a
-  symbol index checked page by page as the source index is.
+  (nothing else waits for it); so was splitting its scan. The floor under
+  it, measured with hyperfine on this machine: `kaddr --version` takes
+  2.1 ms (an empty C program 0.8 ms; linking libstdc++, libdw, libelf and the
+  compression libraries 1 ms of it), and one address with the same inputs
+  8.8 ms, so loading the capture is what stands between kaddr and 1/20 of
+  eu-addr2line (about 5 ms). What would reach it is not parsing the capture
+  at all on a repeated run (a persisted parse keyed by the capture's
+  identity) and a symbol index checked page by page as the source index is.
 - **20 addresses, cold:** the same load plus libdw for the 20 compile units
-  the addresses fall in (line tables and DIE trees of those units only),
-  about 2 ms each, now shared by the two threads (slices of 4 addresses).
+  the addresses fall in (line tables and DIE trees of those units only).
+  Measured by address count (-j1): no address 13 ms, one 21 ms, twenty
+  43 ms, so a libdw session's first look-up costs about 6 ms and each further
+  compile unit 1.2 ms. The first look-up is libdw interning compile units in
+  file order: reaching a unit reads the header of every unit before it
+  (1,300 page faults across the 160 MB .debug_info), and each of the two
+  threads' sessions pays it. Giving every session the one mapping kaddr
+  already holds (elf_memory) removed the second session's 1,200 faults and
+  2 ms of CPU but no wall time (the other thread walks meanwhile), so it
+  was not kept. With libdw as the DWARF reader this floor stays; the source
+  index is the way past it.
 - **100,000 addresses, indexed:** source-index lookups (block search and
   decoding) are about a quarter; the symbol table a tenth since one search
   answers the symbol, its label and its aliases; the rest is the resolver's
