@@ -48,8 +48,9 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 # libelf1, zlib1g, liblzma5, libzstd1, and libstdc++6 and
 # libboost-program-options when linked shared), as dpkg-shlibdeps finds them.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
-# libdebuginfod and Capstone are loaded on demand (dlopen): shlibdeps cannot see them.
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libdebuginfod1, libcapstone4")
+# libdebuginfod, Capstone and libkdumpfile are loaded on demand (dlopen):
+# shlibdeps cannot see them.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libdebuginfod1, libcapstone4, libkdumpfile10")
 # A minimal Debian has no man: recommended, so apt installs it by default.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "man-db, bash-completion")
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "offline Linux kernel address and crash analyser

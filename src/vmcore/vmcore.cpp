@@ -11,15 +11,72 @@
 
 #include "dump_completeness.h"
 #include "kaddr/error.h"
+#include "kaddr/lazy_library.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/vmcore.h"
 
 namespace kaddr {
 
+namespace {
+
+// libkdumpfile is opened when a dump is first read (dlopen): it brings
+// libaddrxlat, liblzo2, libsnappy, libbz2 and, through libsnappy, the shared
+// libstdc++, which cost 0.8 ms of start-up on every run that reads no dump.
+struct Kdumpfile {
+    LazyLibrary lib{"libkdumpfile.so.10", "libkdumpfile10"};
+    template <class F>
+    F fn(const char* name) { return lib.function<F>(name); }
+    decltype(&kdump_new) create = fn<decltype(&kdump_new)>("kdump_new");
+    decltype(&kdump_free) free = fn<decltype(&kdump_free)>("kdump_free");
+    decltype(&kdump_open_fdset) open_fdset = fn<decltype(&kdump_open_fdset)>("kdump_open_fdset");
+    decltype(&kdump_get_err) get_err = fn<decltype(&kdump_get_err)>("kdump_get_err");
+    decltype(&kdump_set_attr) set_attr = fn<decltype(&kdump_set_attr)>("kdump_set_attr");
+    decltype(&kdump_get_typed_attr) get_typed_attr = fn<decltype(&kdump_get_typed_attr)>("kdump_get_typed_attr");
+    decltype(&kdump_vmcoreinfo_raw) vmcoreinfo_raw = fn<decltype(&kdump_vmcoreinfo_raw)>("kdump_vmcoreinfo_raw");
+    decltype(&kdump_read) read = fn<decltype(&kdump_read)>("kdump_read");
+    decltype(&kdump_attr_iter_start) attr_iter_start = fn<decltype(&kdump_attr_iter_start)>("kdump_attr_iter_start");
+    decltype(&kdump_attr_iter_next) attr_iter_next = fn<decltype(&kdump_attr_iter_next)>("kdump_attr_iter_next");
+    decltype(&kdump_attr_iter_end) attr_iter_end = fn<decltype(&kdump_attr_iter_end)>("kdump_attr_iter_end");
+    decltype(&kdump_attr_ref_get) attr_ref_get = fn<decltype(&kdump_attr_ref_get)>("kdump_attr_ref_get");
+    bool usable() const {
+        return create && free && open_fdset && get_err && set_attr && get_typed_attr && vmcoreinfo_raw && read &&
+               attr_iter_start && attr_iter_next && attr_iter_end && attr_ref_get;
+    }
+    // The header's inline helpers, over the functions loaded above.
+    kdump_status open_fd(kdump_ctx_t* k, int fd) const { return open_fdset(k, 1, &fd); }
+    kdump_status set_string_attr(kdump_ctx_t* k, const char* key, const char* str) const {
+        kdump_attr_t a;
+        a.type = KDUMP_STRING;
+        a.val.string = str;
+        return set_attr(k, key, &a);
+    }
+    kdump_status get_string_attr(kdump_ctx_t* k, const char* key, const char** str) const {
+        kdump_attr_t a;
+        a.type = KDUMP_STRING;
+        const kdump_status st = get_typed_attr(k, key, &a);
+        if (st == KDUMP_OK) *str = a.val.string;
+        return st;
+    }
+    kdump_status get_number_attr(kdump_ctx_t* k, const char* key, kdump_num_t* num) const {
+        kdump_attr_t a;
+        a.type = KDUMP_NUMBER;
+        const kdump_status st = get_typed_attr(k, key, &a);
+        if (st == KDUMP_OK) *num = a.val.number;
+        return st;
+    }
+};
+
+Kdumpfile& kd() {
+    static Kdumpfile k;  // thread-safe initialisation
+    return k;
+}
+
+}  // namespace
+
 struct Vmcore::Ctx {
     kdump_ctx_t* k = nullptr;
     ~Ctx() {
-        if (k) kdump_free(k);
+        if (k) kd().free(k);
     }
 };
 
@@ -81,17 +138,19 @@ std::unique_ptr<Vmcore> Vmcore::open(const std::string& path) {
     }
     check_complete(v->fd_, layout, path);
 
+    if (!kd().usable())
+        throw Error(path, "cannot read a vmcore: " + kd().lib.error(), "apt-get install libkdumpfile10");
     v->ctx_ = std::make_unique<Ctx>();
-    v->ctx_->k = kdump_new();
+    v->ctx_->k = kd().create();
     if (!v->ctx_->k) throw Error(path, "libkdumpfile: out of memory");
     kdump_ctx_t* k = v->ctx_->k;
-    if (kdump_open_fd(k, v->fd_) != KDUMP_OK)
-        throw Error(path, std::string("libkdumpfile cannot read it: ") + kdump_get_err(k));
+    if (kd().open_fd(k, v->fd_) != KDUMP_OK)
+        throw Error(path, std::string("libkdumpfile cannot read it: ") + kd().get_err(k));
     // Address translation for Linux: page tables found through VMCOREINFO.
-    if (kdump_set_string_attr(k, KDUMP_ATTR_OSTYPE, "linux") != KDUMP_OK)
-        throw Error(path, std::string("libkdumpfile: no Linux address translation: ") + kdump_get_err(k));
+    if (kd().set_string_attr(k, KDUMP_ATTR_OSTYPE, "linux") != KDUMP_OK)
+        throw Error(path, std::string("libkdumpfile: no Linux address translation: ") + kd().get_err(k));
     char* raw = nullptr;
-    if (kdump_vmcoreinfo_raw(k, &raw) != KDUMP_OK || !raw || !*raw)
+    if (kd().vmcoreinfo_raw(k, &raw) != KDUMP_OK || !raw || !*raw)
         throw Error(path, "no VMCOREINFO note",
                     "kaddr needs the note the crashed kernel writes (a /proc/vmcore copy or makedumpfile output has it)");
     v->info_ = VmcoreInfo::parse(raw, path);
@@ -107,19 +166,19 @@ Vmcore::~Vmcore() {
 
 std::string Vmcore::arch() const {
     const char* s = nullptr;
-    return kdump_get_string_attr(ctx_->k, KDUMP_ATTR_ARCH_NAME, &s) == KDUMP_OK && s ? s : "";
+    return kd().get_string_attr(ctx_->k, KDUMP_ATTR_ARCH_NAME, &s) == KDUMP_OK && s ? s : "";
 }
 
 bool Vmcore::read(std::uint64_t kvaddr, void* buf, std::size_t len) const {
     size_t got = len;
-    return kdump_read(ctx_->k, KDUMP_KVADDR, kvaddr, buf, &got) == KDUMP_OK && got == len;
+    return kd().read(ctx_->k, KDUMP_KVADDR, kvaddr, buf, &got) == KDUMP_OK && got == len;
 }
 
 void Vmcore::read_exact(std::uint64_t kvaddr, void* buf, std::size_t len, const char* what) const {
     size_t got = len;
-    if (kdump_read(ctx_->k, KDUMP_KVADDR, kvaddr, buf, &got) != KDUMP_OK || got != len)
+    if (kd().read(ctx_->k, KDUMP_KVADDR, kvaddr, buf, &got) != KDUMP_OK || got != len)
         throw Error(path_, std::string("cannot read ") + what + " (" + std::to_string(len) + " bytes at " + hex(kvaddr) +
-                               "): " + kdump_get_err(ctx_->k),
+                               "): " + kd().get_err(ctx_->k),
                     "the page is not in the dump (dump level?) or the dump is damaged");
 }
 
@@ -139,22 +198,22 @@ std::string Vmcore::read_cstring(std::uint64_t kvaddr, std::size_t max, const ch
 std::vector<CpuState> Vmcore::cpus() const {
     std::vector<CpuState> out;
     kdump_num_t n = 0;
-    if (kdump_get_number_attr(ctx_->k, KDUMP_ATTR_NUM_CPUS, &n) != KDUMP_OK) return out;
+    if (kd().get_number_attr(ctx_->k, KDUMP_ATTR_NUM_CPUS, &n) != KDUMP_OK) return out;
     for (kdump_num_t cpu = 0; cpu < n; ++cpu) {
         CpuState c;
         c.cpu = static_cast<unsigned>(cpu);
         const std::string base = "cpu." + std::to_string(cpu);
         kdump_num_t pid = 0;
-        if (kdump_get_number_attr(ctx_->k, (base + ".pid").c_str(), &pid) == KDUMP_OK) c.pid = static_cast<std::int64_t>(pid);
+        if (kd().get_number_attr(ctx_->k, (base + ".pid").c_str(), &pid) == KDUMP_OK) c.pid = static_cast<std::int64_t>(pid);
         kdump_attr_iter_t it;
-        if (kdump_attr_iter_start(ctx_->k, (base + ".reg").c_str(), &it) == KDUMP_OK) {
+        if (kd().attr_iter_start(ctx_->k, (base + ".reg").c_str(), &it) == KDUMP_OK) {
             while (it.key) {
                 kdump_attr_t a;
-                if (kdump_attr_ref_get(ctx_->k, &it.pos, &a) == KDUMP_OK && a.type == KDUMP_NUMBER)
+                if (kd().attr_ref_get(ctx_->k, &it.pos, &a) == KDUMP_OK && a.type == KDUMP_NUMBER)
                     c.regs.emplace(it.key, a.val.number);
-                if (kdump_attr_iter_next(ctx_->k, &it) != KDUMP_OK) break;
+                if (kd().attr_iter_next(ctx_->k, &it) != KDUMP_OK) break;
             }
-            kdump_attr_iter_end(ctx_->k, &it);
+            kd().attr_iter_end(ctx_->k, &it);
         }
         out.push_back(std::move(c));
     }
