@@ -51,17 +51,18 @@ struct Kdumpfile {
         return set_attr(k, key, &a);
     }
     kdump_status get_string_attr(kdump_ctx_t* k, const char* key, const char** str) const {
-        kdump_attr_t a;
-        a.type = KDUMP_STRING;
-        const kdump_status st = get_typed_attr(k, key, &a);
-        if (st == KDUMP_OK) *str = a.val.string;
-        return st;
+        return get_typed(k, key, KDUMP_STRING, &kdump_attr_value_t::string, str);
     }
     kdump_status get_number_attr(kdump_ctx_t* k, const char* key, kdump_num_t* num) const {
+        return get_typed(k, key, KDUMP_NUMBER, &kdump_attr_value_t::number, num);
+    }
+    template <class T>
+    kdump_status get_typed(kdump_ctx_t* k, const char* key, kdump_attr_type_t type, T kdump_attr_value_t::*field,
+                           T* out) const {
         kdump_attr_t a;
-        a.type = KDUMP_NUMBER;
+        a.type = type;
         const kdump_status st = get_typed_attr(k, key, &a);
-        if (st == KDUMP_OK) *num = a.val.number;
+        if (st == KDUMP_OK) *out = a.val.*field;
         return st;
     }
 };
