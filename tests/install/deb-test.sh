@@ -63,6 +63,12 @@ out=$(chroot "$root" kaddr oops --snapshot /tmp/cap/capture-1/snapshot --modules
 # stops early makes the writer die of SIGPIPE and the script exit silently.
 tail -6 <<<"$out"
 grep -q 'guilty: ktoops_deref \[ktoops\] at ktoops/ktoops.c:70' <<<"$out" || { echo "FAIL: kaddr oops in the clean root"; exit 1; }
+# The libraries kaddr opens on first use (dlopen) came with the package's
+# Depends: dpkg-shlibdeps cannot see them.
+libs=$(chroot "$root" ldconfig -p)
+for so in libkdumpfile.so.10 libcapstone.so.4 libdebuginfod.so.1; do
+  grep -q "$so" <<<"$libs" || { echo "FAIL: $so is not installed with the package (Depends)"; exit 1; }
+done
 page=$(chroot "$root" env MANPAGER=cat COLUMNS=80 man kaddr 2>&1)
 head -5 <<<"$page"
 grep -q 'offline Linux kernel address and crash analyser' <<<"$page" || { echo "FAIL: man kaddr in the clean root"; exit 1; }
