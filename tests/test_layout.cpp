@@ -93,8 +93,7 @@ TEST_CASE("6.4+ era: only the text allocation follows from the base") {
     auto ko = ElfFile::open(kt::testdata("captures/deb12-6.1.0-56-cloud/ktoops/ktoops.ko"));
     LayoutRules rules;
     rules.arch = Arch::X86_64;
-    rules.major = 6;
-    rules.minor = 8;
+    rules.era = ModuleMemoryEra::PerType;
     int text = 0, undetermined = 0;
     for (const auto& s : reconstruct_layout(*ko, 0xffffffffc0569000ULL, rules)) {
         if (s.placement == Placement::Reconstructed) {

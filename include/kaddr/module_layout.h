@@ -11,6 +11,7 @@
 
 #include "kaddr/arch.h"
 #include "kaddr/elf_file.h"
+#include "kaddr/module_memory.h"
 
 namespace kaddr {
 
@@ -31,19 +32,31 @@ struct PlacedSection {
     bool init = false;            // in the init allocation (freed after init)
     Placement placement = Placement::Undetermined;
     std::string why;              // for Undetermined: the reason
+    // The memory type layout_sections() gives it (6.4+: the allocation it
+    // is in; before 6.4: the pass that placed it in the core or init
+    // allocation), and its offset from that allocation's start, which is
+    // known from the .ko alone even when the allocation's base is not.
+    ModMemType memory = ModMemType::Text;
+    std::optional<std::uint64_t> offset;  // nullopt: not laid out by the loader (sysfs only)
 };
 
 struct LayoutRules {
     Arch arch = Arch::Unknown;
-    int major = 6, minor = 1;       // kernel release: the rules differ by era
+    ModuleMemoryEra era = ModuleMemoryEra::CoreInit;  // see module_memory.h
     std::uint64_t page_size = 4096; // CONFIG_STRICT_MODULE_RWX aligns each pass to a page
     bool randomize_base = true;     // arm64: PLTs only counted with KASLR
 };
 
-// The kernel's offsets for every SHF_ALLOC section of `ko`, with the core
-// allocation at `base`. Init sections, and in the 6.4+ era every section
-// outside the text allocation, come out Undetermined with the reason.
+// The kernel's offsets for every SHF_ALLOC section of `ko`, with the
+// /proc/modules base at `base` (the core allocation before 6.4, MOD_TEXT
+// from 6.4). Init sections, and in the 6.4+ era every section outside the
+// text allocation, come out Undetermined with the reason (naming the
+// allocation whose base is unknown) and their offset in it.
 std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t base, const LayoutRules& rules);
+
+// Places every section of allocation `type` (6.4+) at `base` + its offset,
+// as Reconstructed; returns how many were placed.
+std::size_t place_allocation(std::vector<PlacedSection>& sections, ModMemType type, std::uint64_t base);
 
 // module_init_layout_section(): .init* (and on 32-bit ARM its unwind tables).
 bool is_init_section(const std::string& name, Arch arch);

@@ -21,6 +21,7 @@
 #include "kaddr/inputs.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/module_layout.h"
+#include "kaddr/module_memory.h"
 #include "kaddr/symbol_table.h"
 #include "kaddr/vmcore_facts.h"
 
@@ -83,9 +84,17 @@ struct CoreImage {
 // A symbol table entry for a listed (kallsyms, System.map) symbol moved by `shift`.
 SymbolTable::Entry listed_entry(const ListedSymbol& s, std::uint64_t shift);
 
+// One of a loaded module's memory allocations as a dump names it: from 6.4
+// mem[MOD_TEXT..] ("MOD_DATA"), before "core_layout" / "init_layout".
+struct ModuleAllocation {
+    std::string name;
+    std::uint64_t base = 0, size = 0;
+};
+
 struct Module {
     std::string name;
     std::optional<ProcModule> proc;
+    std::vector<ModuleAllocation> memory;  // known from a dump; empty otherwise
     std::vector<PlacedSection> sections;   // sorted by address, placed ones first
     Placement layout = Placement::Undetermined;  // exact (sysfs, vmcore), reconstructed, or section-relative
     std::string layout_how;                // where the layout came from, when it was derived from a report's frame
@@ -96,9 +105,13 @@ struct Module {
     bool rejected_build_id = false;        // every file found was another build (ko_choice says which)
     std::string build_id;                  // the loaded module's, from the report or the capture's notes
     std::vector<ListedSymbol> listed;      // its kallsyms lines (views into the capture's text)
-    // Only kallsyms knows the module: the span of its symbols stands in for
-    // the allocation ([first, end of the last one's page)).
-    std::pair<std::uint64_t, std::uint64_t> listed_extent{0, 0};
+    std::string listed_from = "kallsyms";  // or "the dump's symbol table" (mod->kallsyms)
+    // Only kallsyms knows the module: the runs of its symbols that no other
+    // module's symbol interrupts stand in for its allocations ([first, end
+    // of the last one's page), never past the next module's symbol). One
+    // run before 6.4; from 6.4 one per allocation, interleaved with other
+    // modules' allocations.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> listed_runs;
     // Runtime addresses: the .ko's symbol table at the placed sections, else
     // its kallsyms lines. Built on first use: a run asks about few of the
     // loaded modules, and reading a symbol table is most of a module's cost.
@@ -122,6 +135,7 @@ class Snapshot {
 public:
     Arch arch = Arch::Unknown;
     KernelVersion version;
+    ModuleMemoryModel module_memory;  // the era of the module layouts, and where it was read
     CoreImage core;
     std::vector<std::unique_ptr<Module>> modules;
     std::vector<std::string> notes;  // what was chosen or assumed, and what is missing

@@ -7,7 +7,8 @@
 
 namespace kaddr {
 
-void check_proc_modules(const std::vector<ProcModule>& mods, Arch arch, const std::string& file) {
+void check_proc_modules(const std::vector<ProcModule>& mods, Arch arch, ModuleMemoryModel& memory,
+                        const std::string& file) {
     std::map<std::string, const ProcModule*> seen;
     for (const auto& m : mods) {
         if (!seen.emplace(m.name, &m).second)
@@ -24,10 +25,20 @@ void check_proc_modules(const std::vector<ProcModule>& mods, Arch arch, const st
     std::sort(by_base.begin(), by_base.end(), [](auto* a, auto* b) { return a->base < b->base; });
     for (std::size_t i = 1; i < by_base.size(); ++i) {
         const ProcModule &a = *by_base[i - 1], &b = *by_base[i];
-        if (a.base + a.size > b.base)
-            throw Error(file, "modules " + a.name + " (" + hex(a.base) + " + " + hex(a.size) + ") and " + b.name + " (" +
-                                  hex(b.base) + ") overlap",
+        if (a.base == b.base)
+            throw Error(file, "modules " + a.name + " and " + b.name + " have the same base " + hex(a.base),
                         "give one /proc/modules capture, unedited");
+        if (!memory.proc_size_is_span() || a.base + a.size <= b.base) continue;
+        if (memory.assumed) {  // nothing said the era: only a 6.4+ kernel lists such modules
+            memory.era = ModuleMemoryEra::PerType;
+            memory.assumed = false;
+            memory.how = file + ": module " + b.name + " starts inside " + a.name +
+                         "'s base + size, which only kernels 6.4 and later print (the release is unknown)";
+            continue;
+        }
+        throw Error(file, "modules " + a.name + " (" + hex(a.base) + " + " + hex(a.size) + ") and " + b.name + " (" +
+                              hex(b.base) + ") overlap, though " + memory.how + " lays out modules before 6.4",
+                    "give one /proc/modules capture, unedited, of that kernel");
     }
 }
 

@@ -209,50 +209,77 @@ std::vector<PlacedSection> reconstruct_layout(const ElfFile& ko, std::uint64_t b
         throw Error(ko.path(), "not a kernel module (ET_REL)", "give the .ko file, not an executable");
     auto work = loader_view(ko, rules);
     // The passes of layout_sections(): flags that must be set, flags that
-    // must be clear. ARCH_SHF_SMALL is 0 on the architectures kaddr knows.
-    const std::uint64_t masks[][2] = {
-        {SHF_EXECINSTR | SHF_ALLOC, 0},
-        {SHF_ALLOC, SHF_WRITE},
-        {kShfRoAfterInit | SHF_ALLOC, 0},
-        {SHF_WRITE | SHF_ALLOC, 0},
-        {SHF_ALLOC, 0},
+    // must be clear, and the memory type each pass fills (6.4+
+    // core_m_to_mem_type[]/init_m_to_mem_type[]; before 6.4 the passes
+    // fill one core and one init allocation in this order). ARCH_SHF_SMALL
+    // is 0 on the architectures kaddr knows.
+    struct Pass {
+        std::uint64_t set, clear;
+        ModMemType core, init;
     };
-    const bool per_type_allocations = rules.major > 6 || (rules.major == 6 && rules.minor >= 4);
+    const Pass passes[] = {
+        {SHF_EXECINSTR | SHF_ALLOC, 0, ModMemType::Text, ModMemType::InitText},
+        {SHF_ALLOC, SHF_WRITE, ModMemType::Rodata, ModMemType::InitRodata},
+        {kShfRoAfterInit | SHF_ALLOC, 0, ModMemType::RoAfterInit, ModMemType::InitData},
+        {SHF_WRITE | SHF_ALLOC, 0, ModMemType::Data, ModMemType::InitData},
+        {SHF_ALLOC, 0, ModMemType::Data, ModMemType::InitData},
+    };
+    const bool per_type = rules.era == ModuleMemoryEra::PerType;
+    // Running sizes: per memory type from 6.4 (module_get_offset_and_type),
+    // one for the core and one for the init allocation before
+    // (module_get_offset, with strict_align() between the first passes).
+    std::uint64_t size[kModMemTypes] = {};
+    std::uint64_t core = 0, init = 0;
     std::vector<bool> done(work.size(), false);
-    std::uint64_t core = 0;
-    for (std::size_t m = 0; m < std::size(masks); ++m) {
-        for (std::size_t i = 0; i < work.size(); ++i) {
-            auto& w = work[i];
-            if ((w.flags & masks[m][0]) != masks[m][0] || (w.flags & masks[m][1]) || done[i] || w.placed.init)
-                continue;
-            done[i] = true;
-            std::uint64_t off = align_up(core, w.align);
-            core = off + w.placed.size;
-            if (per_type_allocations && m != 0) {
-                w.placed.placement = Placement::Undetermined;
-                w.placed.why = "kernel " + std::to_string(rules.major) + "." + std::to_string(rules.minor) +
-                               " allocates data/rodata separately from text; /proc/modules gives only the text base";
-            } else {
-                w.placed.addr = base + off;
-                w.placed.placement = Placement::Reconstructed;
+    for (std::size_t m = 0; m < std::size(passes); ++m) {
+        for (bool init_pass : {false, true})
+            for (std::size_t i = 0; i < work.size(); ++i) {
+                auto& w = work[i];
+                if ((w.flags & passes[m].set) != passes[m].set || (w.flags & passes[m].clear) || done[i] ||
+                    w.placed.init != init_pass)
+                    continue;
+                done[i] = true;
+                w.placed.memory = init_pass ? passes[m].init : passes[m].core;
+                std::uint64_t& running = per_type ? size[static_cast<int>(w.placed.memory)] : init_pass ? init : core;
+                const std::uint64_t off = align_up(running, w.align);
+                running = off + w.placed.size;
+                w.placed.offset = off;
             }
-        }
-        if (per_type_allocations) {
-            if (m == 0) core = 0;  // each memory type starts its own allocation
-            continue;
-        }
-        if (m < 3) core = align_up(core, rules.page_size);  // strict_align() under STRICT_MODULE_RWX
+        if (!per_type && m < 3) core = align_up(core, rules.page_size);  // strict_align() under STRICT_MODULE_RWX
     }
     std::vector<PlacedSection> out;
     for (auto& w : work) {
         if (!(w.flags & SHF_ALLOC) || w.placed.size == 0) continue;
-        if (w.placed.init) {
-            w.placed.placement = Placement::Undetermined;
-            w.placed.why = "init section: its allocation is not in /proc/modules and is freed after init";
+        PlacedSection& p = w.placed;
+        if (p.init) {
+            p.placement = Placement::Undetermined;
+            p.why = per_type ? "init section: in " + std::string(mod_mem_type_name(p.memory)) +
+                                   ", which is not in /proc/modules and is freed after init"
+                             : "init section: its allocation is not in /proc/modules and is freed after init";
+        } else if (per_type && p.memory != ModMemType::Text) {
+            p.placement = Placement::Undetermined;
+            p.why = "in the " + std::string(mod_mem_type_name(p.memory)) +
+                    " allocation, whose base is unknown: from 6.4 /proc/modules gives only the MOD_TEXT base "
+                    "(give the sysfs sections, kallsyms or a dump)";
+        } else if (p.offset) {
+            p.addr = base + *p.offset;
+            p.placement = Placement::Reconstructed;
         }
-        out.push_back(std::move(w.placed));
+        out.push_back(std::move(p));
     }
     return out;
+}
+
+std::size_t place_allocation(std::vector<PlacedSection>& sections, ModMemType type, std::uint64_t base) {
+    std::size_t n = 0;
+    for (auto& s : sections)
+        if (s.memory == type && s.offset) {
+            s.addr = base + *s.offset;
+            s.placement = Placement::Reconstructed;
+            s.why.clear();
+            ++n;
+        }
+    return n;
 }
 
 }  // namespace kaddr

@@ -15,6 +15,19 @@ namespace kaddr {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Placed sections first, by address (Module::sections' order).
+void sort_sections(std::vector<PlacedSection>& sections) {
+    std::stable_sort(sections.begin(), sections.end(), [](const PlacedSection& a, const PlacedSection& b) {
+        if ((a.placement == Placement::Undetermined) != (b.placement == Placement::Undetermined))
+            return b.placement == Placement::Undetermined;
+        return a.addr < b.addr;
+    });
+}
+
+}  // namespace
+
 // Picks the module file that matches the loaded module: its layout must
 // reproduce the sysfs addresses (or at least fit in the /proc/modules size);
 // among matching files one with DWARF is preferred.
@@ -136,28 +149,30 @@ void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs
             p.addr = addr;
             p.placement = Placement::Exact;
             // layout_symtab() puts the module's full symtab in the init
-            // allocation; anything outside the core allocation is init too.
+            // allocation; before 6.4 anything outside the core allocation
+            // is init too (from 6.4 core allocations lie anywhere).
             p.init = is_init_section(name, rules.arch) || name == ".symtab" || name == ".strtab" ||
-                     (m.proc && (addr < m.proc->base || addr >= m.proc->base + m.proc->size));
+                     (rules.era == ModuleMemoryEra::CoreInit && m.proc &&
+                      (addr < m.proc->base || addr >= m.proc->base + m.proc->size));
             m.sections.push_back(std::move(p));
         }
     }
-    std::stable_sort(m.sections.begin(), m.sections.end(), [](const PlacedSection& a, const PlacedSection& b) {
-        if ((a.placement == Placement::Undetermined) != (b.placement == Placement::Undetermined))
-            return b.placement == Placement::Undetermined;
-        return a.addr < b.addr;
-    });
+    sort_sections(m.sections);
     if (!m.ko) {
         // sysfs gives addresses only: a core section extends to the next one,
-        // the last to the end of the /proc/modules allocation. Init sections
-        // were freed; their sizes stay unknown.
+        // the last to the end of the /proc/modules allocation (before 6.4)
+        // or of its page (from 6.4, where allocations are page-aligned and
+        // the sum in /proc/modules bounds none of them). Init sections were
+        // freed; their sizes stay unknown.
         PlacedSection* prev = nullptr;
         for (auto& s : m.sections) {
             if (s.init) continue;
             if (prev) prev->size = s.addr - prev->addr;
             prev = &s;
         }
-        if (prev && m.proc && m.proc->base + m.proc->size > prev->addr) prev->size = m.proc->base + m.proc->size - prev->addr;
+        if (prev && rules.era == ModuleMemoryEra::PerType) prev->size = (prev->addr | 0xfff) + 1 - prev->addr;
+        else if (prev && m.proc && m.proc->base + m.proc->size > prev->addr)
+            prev->size = m.proc->base + m.proc->size - prev->addr;
     }
 }
 
@@ -229,6 +244,82 @@ void derive_layout(Snapshot& snap, Module& m, const std::vector<SnapshotInputs::
     m.layout = Placement::Reconstructed;
     m.layout_how = how;
     snap.notes.push_back("module " + m.name + ": layout " + how + ": base " + hex(*base));
+}
+
+// 6.4+: the allocations /proc/modules does not give (data, rodata,
+// ro_after_init) placed by the module's own kallsyms lines: a symbol the
+// .ko has in a section of allocation T at st_value puts T's base at
+// kallsyms address - (section offset in T + st_value). Every symbol of T
+// that the .ko and kallsyms share must agree, or T stays unknown.
+void place_from_kallsyms(Snapshot& snap, Module& m) {
+    if (!m.ko || m.listed.empty() || m.layout != Placement::Reconstructed) return;
+    std::map<std::size_t, const PlacedSection*> by_index;
+    for (const auto& p : m.sections)
+        if (p.placement == Placement::Undetermined && !p.init && p.offset) by_index[p.elf_index] = &p;
+    if (by_index.empty()) return;
+    std::map<std::string_view, std::uint64_t> listed;
+    for (const auto& l : m.listed)
+        if (!l.is_absolute()) listed.emplace(l.name, l.addr);
+    struct Vote {
+        std::optional<std::uint64_t> base;
+        std::string example;
+        bool conflict = false;
+    };
+    std::map<ModMemType, Vote> votes;
+    for (const auto& e : m.ko->symbols()) {
+        auto sec = by_index.find(e.section);
+        if (sec == by_index.end() || e.name.empty()) continue;
+        auto k = listed.find(e.name);
+        if (k == listed.end()) continue;
+        Vote& v = votes[sec->second->memory];
+        const std::uint64_t base = k->second - *sec->second->offset - e.value;
+        if (!v.base) {
+            v.base = base;
+            v.example = std::string(e.name) + " at " + hex(k->second);
+        } else if (*v.base != base) {
+            v.conflict = true;
+        }
+    }
+    for (const auto& [type, v] : votes) {
+        const std::string alloc(mod_mem_type_name(type));
+        if (v.conflict) {
+            snap.notes.push_back("WARNING: module " + m.name + ": its kallsyms symbols disagree on where " + alloc +
+                                 " starts: left unknown");
+            continue;
+        }
+        if (place_allocation(m.sections, type, *v.base) == 0) continue;
+        m.layout_how += std::string(m.layout_how.empty() ? "" : "; ") + alloc + " at " + hex(*v.base) +
+                        " from kallsyms (" + v.example + ")";
+    }
+    sort_sections(m.sections);
+}
+
+void use_dump_module(Snapshot& snap, Module& m, const VmcoreModule& vm) {
+    if (snap.module_memory.per_type()) {
+        for (ModMemType t : kAllModMemTypes)
+            if (const auto& [base, size] = vm.mem[static_cast<int>(t)]; base && size)
+                m.memory.push_back({std::string(mod_mem_type_name(t)), base, size});
+    } else {
+        if (vm.base && vm.size) m.memory.push_back({"core_layout", vm.base, vm.size});
+        if (vm.init_base && vm.init_size) m.memory.push_back({"init_layout", vm.init_base, vm.init_size});
+    }
+    if (m.ko && m.layout == Placement::Reconstructed && snap.module_memory.per_type()) {
+        for (ModMemType t : kAllModMemTypes)
+            if (const auto& [base, size] = vm.mem[static_cast<int>(t)]; base && size)
+                place_allocation(m.sections, t, base);
+        m.layout_how = "allocations from the dump's mem[]";
+        sort_sections(m.sections);
+    }
+    if (m.ko || vm.symbols.empty()) return;
+    // kallsyms' view of the module, from the same table /proc/kallsyms reads.
+    auto names = std::make_shared<std::vector<std::string>>();
+    names->reserve(vm.symbols.size() + 1);
+    names->push_back(m.name);
+    for (const auto& s : vm.symbols) names->push_back(s.name);
+    for (std::size_t i = 0; i < vm.symbols.size(); ++i)
+        m.listed.push_back({vm.symbols[i].addr, vm.symbols[i].type, (*names)[i + 1], (*names)[0]});
+    snap.owned_text.push_back(names);
+    m.listed_from = "the dump's symbol table";
 }
 
 // Build-ids of the loaded modules from a captured sys/module tree

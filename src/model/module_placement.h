@@ -26,6 +26,14 @@ std::shared_ptr<const ElfFile> choose_ko(Snapshot& snap, Module& m, const std::v
 void place_sections(Module& m, const std::map<std::string, std::uint64_t>* sysfs, const LayoutRules& rules);
 // A section-relative module placed by a frame printed with address and symbol.
 void derive_layout(Snapshot& snap, Module& m, const std::vector<SnapshotInputs::Anchor>& anchors, const LayoutRules& rules);
+// 6.4+: the allocations /proc/modules does not give, placed by the
+// module's kallsyms symbols (m.listed) that its .ko also has.
+void place_from_kallsyms(Snapshot& snap, Module& m);
+// A module walked from a dump: its allocations, the sections of a .ko
+// placed by mem[] where the dump held no section addresses (6.4+), and
+// its symbols from the dump's own table when no file gives them (their
+// names kept alive in snap.owned_text).
+void use_dump_module(Snapshot& snap, Module& m, const VmcoreModule& vm);
 // Build-ids from a captured sys/module tree (NAME/notes/.note.gnu.build-id).
 std::map<std::string, std::string> module_notes(const std::string& sys_module);
 // A module file built for another release than the kernel's is doubted.

@@ -45,7 +45,7 @@ void Module::build_symbols() const {
         if (symbols_.empty() && !listed.empty()) {
             for (const auto& s : listed)
                 if (!s.is_absolute()) symbols_.add(listed_entry(s, 0));
-            symbols_from_ = "kallsyms";
+            symbols_from_ = listed_from;
         }
         symbols_.finalize(proc ? proc->base + proc->size : 0);
     } catch (...) {
@@ -73,7 +73,8 @@ void Snapshot::seal_module_bounds() {
         for (const auto& s : m->sections)
             if (is_runtime(s.placement)) add(s.addr, s.addr + s.size);
         if (m->proc) add(m->proc->base, m->proc->base + m->proc->size);
-        add(m->listed_extent.first, m->listed_extent.second);
+        for (const auto& a : m->memory) add(a.base, a.base + a.size);
+        for (const auto& [lo, hi] : m->listed_runs) add(lo, hi);
     }
     module_bounds = std::make_pair(lo, hi);
 }
@@ -88,9 +89,20 @@ const Module* Snapshot::module_at(std::uint64_t addr) const {
                 if (s.init == init && is_runtime(s.placement) && addr >= s.addr && addr < s.addr + s.size)
                     return m.get();
     for (const auto& m : modules)
-        if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size) return m.get();
+        for (const auto& a : m->memory)
+            if (addr >= a.base && addr < a.base + a.size) return m.get();
+    // /proc/modules' [base, base + size): the core allocation before 6.4;
+    // from 6.4 only a bound (the sum of separate allocations), where a
+    // neighbour may start inside: the nearest base below wins.
+    const Module* by_span = nullptr;
     for (const auto& m : modules)
-        if (addr >= m->listed_extent.first && addr < m->listed_extent.second) return m.get();
+        if (m->proc && addr >= m->proc->base && addr < m->proc->base + m->proc->size &&
+            (!by_span || m->proc->base > by_span->proc->base))
+            by_span = m.get();
+    if (by_span) return by_span;
+    for (const auto& m : modules)
+        for (const auto& [lo, hi] : m->listed_runs)
+            if (addr >= lo && addr < hi) return m.get();
     return nullptr;
 }
 

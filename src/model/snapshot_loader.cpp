@@ -218,17 +218,26 @@ void build_core(Snapshot& snap, const SnapshotInputs& in, Listed& listed) {
     }
 }
 
-// A module known only by kallsyms: its extent is its symbols' (to the end
-// of the last one's page; module allocations are page-granular).
-void set_listed_extent(Module& m) {
-    if (m.proc || !m.sections.empty()) return;
-    std::uint64_t lo = ~0ULL, hi = 0;
-    for (const auto& s : m.listed) {
-        if (s.is_absolute()) continue;
-        lo = std::min(lo, s.addr);
-        hi = std::max(hi, s.addr);
+// Modules known only by kallsyms: each gets the runs of its symbols in
+// address order that no other module's symbol interrupts, to the end of
+// the last one's page (allocations are page-granular) or the next
+// module's symbol, whichever comes first.
+void set_listed_runs(std::vector<std::unique_ptr<Module>>& modules) {
+    std::vector<std::pair<std::uint64_t, Module*>> all;
+    for (auto& m : modules) {
+        if (m->proc || !m->sections.empty()) continue;
+        for (const auto& s : m->listed)
+            if (!s.is_absolute()) all.emplace_back(s.addr, m.get());
     }
-    if (lo <= hi) m.listed_extent = {lo, (hi | 0xfff) + 1};
+    std::sort(all.begin(), all.end());
+    for (std::size_t i = 0; i < all.size();) {
+        std::size_t j = i;
+        while (j + 1 < all.size() && all[j + 1].second == all[i].second) ++j;
+        std::uint64_t end = (all[j].first | 0xfff) + 1;
+        if (j + 1 < all.size()) end = std::min(end, all[j + 1].first);
+        all[i].second->listed_runs.emplace_back(all[i].first, std::max(end, all[j].first + 1));
+        i = j + 1;
+    }
 }
 
 // The release: /proc/version's, else the report's. A report of another
@@ -425,10 +434,24 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
 
     build_core(*snap, in, listed);
 
+    // The module-memory era, once, for every consumer below; the kernel's
+    // DWARF is read for it only when there are modules to lay out.
+    const bool any_modules = !in.proc_modules.empty() || !in.sections.empty() || !listed.modules.empty() ||
+                             !in.ko_files.empty() || !in.report_modules.empty() || !in.link_time_modules.empty() ||
+                             snap->vmcore;
+    if (snap->vmcore && snap->vmcore->modules_walked) {
+        snap->module_memory = snap->vmcore->module_memory;
+    } else if (any_modules) {
+        std::string disagreement;
+        snap->module_memory = module_memory_of(snap->core.dwarf_unusable.empty() ? snap->core.vmlinux.get() : nullptr,
+                                               snap->version.major, snap->version.minor, &disagreement);
+        if (!disagreement.empty()) snap->notes.push_back("WARNING: " + disagreement);
+    }
+
     std::vector<ProcModule> procs;
     if (!in.proc_modules.empty()) {
         procs = parse_file(in.proc_modules, parse_proc_modules);
-        check_proc_modules(procs, snap->arch, in.proc_modules);
+        check_proc_modules(procs, snap->arch, snap->module_memory, in.proc_modules);
         check_modules_against_kallsyms(procs, listed.modules, in.proc_modules, in.kallsyms);
     }
     SysfsAhead ahead = sysfs_read.get();
@@ -460,6 +483,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         }
         LayoutRules rules;
         rules.arch = snap->arch;
+        rules.era = snap->module_memory.era;
         const auto layout = relative_layout(*ko, rules);
         const auto text = std::find_if(layout.begin(), layout.end(), [](const PlacedSection& p) { return p.name == ".text"; });
         const std::uint64_t origin = text == layout.end() ? 0 : text->addr;
@@ -523,12 +547,8 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
 
     LayoutRules rules;
     rules.arch = snap->arch;
-    if (snap->version.major) {
-        rules.major = snap->version.major;
-        rules.minor = snap->version.minor;
-    } else if (!names.empty()) {
-        snap->notes.push_back("kernel release unknown: module layouts follow the 6.1 rules (give /proc/version)");
-    }
+    rules.era = snap->module_memory.era;
+    if (snap->module_memory.assumed && !names.empty()) snap->notes.push_back("module layouts: " + snap->module_memory.how);
     for (const auto& name : names) {
         auto m = std::make_unique<Module>();
         m->name = name;
@@ -556,12 +576,16 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         if (sysmap && snap->vmcore) m->exact_from = "vmcore";
         if (sysmap && !sys_from_capture.count(name)) m->exact_from = "link-time (-e)";
         if (auto lm = listed.modules.find(name); lm != listed.modules.end()) m->listed = std::move(lm->second);
-        set_listed_extent(*m);
+        if (rules.era == ModuleMemoryEra::PerType) place_from_kallsyms(*snap, *m);
+        if (snap->vmcore)
+            for (const auto& vm : snap->vmcore->modules)
+                if (vm.name == name) use_dump_module(*snap, *m, vm);
         if (m->ko && !doubt.empty() && m->ko->path().starts_with(in.debug_root))
             snap->doubted_files.emplace(m->ko->path(), Snapshot::Doubt{doubt});
         doubt_module_release(*snap, *m);
         snap->modules.push_back(std::move(m));
     }
+    set_listed_runs(snap->modules);
     snap->seal_module_bounds();
     return snap;
 }

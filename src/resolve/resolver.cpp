@@ -129,7 +129,11 @@ void Resolver::fill_module(Resolution& r, const Module& m, std::uint64_t addr, s
         r.found_by.push_back(layout_source(m));
     } else if (m.proc) {
         r.found_by.push_back("/proc/modules");
-    } else if (m.listed_extent.second) {
+        if (snap_.module_memory.per_type())
+            r.notes.push_back("from 6.4 /proc/modules gives only module " + m.name +
+                              "'s text base: this address is in its base + size, a sum of separate allocations, "
+                              "so which allocation (and which module) holds it is not known");
+    } else if (!m.listed_runs.empty()) {
         r.notes.push_back("module " + m.name + "'s extent is inferred from its kallsyms symbols (no /proc/modules)");
     }
     set_symbol(r, m.symbols(), addr, lookup);

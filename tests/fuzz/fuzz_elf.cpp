@@ -15,11 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& s : elf->symbols()) (void)s.name.size();
         for (const auto& s : elf->sections()) (void)elf->section_bytes(s.index).size();
         for (kaddr::Arch arch : {kaddr::Arch::X86_64, kaddr::Arch::Arm64, kaddr::Arch::Arm})
-            for (int major : {5, 6}) {
+            for (auto era : {kaddr::ModuleMemoryEra::CoreInit, kaddr::ModuleMemoryEra::PerType}) {
                 kaddr::LayoutRules rules;
                 rules.arch = arch;
-                rules.major = major;
-                rules.minor = major == 6 ? 8 : 10;
+                rules.era = era;
                 (void)kaddr::reconstruct_layout(*elf, 0xffffffffc0000000ULL, rules);
                 (void)kaddr::loadable_sections(*elf, rules);
             }
