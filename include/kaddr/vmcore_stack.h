@@ -28,6 +28,7 @@ enum class StackFrameKind { Interrupted, Call, UserEntry };
 
 struct StackFrame {
     std::uint64_t pc = 0, sp = 0;
+    std::uint64_t bp = 0;  // the frame pointer register as unwound (where known)
     StackFrameKind kind = StackFrameKind::Call;
     Resolution where;  // symbol, inline chain (innermost first) and source line
 };
@@ -40,6 +41,8 @@ struct CpuStack {
     std::string how_cpu;            // why this CPU is the crashing one (crashed only)
     std::vector<StackFrame> frames;
     std::string stopped;            // why the unwinding ended
+    std::string how_unwound = "CFI"; // what unwound it
+    std::size_t orc_from = 0;       // first frame unwound by ORC (0: none)
 };
 
 // The crashing CPU: the kernel's panic_cpu when set, else the one CPU whose

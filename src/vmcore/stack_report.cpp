@@ -31,9 +31,10 @@ std::string_view kind_name(StackFrameKind k) {
 void print_crashed_thread(std::ostream& out, const CpuStack& t) {
     if (t.crashed)
         out << "== kaddr: stack of the crashed task: pid " << t.pid << " on CPU " << t.cpu << " (" << t.how_cpu
-            << "), from the dump's NT_PRSTATUS and the CFI ==\n";
+            << "), from the dump's NT_PRSTATUS and the " << t.how_unwound << " ==\n";
     else
-        out << "== kaddr: stack of CPU " << t.cpu << ": pid " << t.pid << ", from the dump's NT_PRSTATUS and the CFI ==\n";
+        out << "== kaddr: stack of CPU " << t.cpu << ": pid " << t.pid << ", from the dump's NT_PRSTATUS and the "
+            << t.how_unwound << " ==\n";
     for (std::size_t i = 0; i < t.frames.size(); ++i) {
         const StackFrame& f = t.frames[i];
         std::string n = "#" + std::to_string(i);
@@ -53,7 +54,8 @@ nlohmann::json crashed_thread_json(const CpuStack& t) {
         if (f.kind != StackFrameKind::UserEntry) j["resolution"] = to_json(f.where);
         frames.push_back(std::move(j));
     }
-    nlohmann::json body = {{"pid", t.pid}, {"cpu", t.cpu}, {"frames", frames}, {"unwinding_ended", t.stopped}};
+    nlohmann::json body = {{"pid", t.pid}, {"cpu", t.cpu}, {"frames", frames}, {"unwinding_ended", t.stopped},
+                           {"unwound_by", t.how_unwound}};
     if (t.crashed) body["cpu_from"] = t.how_cpu;
     return {{t.crashed ? "crashed_thread" : "cpu_stack", body}};
 }

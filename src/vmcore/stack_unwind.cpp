@@ -8,11 +8,13 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "kaddr/error.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/snapshot.h"
 #include "kaddr/vmcore_stack.h"
+#include "orc_unwind.h"
 
 namespace kaddr {
 
@@ -21,7 +23,7 @@ namespace {
 // x86_64 DWARF register numbers (psABI) of the NT_PRSTATUS registers.
 const char* const kDwarfRegs[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
                                   "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
-constexpr unsigned kRsp = 7;
+constexpr unsigned kRbp = 6, kRsp = 7;
 
 // Kernel entry points whose frame holds the interrupted user state: the
 // struct pt_regs starts at the entry frame's stack pointer (the entry code
@@ -101,8 +103,9 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     StackFrame f;
     f.pc = pc;
     f.kind = activation ? StackFrameKind::Interrupted : StackFrameKind::Call;
-    Dwarf_Word sp = 0;
+    Dwarf_Word sp = 0, bp = 0;
     if (dwfl_frame_reg(state, kRsp, &sp) == 0) f.sp = sp;
+    if (dwfl_frame_reg(state, kRbp, &bp) == 0) f.bp = bp;
     u->frames->push_back(f);
     return u->frames->size() < 256 ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
@@ -151,6 +154,88 @@ void add_user_frame(const Vmcore& dump, const Resolver& resolver, CpuStack& t) {
             return;
         }
 }
+
+// Where the CFI ends before the stack does (a module kaddr has no file
+// for, entry code without CFI), the kernel's own ORC tables go on: the
+// vmlinux's from its file, each module's from the dump, read on first use.
+class OrcUnwinder {
+public:
+    explicit OrcUnwinder(const Snapshot& snap) : snap_(snap) {
+        if (snap.core.vmlinux) format_ = orc_format(*snap.core.vmlinux, why_);
+    }
+
+    void continue_stack(CpuStack& t, const CpuState& cpu) {
+        if (t.frames.empty() || t.frames.back().kind == StackFrameKind::UserEntry) return;
+        if (!format_) {
+            if (!t.stopped.empty()) t.stopped += "; no ORC to go on with (" + why_ + ")";
+            return;
+        }
+        const StackFrame& last = t.frames.back();
+        OrcState s;
+        s.ip = last.pc;
+        s.sp = last.sp;
+        s.bp = last.bp;
+        s.signal = last.kind == StackFrameKind::Interrupted;
+        if (t.frames.size() == 1) s.regs = cpu.regs;  // the CPU note: the first frame's registers
+        const std::string cfi_stopped = t.stopped;
+        const Vmcore& dump = *snap_.vmcore->dump;
+        const ReadWord read = [&](std::uint64_t a, std::uint64_t& v) { return dump.read(a, &v, sizeof v); };
+        std::size_t added = 0;
+        std::string stopped;
+        while (t.frames.size() < 256) {
+            load_tables_for(s.signal ? s.ip : s.ip - 1);
+            auto n = orc_step(s, tables_, read, stopped);
+            if (!n) break;
+            if (n->ip == s.ip && n->sp == s.sp) {  // no progress: a damaged stack would loop
+                stopped = "ORC: no progress at " + hex(n->ip);
+                break;
+            }
+            StackFrame f;
+            f.pc = n->ip;
+            f.sp = n->sp;
+            f.bp = n->bp;
+            f.kind = n->user ? StackFrameKind::UserEntry : n->signal ? StackFrameKind::Interrupted : StackFrameKind::Call;
+            t.frames.push_back(f);
+            ++added;
+            s = std::move(*n);
+            if (s.user) {
+                stopped = "user space (pt_regs saved at the kernel entry)";
+                break;
+            }
+        }
+        if (!added) return;
+        t.stopped = stopped;
+        t.orc_from = t.frames.size() - added;
+        t.how_unwound = "CFI, then the kernel's ORC tables from frame #" + std::to_string(t.orc_from) +
+                        (cfi_stopped.empty() ? std::string() : " (CFI: " + cfi_stopped + ")");
+    }
+
+private:
+    // The table that covers `ip`: vmlinux's, or the module's that holds it.
+    void load_tables_for(std::uint64_t ip) {
+        if (!core_loaded_) {
+            core_loaded_ = true;
+            std::string why;
+            OrcTable core = vmlinux_orc(*snap_.core.vmlinux, snap_.core.kaslr_offset.value_or(0), *format_, why);
+            if (!core.ips.empty()) tables_.push_back(std::move(core));
+        }
+        const Module* m = snap_.module_at(ip);
+        if (!m || !loaded_.insert(m->name).second || !snap_.vmcore) return;
+        for (const auto& vm : snap_.vmcore->modules)
+            if (vm.name == m->name) {
+                std::string why;
+                OrcTable t = module_orc(*snap_.vmcore->dump, vm.name, vm.orc_unwind_ip, vm.orc_unwind, vm.num_orcs, *format_, why);
+                if (!t.ips.empty()) tables_.push_back(std::move(t));
+            }
+    }
+
+    const Snapshot& snap_;
+    std::optional<OrcFormat> format_;
+    std::string why_;
+    bool core_loaded_ = false;
+    std::set<std::string> loaded_;
+    std::vector<OrcTable> tables_;
+};
 
 }  // namespace
 
@@ -220,8 +305,11 @@ std::vector<CpuStack> cpu_stacks(const Resolver& resolver) {
         out.push_back(std::move(t));
     }
     dwfl_end(dwfl);
-    for (auto& t : out) {
+    OrcUnwinder orc(snap);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto& t = out[i];
         add_user_frame(dump, resolver, t);
+        orc.continue_stack(t, cpus[i]);
         for (auto& f : t.frames)
             if (f.kind != StackFrameKind::UserEntry)
                 f.where = resolver.resolve_address(
