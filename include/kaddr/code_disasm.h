@@ -54,6 +54,22 @@ void add_source_lines(CodeListing& listing, const Snapshot& snap);
 // known. A report without a usable line gives a listing whose error says why.
 CodeListing disassemble_report_code(const Snapshot& snap, const ExplainedReport& e);
 
+// An x86 instruction's constant fields (displacement, immediate), as
+// offsets in the instruction: where an absolute address would sit.
+struct OperandField {
+    enum class Kind { Value, RipRelative, BranchTarget };
+    std::size_t offset = 0, size = 0;
+    Kind kind = Kind::Value;  // a plain constant, a %rip-relative displacement, a branch's relative target
+};
+struct DecodedInstruction {
+    std::size_t offset = 0, size = 0;  // in the bytes decoded
+    std::vector<OperandField> fields;
+};
+// The instructions of `bytes` from the first start at or after `at` that
+// meets `pc` exactly, to the first byte that does not decode (x86_64 only;
+// empty for other architectures).
+std::vector<DecodedInstruction> decode_fields(Arch arch, std::span<const std::uint8_t> bytes, std::size_t at, std::size_t pc);
+
 // Length of the instruction at the start of `bytes` (nullopt: none decodes).
 std::optional<std::size_t> instruction_length(Arch arch, bool thumb, std::span<const std::uint8_t> bytes);
 

@@ -31,7 +31,7 @@ Capstone& capstone() {
 // One Capstone handle for the duration of a listing.
 class Disassembler {
 public:
-    Disassembler(Arch arch, bool thumb) : cs_(capstone()) {
+    Disassembler(Arch arch, bool thumb, bool detail = false) : cs_(capstone()) {
         if (!cs_.usable()) return;
         cs_arch a = CS_ARCH_X86;
         cs_mode m = CS_MODE_64;
@@ -44,6 +44,7 @@ public:
         if (cs_.open(a, m, &handle_) != CS_ERR_OK) handle_ = 0;
         // AT&T, as objdump and the kernel's decodecode print x86.
         if (handle_ && arch == Arch::X86_64) cs_.option(handle_, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+        if (handle_ && detail) cs_.option(handle_, CS_OPT_DETAIL, CS_OPT_ON);
         if (handle_) insn_ = cs_.malloc(handle_);
     }
     ~Disassembler() {
@@ -90,6 +91,47 @@ std::optional<std::size_t> instruction_length(Arch arch, bool thumb, std::span<c
     if (!d.ok()) return std::nullopt;
     const cs_insn* i = d.one(bytes, 0);
     return i ? std::optional<std::size_t>(i->size) : std::nullopt;
+}
+
+std::vector<DecodedInstruction> decode_fields(Arch arch, std::span<const std::uint8_t> bytes, std::size_t at,
+                                              std::size_t pc) {
+    std::vector<DecodedInstruction> out;
+    if (arch != Arch::X86_64 || pc > bytes.size()) return out;
+    Disassembler d(arch, false, true);
+    if (!d.ok()) return out;
+    // The first start from which decoding meets the pc exactly.
+    std::size_t start = pc;
+    for (std::size_t s = at; s < pc; ++s) {
+        std::size_t pos = s;
+        while (pos < pc) {
+            const cs_insn* i = d.one(bytes.subspan(pos), pos);
+            if (!i) break;
+            pos += i->size;
+        }
+        if (pos == pc) {
+            start = s;
+            break;
+        }
+    }
+    for (std::size_t pos = start; pos < bytes.size();) {
+        const cs_insn* i = d.one(bytes.subspan(pos), pos);
+        if (!i || !i->detail) break;
+        DecodedInstruction di{pos, i->size, {}};
+        const cs_x86& x = i->detail->x86;
+        bool branch = false, rip_relative = false;
+        for (std::uint8_t g = 0; g < i->detail->groups_count; ++g)
+            branch = branch || i->detail->groups[g] == CS_GRP_JUMP || i->detail->groups[g] == CS_GRP_CALL;
+        for (std::uint8_t o = 0; o < x.op_count; ++o)
+            rip_relative = rip_relative || (x.operands[o].type == X86_OP_MEM && x.operands[o].mem.base == X86_REG_RIP);
+        using K = OperandField::Kind;
+        if (x.encoding.disp_offset && x.encoding.disp_size)
+            di.fields.push_back({x.encoding.disp_offset, x.encoding.disp_size, rip_relative ? K::RipRelative : K::Value});
+        if (x.encoding.imm_offset && x.encoding.imm_size)
+            di.fields.push_back({x.encoding.imm_offset, x.encoding.imm_size, branch ? K::BranchTarget : K::Value});
+        out.push_back(std::move(di));
+        pos += i->size;
+    }
+    return out;
 }
 
 CodeListing disassemble_code(const CodeBytes& code, std::optional<std::uint64_t> pc) {

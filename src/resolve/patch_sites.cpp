@@ -253,6 +253,7 @@ std::map<std::string, std::uint64_t, std::less<>> bound_symbols(const ElfFile& f
             want.emplace(t.start_sym, 0);
             want.emplace(t.stop_sym, 0);
         }
+    if (arch == Arch::X86_64) want.emplace("__fentry__", 0);  // ftrace's call at every function entry
     std::map<std::string, std::uint64_t, std::less<>> got;
     for (const auto& s : f.symbols())
         if (want.count(s.name)) got.emplace(std::string(s.name), s.value);
@@ -384,6 +385,10 @@ bool same_table(const SiteTable& a, const SiteTable& b) {
     return a.arch == b.arch && a.kind == b.kind && std::string_view(a.section) == b.section;
 }
 
+// A table whose entries the file leaves zero (6.12's __mcount_loc, filled
+// in at build time elsewhere): no layout to read, and nothing to warn about.
+bool all_zero(std::string_view b) { return std::all_of(b.begin(), b.end(), [](char c) { return c == 0; }); }
+
 // Without the release, a layout is believed when its entries tile the
 // table and their first sites all point into executable code.
 bool plausible(const ElfFile& f, SiteResolver& sr, std::uint64_t begin, std::uint64_t end) {
@@ -433,7 +438,7 @@ SiteIndex index_sites(const ElfFile& f, Arch arch, std::size_t section, int majo
         SiteResolver sr{f, sec, *span, t, bytes, linked(f) ? decltype(SiteResolver::ptrs){} : module_pointers(f, span->section), dyn};
         const bool last_layout = &t + 1 == std::end(kTables) || !same_table(t, *(&t + 1));
         if (!plausible(f, sr, span->begin, span->end)) {
-            if (last_layout)
+            if (last_layout && !all_zero(bytes.substr(span->begin, std::min<std::uint64_t>(span->end - span->begin, 256))))
                 out.notes.push_back(std::string(t.section) + " of " + f.path() + ": no known layout of its entries fits (" +
                                     std::to_string(span->end - span->begin) + " bytes); its sites were not masked");
             continue;
@@ -450,6 +455,29 @@ SiteIndex index_sites(const ElfFile& f, Arch arch, std::size_t section, int majo
         }
     }
     std::stable_sort(out.sites.begin(), out.sites.end(), [](const Site& a, const Site& b) { return a.at < b.at; });
+    return out;
+}
+
+// The `call __fentry__` instructions (e8 rel32) of a linked image's
+// section overlapping [lo, hi).
+std::vector<PatchRange> fentry_calls(const ElfFile& f, std::size_t section, std::uint64_t lo, std::uint64_t hi,
+                                     std::uint64_t fentry) {
+    std::vector<PatchRange> out;
+    const ElfSection& sec = f.sections()[section];
+    const std::string_view text = f.section_bytes(section);
+    constexpr std::uint64_t kLongest = 15;
+    const std::uint64_t from = lo > kLongest ? lo - kLongest : 0, to = std::min<std::uint64_t>(hi, text.size());
+    if (from >= to) return out;
+    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(text.data()) + from, to - from);
+    for (std::size_t start = 0; start < std::min<std::size_t>(kLongest, bytes.size()); ++start)
+        for (const auto& insn : decode_fields(Arch::X86_64, bytes, start, start)) {
+            if (insn.size != 5 || bytes[insn.offset] != 0xe8) continue;
+            std::int32_t rel = 0;
+            std::memcpy(&rel, bytes.data() + insn.offset + 1, 4);
+            const std::uint64_t next = sec.addr + from + insn.offset + 5;
+            if (next + static_cast<std::uint64_t>(std::int64_t{rel}) == fentry)
+                out.push_back({from + insn.offset, from + insn.offset + 5, PatchKind::Ftrace});
+        }
     return out;
 }
 
@@ -482,6 +510,10 @@ PatchScan patch_ranges(const ElfFile& f, Arch arch, std::size_t section, std::ui
         const unsigned len = site->len ? site->len : decoded_length(f, arch, section, site->at, site->fallback);
         if (site->at + len > lo) out.ranges.push_back({site->at, site->at + len, site->kind});
     }
+    // x86_64 ftrace nops every `call __fentry__` at boot; where the table
+    // cannot say where they are, the calls themselves do.
+    if (auto fentry = facts->bounds.find("__fentry__"); arch == Arch::X86_64 && linked(f) && fentry != facts->bounds.end())
+        for (const auto& r : fentry_calls(f, section, lo, hi, fentry->second)) out.ranges.push_back(r);
     // Last: a site the kernel patches names its purpose better than the
     // relocation that also covers it (the first range containing a byte wins).
     constexpr std::uint64_t kWidest = 8;  // the widest relocated field
