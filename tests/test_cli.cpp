@@ -200,7 +200,11 @@ TEST_CASE("oops --json with the Debian debug package: every kernel frame has sou
                 INFO(f["raw"]);
                 if (f["region"] == "user") continue;
                 CHECK(f["error"].is_null());
-                CHECK(!f["locations"].empty());
+                // `? lapic_can_unplug_cpu+0x70/0x70` is a stale value just past
+                // its function, looked up in padding no compile unit covers:
+                // gdb, addr2line and llvm-symbolizer give no line there either.
+                const bool padding = f["raw"].get<std::string>().ends_with("? lapic_can_unplug_cpu+0x70/0x70");
+                CHECK(f["locations"].empty() == padding);
                 CHECK(f["owner"] == (f["module"].is_null() ? "kernel" : "module"));
             }
     }

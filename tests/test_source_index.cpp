@@ -216,7 +216,10 @@ TEST_CASE("source index: random addresses on the real vmlinux and every module a
     auto addrs = random_addresses(text_lo, text_hi, 30000, 1);
     const auto anywhere = random_addresses(lo, hi, 5000, 2);
     addrs.insert(addrs.end(), anywhere.begin(), anywhere.end());
-    CHECK(compare(*dwarf, index, addrs) > 29000);
+    // About 72% of .text lies in some compile unit's ranges (gdb, addr2line
+    // and llvm-symbolizer locate the same 215 of 300 random addresses; the
+    // rest is code without DWARF), and little outside .text does.
+    CHECK(compare(*dwarf, index, addrs) > 20000);
     {
         // Damage in the middle of the 11 MB file (entries), found when a
         // lookup first reads that page: those answers come from DWARF.
@@ -232,7 +235,7 @@ TEST_CASE("source index: random addresses on the real vmlinux and every module a
         auto damaged = SourceIndex::open(*vmlinux, dir);
         REQUIRE(damaged);
         IndexedSource fallback(damaged, [vmlinux, cus, keep] { return DwarfSource::for_image(vmlinux, cus, keep); });
-        CHECK(compare(*dwarf, fallback, addrs) > 29000);
+        CHECK(compare(*dwarf, fallback, addrs) > 20000);
         REQUIRE(SourceIndex::build(vmlinux, dir, 2, image->cus));  // whole again for the modules below
     }
 

@@ -11,7 +11,8 @@ namespace kaddr {
 
 namespace source_index_format {
 constexpr char kMagic[8] = {'K', 'A', 'D', 'D', 'R', 'S', 'R', 'C'};
-constexpr std::uint32_t kVersion = 1;
+// 2: no line for an address outside every compile unit's ranges.
+constexpr std::uint32_t kVersion = 2;
 constexpr std::uint64_t kPage = 64 * 1024;  // unit of lazy checksum verification
 constexpr std::size_t kBlockEntries = 32;
 // Which fields an entry changes (the low four bits of its head).

@@ -357,16 +357,20 @@ std::vector<SourceLocation> locate_in(Session* session, std::span<const CuRange>
         session->dwarf = dwfl_module_getdwarf(session->mod, &b);
         if (b != 0) session->dwarf = nullptr;  // the index holds link-time ranges
     }
+    // Only the CU whose ranges hold the address answers. libdwfl's own rule
+    // (the greatest range start <= addr) also gives the gaps between CUs to
+    // the CU before: 6.12's __pfx_ padding then takes the line of the
+    // previous function's last row, where gdb and llvm-symbolizer rightly
+    // give none.
     if (session->dwarf) {
-        // libdwfl's rule, on the indexed ranges: the range with the greatest
-        // start <= addr; past the last range only up to its end.
         auto it = std::upper_bound(cus.begin(), cus.end(), addr, [](std::uint64_t a, const CuRange& c) { return a < c.lo; });
         if (it == cus.begin()) return out;
         --it;
-        if (std::next(it) == cus.end() && addr > it->hi) return out;
+        if (addr >= it->hi) return out;
         cudie = dwarf_offdie(session->dwarf, it->cu_offset, &die);
     } else {
         cudie = dwfl_module_addrdie(session->mod, addr, &bias);
+        if (cudie && dwarf_haspc(cudie, addr - bias) != 1) return out;
     }
     if (!cudie) return out;
     const Dwarf_Addr a = addr - bias;
