@@ -15,23 +15,32 @@ void name_unnamed(std::vector<SourceLocation>& locs, const SymbolTable& table, s
     if (const Symbol* s = table.nearest(lookup)) locs.back().function = s->name;
 }
 
-// `lookup` is where the source is looked up (a return address minus one
-// instruction): a call that ends its function returns just past the end.
+// `lookup` is where the symbol and source are looked up (a return address
+// minus one instruction), `addr` what the offset is counted from: the
+// kernel's %pB does the same, so a call that ends its function (a value at
+// the next function's start, on x86 an unreliable `?` frame) is
+// `prev+size/size`, as printed; 6.12's `? __pfx_f+0x10/0x10` likewise.
 void set_symbol(Resolution& r, const SymbolTable& table, std::uint64_t addr, std::uint64_t lookup) {
-    const SymbolTable::Found found = table.find(addr);
+    const SymbolTable::Found found = table.find(lookup);
     const Symbol* s = found.symbol;
     if (!s) return;
     const Symbol* label = found.nearest;
     if (label && label != s && label->addr > s->addr)
         r.notes.push_back("inside " + std::string(s->name) + " after the label " + std::string(label->name) + "+" +
                           hex(addr - label->addr));
+    // A return address at the next symbol (the kernel prints prev+span/span):
+    // said, not doubted.
+    const bool at_next = lookup != addr && addr - s->addr == std::max(s->size, s->span);
+    if (at_next)
+        r.notes.push_back("the return address is just past the end of " + std::string(s->name) +
+                          ": a call that does not return, or a value on the stack that is no return address");
     r.symbol = s->name;
     r.offset = addr - s->addr;
     r.size = s->size;
     r.size_kind = s->size_known ? "exact" : "inferred";
     r.span = s->span;
     for (const Symbol* a : found.aliases) r.aliases.emplace_back(a->name);
-    if (s->size > 0 && lookup >= s->addr && lookup - s->addr >= s->size) {
+    if (s->size > 0 && !at_next && lookup >= s->addr && lookup - s->addr >= s->size) {
         r.notes.push_back("address is " + hex(r.offset - s->size) + " bytes past the end of " + std::string(s->name));
         r.confidence = "guess";
     }
