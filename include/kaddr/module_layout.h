@@ -61,8 +61,10 @@ std::size_t place_allocation(std::vector<PlacedSection>& sections, ModMemType ty
 // module_init_layout_section(): .init* (and on 32-bit ARM its unwind tables).
 bool is_init_section(const std::string& name, Arch arch);
 
-// Every loadable section (init ones too) at its own place in a private
-// section-relative layout: Placement::Relative.
+// Every loadable section (init ones too) in a private layout with the
+// kernel's own offsets inside each allocation (so spans equal the sizes the
+// kernel prints), each allocation at its own private base:
+// Placement::Relative.
 std::vector<PlacedSection> relative_layout(const ElfFile& ko, const LayoutRules& rules);
 
 // The sections the kernel would list in sysfs (SHF_ALLOC with size > 0),

@@ -191,15 +191,19 @@ std::vector<PlacedSection> loadable_sections(const ElfFile& ko, const LayoutRule
 }
 
 std::vector<PlacedSection> relative_layout(const ElfFile& ko, const LayoutRules& rules) {
-    // Far from 0 so that no section starts at a null address, and page
-    // aligned between sections so that an offset past a section's end never
-    // reads as the next section.
-    std::uint64_t at = 0x100000;
-    std::vector<PlacedSection> out = loadable_sections(ko, rules);
+    // The kernel's own offsets (layout_sections()) from a private base, so
+    // that each symbol's span is the size the kernel prints after the
+    // slash; what that base does not place (init sections, from 6.4 the
+    // data and rodata allocations) sits in an allocation of its own, far
+    // from the others, at its offset there. Far from 0, so no section
+    // starts at a null address.
+    constexpr std::uint64_t kBase = 0x100000, kStride = 0x10000000;
+    std::vector<PlacedSection> out = reconstruct_layout(ko, kBase, rules);
     for (auto& p : out) {
-        p.addr = at;
+        if (p.placement == Placement::Undetermined)
+            p.addr = kBase + (static_cast<std::uint64_t>(p.memory) + 1) * kStride + p.offset.value_or(0);
         p.placement = Placement::Relative;
-        at = align_up(at + p.size + 1, 0x1000);
+        p.why.clear();
     }
     return out;
 }

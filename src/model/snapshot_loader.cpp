@@ -240,6 +240,26 @@ void set_listed_runs(std::vector<std::unique_ptr<Module>>& modules) {
     }
 }
 
+// Sections known from sysfs alone (no .ko) have inferred sizes: each runs
+// to its module's next section. From 6.4 that next section may lie in
+// another allocation, with other modules' memory between: no inferred
+// section runs past the next section of any module.
+void clip_inferred_sizes(std::vector<std::unique_ptr<Module>>& modules) {
+    std::vector<std::uint64_t> starts;
+    for (const auto& m : modules)
+        for (const auto& s : m->sections)
+            if (!s.init && is_runtime(s.placement)) starts.push_back(s.addr);
+    std::sort(starts.begin(), starts.end());
+    for (auto& m : modules) {
+        if (m->ko) continue;
+        for (auto& s : m->sections) {
+            if (s.init || !is_runtime(s.placement)) continue;
+            auto next = std::upper_bound(starts.begin(), starts.end(), s.addr);
+            if (next != starts.end() && s.addr + s.size > *next) s.size = *next - s.addr;
+        }
+    }
+}
+
 // The release: /proc/version's, else the report's. A report of another
 // release than the capture is the wrong pairing and is said loudly.
 void settle_release(Snapshot& snap, const SnapshotInputs& in) {
@@ -586,6 +606,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         snap->modules.push_back(std::move(m));
     }
     set_listed_runs(snap->modules);
+    clip_inferred_sizes(snap->modules);
     snap->seal_module_bounds();
     return snap;
 }
