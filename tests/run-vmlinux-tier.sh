@@ -5,7 +5,8 @@
 set -uo pipefail
 arch=$1 tests=$2
 here=$(cd "$(dirname "$0")" && pwd)
-if [ "$arch" != x86_64 ] && [ "${KADDR_FOREIGN:-0}" != 1 ]; then
+case "$arch" in x86_64|x86_64-6.12) foreign=0 ;; *) foreign=1 ;; esac
+if [ $foreign = 1 ] && [ "${KADDR_FOREIGN:-0}" != 1 ]; then
   echo "SKIPPED: the $arch vmlinux tier is opt-in (KADDR_FOREIGN=1 to run it)"
   exit 77
 fi
@@ -18,6 +19,6 @@ elif [ $rc -ne 0 ]; then
   echo "fetch-debug.sh $arch failed ($rc)" >&2
   exit 1
 fi
-var=KADDR_DEBUG_ROOT_$(echo "$arch" | tr a-z A-Z)
+var=KADDR_DEBUG_ROOT_$(echo "$arch" | tr 'a-z.-' 'A-Z__')
 export "$var=$root"
 exec "$tests" --test-suite="vmlinux-$arch"

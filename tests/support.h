@@ -134,19 +134,6 @@ inline std::string syscall_name(std::string n) {
     return n;
 }
 
-inline std::unique_ptr<kaddr::Snapshot> load_capture(const std::string& arch_dir, const std::string& cap,
-                                                     const std::string& debug_root) {
-    const std::string d = testdata("captures/" + arch_dir + "/" + cap + "/");
-    kaddr::SnapshotInputs si;
-    si.version = d + "version.txt";
-    si.kallsyms = d + "kallsyms.txt";
-    si.proc_modules = d + "proc_modules.txt";
-    si.sections = d + "sys_module_sections.txt";
-    si.ko_files = {testdata("captures/" + arch_dir + "/ktoops/ktoops.ko")};
-    si.debug_root = debug_root;
-    return kaddr::load_snapshot(si);
-}
-
 // Same inline chain: function names (modulo clone suffixes), files (as path
 // suffixes) and lines. `inner_override` replaces the expected innermost
 // file:line (gdb's answer where binutils misreads DWARF 5 file indexes).
@@ -182,3 +169,5 @@ inline std::string error_of(const std::function<void()>& f) {
 }
 
 }  // namespace kt
+
+#include "captures.h"

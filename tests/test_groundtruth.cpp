@@ -6,8 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <regex>
-#include <tuple>
 
 #include "kaddr/resolver.h"
 #include "support.h"
@@ -18,75 +16,7 @@ namespace {
 
 struct Tally {
     int checked = 0, skipped = 0;
-    int spans = 0;  // frames whose printed /size was compared with the symbol's span
 };
-
-// x86_64: oops-frames.tsv (gdb + binutils) and symbols.tsv (gdb).
-Tally check_x86(const std::string& cap, const std::string& debug_root) {
-    Tally t;
-    const std::string arch_dir = "deb12-6.1.0-56-cloud";
-    auto snap = kt::load_capture(arch_dir, cap, debug_root);
-    Resolver res(*snap);
-    const std::string gt = kt::testdata("captures/" + arch_dir + "/" + cap + "/groundtruth/");
-    for (auto& row : kt::read_tsv(gt + "oops-frames.tsv")) {
-        const bool core = row["module"] == "vmlinux";
-        if (debug_root.empty() && row["module"] != "ktoops") {
-            ++t.skipped;
-            continue;
-        }
-        const bool ret = row["kind"] != "RIP";
-        Resolution r = res.resolve_address(*parse_hex(row["runtime_addr"]), ret ? AddressKind::Return : AddressKind::Precise);
-        CHECK(r.module.has_value() == !core);
-        auto chain = kt::parse_chain(row["addr2line -i (addr or addr-1 for return addrs)"]);
-        // gdb's line for the innermost location is the reference; binutils
-        // 2.40 misreads some DWARF 5 file indexes.
-        auto [gfile, gline] = kt::file_line(row[ret ? "gdb_line(addr-1)" : "gdb_line(addr)"]);
-        if (!chain.empty() && !gfile.empty()) {
-            chain[0].file = gfile;
-            chain[0].line = gline;
-        }
-        kt::check_chain(r, chain, cap + " " + row["frame_text"]);
-        // The size the kernel printed after the slash is the symbol's span.
-        std::smatch m;
-        static const std::regex printed(R"(([A-Za-z0-9_.]+)\+0x[0-9a-f]+/0x([0-9a-f]+))");
-        if (std::regex_search(row["frame_text"], m, printed) && m[1] == r.symbol) {
-            CHECK_MESSAGE(r.span == *parse_hex(m[2].str()), row["frame_text"]);
-            ++t.spans;
-        }
-        ++t.checked;
-    }
-    for (auto& row : kt::read_tsv(gt + "symbols.tsv")) {
-        Resolution r = res.resolve_address(*parse_hex(row["runtime_addr"]));
-        INFO(cap << " " << row["symbol"] << " [" << row["module"] << "]");
-        REQUIRE(r.module);
-        CHECK(*r.module == row["module"]);
-        bool named = r.symbol == row["symbol"];
-        for (const auto& a : r.aliases) named = named || a == row["symbol"];
-        CHECK_MESSAGE(named, "got " << r.symbol);
-        CHECK(r.offset == 0);
-        if (debug_root.empty() && row["module"] != "ktoops") {
-            CHECK(r.confidence == "symbol-only");
-            ++t.skipped;
-            continue;
-        }
-        // Plain variables, not a structured binding: clang 14 cannot capture
-        // one in the lambdas doctest's CHECK macros make.
-        auto [file_text, line_number] = kt::file_line(row["gdb_info_line"]);
-        auto file = file_text;
-        auto line = line_number;
-        // Rows where gdb disagrees with llvm-symbolizer, eu-addr2line and
-        // binutils alike; each is explained in testdata/groundtruth-exceptions.tsv.
-        for (auto& ex : kt::read_tsv(kt::testdata("groundtruth-exceptions.tsv")))
-            if (ex["arch_dir"] == arch_dir && ex["symbol"] == row["symbol"] && ex["module"] == row["module"])
-                std::tie(file, line) = kt::file_line(ex["expected"]);
-        REQUIRE(!r.locations.empty());
-        CHECK_MESSAGE(kt::same_path(r.locations[0].file, file), r.locations[0].file << " want " << file);
-        CHECK(r.locations[0].line == line);
-        CHECK(r.confidence == "exact");
-        ++t.checked;
-    }
-    return t;
-}
 
 // arm64 / 32-bit ARM: oops-frames.tsv with lookup addresses and llvm-symbolizer chains.
 Tally check_arm(const std::string& arch_dir, const std::string& cap, const std::string& debug_root) {
@@ -110,9 +40,9 @@ Tally check_arm(const std::string& arch_dir, const std::string& cap, const std::
 }  // namespace
 
 TEST_CASE("x86_64 module frames and symbols match gdb and addr2line (shipped ktoops.ko)") {
-    for (const char* cap : {"capture-1", "capture-2"}) {
-        Tally t = check_x86(cap, "");
-        MESSAGE(std::string(cap) << ": " << t.checked << " rows checked, " << t.skipped << " need the debug package");
+    for (const auto& c : kt::captures_of("deb12-6.1.0-56-cloud")) {
+        kt::TruthTally t = kt::check_gdb_truth(c, kt::Given::WholeCapture, "");
+        MESSAGE(c.name << ": " << t.checked << " rows checked, " << t.skipped << " need the debug package");
         CHECK(t.checked >= 20);
         CHECK(t.spans >= 5);
     }
@@ -133,9 +63,9 @@ TEST_CASE("32-bit ARM module frames match llvm-symbolizer (shipped ktoops.ko)") 
 TEST_CASE("x86_64 every ground-truth row, core kernel included" * doctest::test_suite("vmlinux-x86_64")) {
     const std::string root = kt::env("KADDR_DEBUG_ROOT_X86_64");
     REQUIRE_MESSAGE(!root.empty(), "run through tests/run-vmlinux-tier.sh x86_64");
-    for (const char* cap : {"capture-1", "capture-2"}) {
-        Tally t = check_x86(cap, root);
-        MESSAGE(std::string(cap) << ": " << t.checked << " rows checked, " << t.spans << " printed sizes compared");
+    for (const auto& c : kt::captures_of("deb12-6.1.0-56-cloud")) {
+        kt::TruthTally t = kt::check_gdb_truth(c, kt::Given::WholeCapture, root);
+        MESSAGE(c.name << ": " << t.checked << " rows checked, " << t.spans << " printed sizes compared");
         CHECK(t.skipped == 0);
         CHECK(t.spans >= 20);
     }

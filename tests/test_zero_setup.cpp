@@ -23,73 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Tally {
-    int reports = 0, module_frames = 0, core_frames = 0;
-};
-
-bool same_locations(const std::vector<SourceLocation>& a, const std::vector<SourceLocation>& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].function != b[i].function || a[i].file != b[i].file || a[i].line != b[i].line || a[i].column != b[i].column)
-            return false;
-    return true;
-}
-
-Tally compare_captures(const std::string& arch_dir, const std::string& debug_root) {
-    Tally t;
-    const std::string base = kt::testdata("captures/" + arch_dir + "/");
-    SnapshotInputs bare;  // what a user has: the report, the module files, the -dbg package
-    bare.module_dirs = {base + "ktoops"};
-    bare.debug_root = debug_root;
-    SnapshotPool pool;
-    for (const auto& cap : fs::directory_iterator(base)) {
-        if (!cap.path().filename().string().starts_with("capture-")) continue;
-        const std::string name = cap.path().filename().string();
-        auto with_capture = kt::load_capture(arch_dir, name, debug_root);
-        const Resolver full(*with_capture);
-        for (const char* dir : {"oops", "console-oops"}) {
-            std::error_code ec;
-            for (const auto& file : fs::directory_iterator(cap.path() / dir, ec)) {
-                for (auto& report : parse_report_file(file.path().string())) {
-                    ++t.reports;
-                    auto snap = pool.get(with_report_facts(bare, report, file.path().string()));
-                    const Resolver zero(*snap);
-                    ExplainedReport a = explain(report, full), b = explain(report, zero);
-                    REQUIRE(a.frames.size() == b.frames.size());
-                    for (std::size_t i = 0; i < a.frames.size(); ++i) {
-                        const Resolution &ra = a.frames[i].resolution, &rb = b.frames[i].resolution;
-                        if (ra.locations.empty()) continue;  // not a code frame with source (user space, ...)
-                        const bool module = ra.module.has_value();
-                        if (!module && debug_root.empty()) continue;
-                        INFO(file.path().string() << ": " << ra.input);
-                        CHECK_MESSAGE(same_locations(ra.locations, rb.locations),
-                                      "with capture " << ra.locations[0].function << " " << ra.locations[0].file << ":"
-                                                      << ra.locations[0].line << "; without: "
-                                                      << (rb.locations.empty() ? (rb.error ? *rb.error : std::string("nothing"))
-                                                                               : rb.locations[0].file + ":" +
-                                                                                     std::to_string(rb.locations[0].line)));
-                        CHECK(rb.module == ra.module);
-                        CHECK(rb.symbol == ra.symbol);
-                        CHECK(rb.section == ra.section);
-                        if (module) {
-                            // No load address: said, and never claimed exact.
-                            if (!rb.address) CHECK(rb.confidence == "module-relative");
-                            ++t.module_frames;
-                        } else {
-                            CHECK(rb.confidence == "exact");
-                            ++t.core_frames;
-                        }
-                    }
-                    // The guilty frame is the same one, named the same way.
-                    CHECK(a.guilty_function == b.guilty_function);
-                    // A data address either resolves or says why not.
-                    if (b.fault) CHECK((b.fault->resolved() || b.fault->error.has_value()));
-                }
-            }
-        }
-    }
-    return t;
-}
+using Tally = kt::ZeroTally;
+Tally compare_captures(const std::string& set, const std::string& debug_root) { return kt::compare_zero_setup(set, debug_root); }
 
 }  // namespace
 
