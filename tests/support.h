@@ -29,6 +29,12 @@ inline std::string syzkaller_reports() {
     return probe ? dir : "";
 }
 
+// A whole file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 inline std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";

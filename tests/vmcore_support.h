@@ -22,11 +22,6 @@ inline std::string kdump_capture() {
 }
 inline std::string kdump_file(const std::string& rel) { return kdump_capture() + "/" + rel; }
 
-inline std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // A file removed when the test ends.
 struct TempFile {
     std::string path;
