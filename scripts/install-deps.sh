@@ -10,6 +10,8 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev doctest-dev
   clang-14 libclang-rt-14-dev                           # the sanitizer and fuzz build
   gcc binutils xz-utils zstd gzip dpkg-dev apt          # test fixtures, the -dbg package download
+  gdb                                                   # the tests check gdb-symbols' lines with gdb itself
+  file                                                  # CPackDeb (the .deb) calls file(1)
   python3 python3-jsonschema                            # the JSON schema check of the test suite
   debootstrap                                           # the .deb test's clean Debian 12 root
   libcapstone-dev                                       # Code: disassembly
