@@ -288,3 +288,18 @@ TEST_CASE("kaddr index builds, keeps and reports indexes; resolve answers the sa
     CHECK(nothing.out.find("nothing to index") != std::string::npos);
     fs::remove_all(dir);
 }
+
+TEST_CASE("kaddr index takes resolve's inputs and indexes the debug files that configuration uses") {
+    const std::string dir = fresh_dir("inputs");
+    const std::string cap = kt::testdata("captures/deb12-6.1.0-56-cloud/");
+    // What a user just ran `kaddr resolve` with: a capture and the module files.
+    kt::Run r = kt::run("index --index-dir " + dir + " --snapshot " + cap + "capture-1/snapshot --modules " + cap +
+                        "ktoops 2>&1");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("built\t" + cap + "ktoops/ktoops.ko") != std::string::npos);  // the loaded module with a file
+    CHECK(r.out.find("unrecognised") == std::string::npos);
+    // The same configuration later: current, and resolve answers from it.
+    kt::Run again = kt::run("index --index-dir " + dir + " --snapshot " + cap + "capture-1/snapshot --modules " + cap + "ktoops");
+    CHECK(again.out.find("current\t" + cap + "ktoops/ktoops.ko") != std::string::npos);
+    fs::remove_all(dir);
+}

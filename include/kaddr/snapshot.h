@@ -148,6 +148,7 @@ public:
     };
     std::map<std::string, Doubt> doubted_files;
     std::string module_search;       // where module files were looked for (for "not found" messages)
+    std::vector<std::string> module_dirs;  // the directories searched for module files (--modules, the debug tree's)
     // Modules the report names that have no usable file: name -> why.
     struct Missing {
         std::string why;

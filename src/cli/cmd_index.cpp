@@ -9,31 +9,66 @@
 #include "common.h"
 #include "kaddr/image_index.h"
 #include "kaddr/index_store.h"
+#include "kaddr/snapshot.h"
 
 namespace kaddr::cli {
 
+namespace {
+
+// The debug files a configuration uses: its vmlinux, the files of the
+// modules it has loaded, or (nothing names a module) every module file in
+// the directories it would search.
+std::vector<std::string> files_of(const SnapshotInputs& in) {
+    auto snap = load_snapshot(in);
+    print_notes(*snap);
+    std::vector<std::string> files;
+    if (snap->core.vmlinux) files.push_back(snap->core.vmlinux->path());
+    bool loaded = false;
+    for (const auto& m : snap->modules)
+        if (m->ko) {
+            files.push_back(m->ko->path());
+            loaded = true;
+        }
+    if (!loaded)
+        for (auto& f : debug_files_in(snap->module_dirs)) files.push_back(std::move(f));
+    release_at_exit(std::move(snap));
+    return files;
+}
+
+bool configured(const SnapshotInputs& in) {
+    return !in.debug_root.empty() || !in.snapshot_dir.empty() || !in.vmcore.empty() || !in.kallsyms.empty() ||
+           !in.proc_modules.empty() || !in.sections.empty() || !in.version.empty() || !in.module_dirs.empty() ||
+           !in.ko_files.empty();
+}
+
+}  // namespace
+
 int cmd_index(int argc, char** argv) {
-    std::string index_dir;
+    SnapshotInputs in;
     std::vector<std::string> paths;
     unsigned jobs = 1;
     bool force = false;
-    po::options_description opts("Options");
-    opts.add_options()
-        ("vmlinux", po::value<std::string>()->notifier([&paths](const std::string& p) { paths.insert(paths.begin(), p); }),
-         "a vmlinux with DWARF to index")
-        ("index-dir", po::value(&index_dir), "where indexes are written (default: $KADDR_CACHE/index or ~/.cache/kaddr/index)")
-        ("force", po::bool_switch(&force), "rebuild indexes that are already current");
+    po::options_description opts = input_options(in);
+    opts.add_options()("force", po::bool_switch(&force), "rebuild indexes that are already current");
     add_jobs_option(opts, jobs);
     if (!parse(argc, argv,
-               "usage: kaddr index [--vmlinux FILE] [FILE|DIR...]  (a DIR is searched for module files)",
+               "usage: kaddr index [inputs] [FILE|DIR...]  (the debug files the inputs use, as resolve and oops "
+               "would; a DIR is searched for module files)",
                opts, paths))
         return kOk;
-    const auto files = debug_files_in(paths);
+    std::vector<std::string> files;
+    if (configured(in)) {
+        files = files_of(in);
+    } else if (!in.vmlinux.empty()) {
+        files.push_back(in.vmlinux);
+    }
+    for (auto& f : debug_files_in(paths)) files.push_back(std::move(f));
     if (files.empty()) {
-        std::cerr << "kaddr index: nothing to index: give --vmlinux FILE, module files or a directory of them "
-                     "(e.g. usr/lib/debug/lib/modules/RELEASE of a -dbg package)\n";
+        std::cerr << "kaddr index: nothing to index: give the inputs you give resolve or oops (--debug-root, "
+                     "--snapshot, --vmcore, --modules, --vmlinux), module files or a directory of them\n";
         return kUsage;
     }
+    const std::string& index_dir = in.index_dir;
     const std::string dir = index_dir.empty() ? default_index_dir() : index_dir;
     const bool terminal = isatty(STDERR_FILENO);
     auto results = build_indexes(files, dir, jobs, force, [&](std::size_t done, std::size_t total, const IndexResult& r) {

@@ -311,7 +311,10 @@ DebugTree use_debug_tree(Snapshot& snap, SnapshotInputs& in, ModuleFiles& module
     if (in.system_map.empty()) in.system_map = k.system_map;
     if (in.vmlinux.empty() && !k.release.empty())
         snap.notes.push_back(in.debug_root + ": no vmlinux for " + k.release);
-    if (!k.modules_dir.empty()) scan_module_dir(k.modules_dir, module_files);
+    if (!k.modules_dir.empty()) {
+        scan_module_dir(k.modules_dir, module_files);
+        snap.module_dirs.push_back(k.modules_dir);
+    }
     return tree;
 }
 
@@ -336,6 +339,7 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
 
     ModuleFiles module_files;
     for (const auto& d : in.module_dirs) scan_module_dir(d, module_files);
+    snap->module_dirs = in.module_dirs;
     std::string doubt;  // why the debug tree's files may not be this kernel's
     std::optional<DebugTree> tree;
     if (!in.debug_root.empty()) tree = use_debug_tree(*snap, in, module_files, doubt);
