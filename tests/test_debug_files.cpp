@@ -191,6 +191,28 @@ TEST_CASE("a module found by the build-id the report prints, in the tree's .buil
     fs::remove_all(other);
 }
 
+TEST_CASE("a stripped --ko is matched to its debug file in the tree's .build-id directory by its build-id") {
+    const std::string id = build_id_of(kt::fixture("served/fxbid.ko"));
+    REQUIRE(id.size() == 40);
+    const std::string dir = temp_dir("stripped-ko");
+    copy(kt::fixture("served/fxbid.ko"), fs::path(dir) / "usr/lib/debug/.build-id" / id.substr(0, 2) / (id.substr(2) + ".debug"));
+    const std::string stripped = dir + "/fxbid.ko";
+    REQUIRE(std::system(("objcopy --strip-debug " + kt::fixture("served/fxbid.ko") + " " + stripped).c_str()) == 0);
+    SnapshotInputs in;
+    in.ko_files = {stripped};
+    in.arch = "x86_64";
+    in.use_debuginfod = false;
+    // Without the tree: the stripped file answers symbol-only.
+    Resolution r = resolve_pc(in, report(work_frame("fxbid")));
+    CHECK(r.locations.empty());
+    // With it: the debug file of the same build-id gives the source.
+    in.debug_root = dir;
+    r = resolve_pc(in, report(work_frame("fxbid")));
+    check_fxmod_work(r);
+    CHECK(has(r.found_by, "module file from build-id path"));
+    fs::remove_all(dir);
+}
+
 TEST_CASE("inputs of another architecture than the report's are refused by name") {
     // A vmlinux whose ELF machine says aarch64 (EM_AARCH64 = 183).
     const std::string dir = temp_dir("arch");

@@ -166,3 +166,27 @@ TEST_CASE("gdb-symbols on 6.1 and 6.12: gdb accepts the lines and puts text, dat
         }
     }
 }
+
+TEST_CASE("arm64's address map ends with vmemmap's 2 TB: above it is a guard region") {
+    CHECK(static_region(Arch::Arm64, 0xfffffc0000000000ULL, false).name == "vmemmap");
+    CHECK(static_region(Arch::Arm64, 0xfffffdffffffffffULL, false).name == "vmemmap");
+    CHECK(static_region(Arch::Arm64, 0xfffffe0000000000ULL, false).name == "guard region (unmapped)");
+    CHECK(static_region(Arch::Arm64, 0xffffffffffffffffULL, false).name == "guard region (unmapped)");
+}
+
+TEST_CASE("an address in a module known only by /proc/modules names the module, not 'outside every module'") {
+    const kt::Capture c = kt::captures_of("deb12-6.12.118-cloud-kinds").front();
+    SnapshotInputs in;
+    in.proc_modules = c.file("proc_modules.txt");
+    in.version = c.file("version.txt");
+    auto snap = load_snapshot(in);
+    const Module* m = snap->module_named("ktoops");
+    REQUIRE(m);
+    REQUIRE(m->proc);
+    const Resolution r = Resolver(*snap).resolve_address(m->proc->base + 0x10);
+    CHECK(r.module == "ktoops");
+    REQUIRE(r.error);
+    CHECK(r.error->find("module ktoops") != std::string::npos);
+    CHECK(r.error->find("outside") == std::string::npos);
+    CHECK(r.error_code == ResolveErrorCode::UnknownSymbol);
+}

@@ -119,7 +119,8 @@ Region arm64(std::uint64_t a) {
 #undef KADDR_ARM64_LAYOUT
     if (a < 0xfffffbfffe800000ULL) return {"fixmap", assume};
     if (a < 0xfffffc0000000000ULL) return {"PCI I/O", assume};
-    return {"vmemmap", assume};
+    if (a < 0xfffffe0000000000ULL) return {"vmemmap", assume};  // 2 TB
+    return {"guard region (unmapped)", assume};
 }
 
 // arch/arm/include/asm/memory.h, VMSPLIT_3G, no LPAE.

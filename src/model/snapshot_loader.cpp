@@ -588,6 +588,23 @@ std::unique_ptr<Snapshot> load_snapshot(const SnapshotInputs& raw) {
         if (auto it = module_files.find(name); it != module_files.end())
             m->ko = choose_ko(*snap, *m, it->second, sysmap, rules, m->build_id, ahead.opened);
         if (m->ko && ko_source.count(name)) m->ko_source = ko_source[name];
+        // A stripped module file (no DWARF, no .gnu_debuglink match) whose
+        // build-id the debug tree or debuginfod knows: that debug file answers.
+        if (m->ko && !m->ko->has_dwarf() && !m->ko->build_id().empty()) {
+            const std::string id = m->ko->build_id();
+            std::string source;
+            if (std::string p = by_build_id(id, "module " + name + " (build-id " + id + ")", source); !p.empty()) try {
+                    auto debug = ElfFile::open(p);
+                    if (debug->type() == ET_REL && debug->has_dwarf() && debug->build_id() == id) {
+                        snap->notes.push_back("module " + name + ": " + m->ko->path() + " has no DWARF; its debug file " +
+                                              p + " has the same build-id (" + source + ")");
+                        m->ko = std::move(debug);
+                        m->ko_source = source;
+                    }
+                } catch (const Error& e) {
+                    snap->notes.push_back("module " + name + ": " + e.what());
+                }
+        }
         if (m->ko) m->dwarf_unusable = dwarf_unreadable_reason(*m->ko);
         if (!m->dwarf_unusable.empty()) snap->notes.push_back("module " + m->name + ": " + m->dwarf_unusable);
         if (from_report.count(name) && !m->ko && !m->proc && !sysmap && !listed.modules.count(name)) {

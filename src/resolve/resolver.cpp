@@ -205,6 +205,12 @@ Resolution Resolver::resolve_address(std::uint64_t addr, AddressKind kind) const
         } else if (r.region == "NULL page") {
             r.error = "NULL pointer + " + hex(addr) + ": never mapped";
             r.error_code = ResolveErrorCode::NullPage;
+        } else if (m) {
+            r.error = "no symbol at this address of module " + m->name +
+                      (m->ko ? std::string(": it lies in no symbol of ") + m->ko->path()
+                             : std::string(": no module file, and no symbols of it in kallsyms or the dump") +
+                                   " (give --modules, --ko or --debug-root)");
+            r.error_code = ResolveErrorCode::UnknownSymbol;
         } else {
             r.error = "no symbol at this address: it is outside the kernel image and every known module";
             r.error_code = ResolveErrorCode::UnmappedAddress;
