@@ -185,11 +185,15 @@ TEST_CASE("6.12 kdump: kaddr oops --vmcore with only the -dbg package gives the 
     kt::Run r = kt::run("oops --json --vmcore " + file("vmcore.kdump-zlib") + " --debug-root " + debug_root());
     CHECK(r.status == 0);
     const auto recs = kt::json_lines(r.out);
-    REQUIRE(recs.size() == 3);  // the WARN, the NULL dereference, the crashed thread
+    REQUIRE(recs.size() == 4);  // the WARN, the NULL dereference, the crashed thread, the modules
     CHECK(recs[1]["guilty"]["function"] == "ktoops_deref");
     CHECK(recs[1]["kernel_frames"] == recs[1]["resolved_frames"]);
     const auto& frames = recs[2]["crashed_thread"]["frames"];
     CHECK(frames.size() == 11);
     CHECK(frames[0]["resolution"]["symbol"] == "ktoops_deref");
     CHECK(frames[1]["resolution"]["found_by"].dump().find("the dump's symbol table") != std::string::npos);
+    const auto& mods = recs[3]["dump_modules"];
+    CHECK(mods["era_from"] == "vmlinux DWARF: struct module has mem[]");
+    CHECK(mods["modules"].size() == 21);
+    for (const auto& m : mods["modules"]) CHECK(m["memory"].size() >= 2);  // MOD_TEXT and MOD_DATA at least
 }

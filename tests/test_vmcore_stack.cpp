@@ -185,7 +185,9 @@ TEST_CASE("kaddr oops --vmcore: the dump's log reports decoded with the dump's l
     std::istringstream lines(kt::slurp(out.path));
     std::vector<nlohmann::json> records;
     for (std::string l; std::getline(lines, l);) records.push_back(nlohmann::json::parse(l));
-    REQUIRE(records.size() == 3);  // the WARN, the NULL dereference, the stack
+    REQUIRE(records.size() == 4);  // the WARN, the NULL dereference, the stack, the dump's modules
+    CHECK(records[3]["record"] == "dump_modules");
+    CHECK(records[3]["dump_modules"]["modules"].size() == 19);
     const auto& guilty = records[1]["guilty"];  // drgn: ktoops_deref src=ktoops/ktoops.c:70:10
     CHECK(guilty["function"] == "ktoops_deref");
     CHECK(guilty["module"] == "ktoops");

@@ -35,4 +35,10 @@ void print_addr2line(std::ostream& out, const Resolution& r, const Addr2lineStyl
 // comment saying whether the addresses are exact or reconstructed.
 void print_gdb_symbols(std::ostream& out, const Module& m);
 
+// The modules a dump held: each one's allocations (from 6.4 mem[MOD_TEXT..],
+// before core_layout/init_layout), where its sections come from, and the
+// file (or the dump's own symbol table) that answers for it.
+void print_dump_modules(std::ostream& out, const Snapshot& snap);
+nlohmann::json dump_modules_json(const Snapshot& snap);
+
 }  // namespace kaddr

@@ -133,6 +133,8 @@ int cmd_oops(int argc, char** argv) {
             std::cerr << "kaddr: no stack from the dump: " << e.what() << "\n";
             all_resolved = false;
         }
+        if (format == Format::Json) std::cout << json_line(dump_modules_json(*snap));
+        else print_dump_modules(std::cout, *snap);
     }
     return found && all_resolved ? kOk : kUnresolved;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "kaddr/json_schema.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/report.h"
 
@@ -144,6 +145,49 @@ void print_gdb_symbols(std::ostream& out, const Module& m) {
     }
     out << "\n";
     if (!skipped.empty()) out << "# " << m.name << ": left out (address unknown):" << skipped << "\n";
+}
+
+namespace {
+
+std::string module_answers_from(const Module& m) {
+    if (m.ko) return m.ko->path();
+    if (!m.listed.empty()) return "no file: symbols from " + m.listed_from;
+    return "no file, no symbols";
+}
+
+}  // namespace
+
+void print_dump_modules(std::ostream& out, const Snapshot& snap) {
+    if (!snap.vmcore) return;
+    out << "== kaddr: " << snap.modules.size() << " modules in the dump (" << era_name(snap.module_memory.era) << ", "
+        << snap.module_memory.how << ") ==\n";
+    for (const auto& m : snap.modules) {
+        out << m->name << "  " << (m->proc ? m->proc->state : std::string("?"));
+        if (m->proc && !m->proc->taint.empty()) out << " (" << m->proc->taint << ")";
+        out << "  " << module_answers_from(*m) << "\n";
+        for (const auto& a : m->memory) out << "    " << a.name << "  " << hex(a.base) << " + " << hex(a.size) << "\n";
+        out << "    sections: " << placement_name(m->layout) << " (" << (m->layout == Placement::Exact ? m->exact_from : m->layout_how)
+            << ")\n";
+    }
+}
+
+nlohmann::json dump_modules_json(const Snapshot& snap) {
+    nlohmann::json mods = nlohmann::json::array();
+    for (const auto& m : snap.modules) {
+        nlohmann::json mem = nlohmann::json::array();
+        for (const auto& a : m->memory) mem.push_back({{"type", a.name}, {"base", hex(a.base)}, {"size", a.size}});
+        nlohmann::json j = {{"name", m->name},
+                            {"state", m->proc ? nlohmann::json(m->proc->state) : nlohmann::json()},
+                            {"taint", m->proc ? nlohmann::json(m->proc->taint) : nlohmann::json()},
+                            {"memory", mem},
+                            {"sections_from", m->layout == Placement::Exact ? m->exact_from : m->layout_how},
+                            {"file", m->ko ? nlohmann::json(m->ko->path()) : nlohmann::json()},
+                            {"symbols_from", m->symbols_from()}};
+        mods.push_back(std::move(j));
+    }
+    return {{"schema_version", kJsonSchemaVersion},
+            {"record", "dump_modules"},
+            {"dump_modules", {{"era", era_name(snap.module_memory.era)}, {"era_from", snap.module_memory.how}, {"modules", mods}}}};
 }
 
 }  // namespace kaddr

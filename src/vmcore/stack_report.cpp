@@ -1,5 +1,6 @@
 // The crashed thread as text (drgn-like frame lines with kaddr's inline
 // chains) and as JSON.
+#include "kaddr/json_schema.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/report.h"
 #include "kaddr/vmcore_stack.h"
@@ -57,7 +58,8 @@ nlohmann::json crashed_thread_json(const CpuStack& t) {
     nlohmann::json body = {{"pid", t.pid}, {"cpu", t.cpu}, {"frames", frames}, {"unwinding_ended", t.stopped},
                            {"unwound_by", t.how_unwound}};
     if (t.crashed) body["cpu_from"] = t.how_cpu;
-    return {{t.crashed ? "crashed_thread" : "cpu_stack", body}};
+    const char* record = t.crashed ? "crashed_thread" : "cpu_stack";
+    return {{"schema_version", kJsonSchemaVersion}, {"record", record}, {record, body}};
 }
 
 }  // namespace kaddr
