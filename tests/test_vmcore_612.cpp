@@ -162,6 +162,10 @@ TEST_CASE("6.12 kdump: the crashed thread, every frame gdb's, with and without t
         const CpuStack t = crashed_thread(res);
         CHECK(t.pid == 896);
         CHECK(t.cpu == 1);
+        // drgn: task 0xff24af53c1cf8000, its comm "Excluded page": said, not guessed.
+        CHECK(t.task == 0xff24af53c1cf8000ULL);
+        CHECK(t.comm.empty());
+        CHECK(t.task_unread.find("is not in the dump") != std::string::npos);
         REQUIRE(t.frames.size() == truth.size() + 1);
         for (std::size_t i = 0; i < truth.size(); ++i) {
             CAPTURE(i);

@@ -134,8 +134,10 @@ TEST_CASE("the crashed task's stack from the dump equals drgn's, frame by frame,
     for (const std::string& dump : {kt::kdump_file("vmcore.kdump-zlib"), kt::kdump_file("dump.flat"), kt::elf_vmcore()}) {
         CAPTURE(dump);
         const CpuStack t = unwind(dump);
-        CHECK(t.pid == 660);  // crashed thread: pid 660 comm sh ... cpu 1
+        CHECK(t.pid == 660);  // crashed thread: pid 660 comm sh task 0xff3a23a81f08a0c0 cpu 1
         CHECK(t.cpu == 1);
+        CHECK(t.comm == "sh");
+        CHECK(t.task == 0xff3a23a81f08a0c0ULL);
         compare_with_drgn(t, drgn, skip_symbol);
     }
 }

@@ -43,6 +43,7 @@ public:
     const std::string& file() const { return file_; }
 
 private:
+    friend struct MemberReader;  // kernel_types.cpp: fills the tables below from the DIEs
     std::string file_;
     std::map<std::string, std::uint64_t> sizes_;
     std::map<std::string, std::uint64_t> offsets_;  // "type.member"

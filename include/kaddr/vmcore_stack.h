@@ -42,6 +42,11 @@ struct CpuStack {
     std::vector<StackFrame> frames;
     std::string stopped;            // why the unwinding ended
     std::string how_unwound = "CFI"; // what unwound it
+    // The task running there (the per-CPU current task): its task_struct's
+    // address and name, or why they are unknown (a dump level that drops
+    // slab pages drops task_structs).
+    std::uint64_t task = 0;
+    std::string comm, task_unread;
     std::size_t orc_from = 0;       // first frame unwound by ORC (0: none)
 };
 

@@ -33,6 +33,11 @@ std::optional<std::uint64_t> array_count(Dwarf_Die* type) {
 
 }  // namespace
 
+struct MemberReader {
+    KernelTypes& t;
+    void read(Dwarf_Die* type, const std::string& prefix, std::uint64_t base);
+};
+
 KernelTypes::KernelTypes(const ElfFile& vmlinux, const std::vector<std::string>& cus, const std::vector<std::string>& types)
     : file_(vmlinux.path()) {
     Dwarf* dw = dwarf_begin_elf(vmlinux.elf(), DWARF_C_READ, nullptr);
@@ -60,35 +65,52 @@ KernelTypes::KernelTypes(const ElfFile& vmlinux, const std::vector<std::string>&
             Dwarf_Word bytes = 0;
             Dwarf_Attribute a;
             if (dwarf_formudata(dwarf_attr(&die, DW_AT_byte_size, &a), &bytes) == 0) sizes_[sname] = bytes;
-            Dwarf_Die m;
-            if (dwarf_child(&die, &m) != 0) continue;
-            do {
-                const char* mname = dwarf_diename(&m);
-                if (!mname) continue;
-                if (dwarf_tag(&m) == DW_TAG_enumerator) {
-                    Dwarf_Sword v = 0;
-                    if (dwarf_formsdata(dwarf_attr(&m, DW_AT_const_value, &a), &v) == 0) enumerators_[mname] = v;
-                    continue;
-                }
-                if (dwarf_tag(&m) != DW_TAG_member) continue;
-                const std::string key = std::string(sname) + "." + mname;
-                Dwarf_Word loc = 0, bit_size = 0;
-                if (dwarf_formudata(dwarf_attr(&m, DW_AT_data_member_location, &a), &loc) == 0) offsets_[key] = loc;
-                if (dwarf_formudata(dwarf_attr(&m, DW_AT_bit_size, &a), &bit_size) == 0 &&
-                    dwarf_formudata(dwarf_attr(&m, DW_AT_data_bit_offset, &a), &loc) == 0)
-                    bitfields_[key] = {loc, bit_size};
-                Dwarf_Die type;
-                if (dwarf_formref_die(dwarf_attr(&m, DW_AT_type, &a), &type)) {
-                    Dwarf_Word member_bytes = 0;
-                    if (dwarf_aggregate_size(&type, &member_bytes) == 0) member_sizes_[key] = member_bytes;
-                    Dwarf_Die peeled;
-                    if (dwarf_peel_type(&type, &peeled) == 0 && dwarf_tag(&peeled) == DW_TAG_array_type)
-                        if (auto n = array_count(&peeled)) lengths_[key] = *n;
-                }
-            } while (dwarf_siblingof(&m, &m) == 0);
+            MemberReader{*this}.read(&die, sname, 0);
         } while (dwarf_siblingof(&die, &die) == 0);
     }
     dwarf_end(dw);
+}
+
+// The members of a struct (or the enumerators of an enum) under `prefix`
+// ("module"); an anonymous struct or union's members are the enclosing
+// struct's, at their offset plus its own (C's rule: pcpu_hot.current_task).
+
+void MemberReader::read(Dwarf_Die* type, const std::string& prefix, std::uint64_t base) {
+    Dwarf_Die m;
+    if (dwarf_child(type, &m) != 0) return;
+    do {
+        Dwarf_Attribute a;
+        const char* mname = dwarf_diename(&m);
+        if (dwarf_tag(&m) == DW_TAG_enumerator) {
+            Dwarf_Sword v = 0;
+            if (mname && dwarf_formsdata(dwarf_attr(&m, DW_AT_const_value, &a), &v) == 0) t.enumerators_[mname] = v;
+            continue;
+        }
+        if (dwarf_tag(&m) != DW_TAG_member) continue;
+        Dwarf_Word loc = 0, bit_size = 0;
+        const bool located = dwarf_formudata(dwarf_attr(&m, DW_AT_data_member_location, &a), &loc) == 0;
+        Dwarf_Die mtype;
+        const bool typed = dwarf_formref_die(dwarf_attr(&m, DW_AT_type, &a), &mtype) != nullptr;
+        if (!mname) {
+            Dwarf_Die peeled;
+            if (typed && dwarf_peel_type(&mtype, &peeled) == 0 &&
+                (dwarf_tag(&peeled) == DW_TAG_structure_type || dwarf_tag(&peeled) == DW_TAG_union_type))
+                read(&peeled, prefix, base + (located ? loc : 0));
+            continue;
+        }
+        const std::string key = prefix + "." + mname;
+        if (located) t.offsets_[key] = base + loc;
+        if (dwarf_formudata(dwarf_attr(&m, DW_AT_bit_size, &a), &bit_size) == 0 &&
+            dwarf_formudata(dwarf_attr(&m, DW_AT_data_bit_offset, &a), &loc) == 0)
+            t.bitfields_[key] = {base * 8 + loc, bit_size};
+        if (typed) {
+            Dwarf_Word member_bytes = 0;
+            if (dwarf_aggregate_size(&mtype, &member_bytes) == 0) t.member_sizes_[key] = member_bytes;
+            Dwarf_Die peeled;
+            if (dwarf_peel_type(&mtype, &peeled) == 0 && dwarf_tag(&peeled) == DW_TAG_array_type)
+                if (auto n = array_count(&peeled)) t.lengths_[key] = *n;
+        }
+    } while (dwarf_siblingof(&m, &m) == 0);
 }
 
 std::uint64_t KernelTypes::offset(const std::string& m) const {

@@ -30,12 +30,14 @@ std::string_view kind_name(StackFrameKind k) {
 }  // namespace
 
 void print_crashed_thread(std::ostream& out, const CpuStack& t) {
+    const std::string task = t.comm.empty() ? "" : " (" + t.comm + ")";
     if (t.crashed)
-        out << "== kaddr: stack of the crashed task: pid " << t.pid << " on CPU " << t.cpu << " (" << t.how_cpu
+        out << "== kaddr: stack of the crashed task: pid " << t.pid << task << " on CPU " << t.cpu << " (" << t.how_cpu
             << "), from the dump's NT_PRSTATUS and the " << t.how_unwound << " ==\n";
     else
-        out << "== kaddr: stack of CPU " << t.cpu << ": pid " << t.pid << ", from the dump's NT_PRSTATUS and the "
+        out << "== kaddr: stack of CPU " << t.cpu << ": pid " << t.pid << task << ", from the dump's NT_PRSTATUS and the "
             << t.how_unwound << " ==\n";
+    if (!t.task_unread.empty()) out << "  (task: " << t.task_unread << ")\n";
     for (std::size_t i = 0; i < t.frames.size(); ++i) {
         const StackFrame& f = t.frames[i];
         std::string n = "#" + std::to_string(i);
@@ -58,6 +60,9 @@ nlohmann::json crashed_thread_json(const CpuStack& t) {
     nlohmann::json body = {{"pid", t.pid}, {"cpu", t.cpu}, {"frames", frames}, {"unwinding_ended", t.stopped},
                            {"unwound_by", t.how_unwound}};
     if (t.crashed) body["cpu_from"] = t.how_cpu;
+    body["task"] = t.task ? nlohmann::json(hex(t.task)) : nlohmann::json();
+    body["comm"] = t.comm.empty() ? nlohmann::json() : nlohmann::json(t.comm);
+    if (!t.task_unread.empty()) body["task_unread"] = t.task_unread;
     const char* record = t.crashed ? "crashed_thread" : "cpu_stack";
     return {{"schema_version", kJsonSchemaVersion}, {"record", record}, {record, body}};
 }

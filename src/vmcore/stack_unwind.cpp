@@ -11,6 +11,7 @@
 #include <set>
 
 #include "kaddr/error.h"
+#include "kaddr/kernel_types.h"
 #include "kaddr/lexemes.h"
 #include "kaddr/snapshot.h"
 #include "kaddr/vmcore_stack.h"
@@ -237,6 +238,56 @@ private:
     std::vector<OrcTable> tables_;
 };
 
+// Each CPU's current task: the per-CPU `pcpu_hot.current_task` (6.2+) or
+// `current_task`, its task_struct's comm; offsets from the vmlinux DWARF.
+class CurrentTasks {
+public:
+    explicit CurrentTasks(const Snapshot& snap) : snap_(snap) {
+        const ElfFile& v = *snap.core.vmlinux;
+        for (const auto& s : v.symbols()) {
+            if (s.name == "__per_cpu_offset") per_cpu_offset_ = s.value + static_cast<std::uint64_t>(snap.core.kaslr_offset.value_or(0));
+            if (s.name == "pcpu_hot" || s.name == "current_task") current_ = {std::string(s.name), s.value};
+        }
+        try {
+            const KernelTypes t(v, {"kernel/sched/core.c"}, {"task_struct", "pcpu_hot"});
+            comm_ = t.offset("task_struct.comm");
+            comm_len_ = t.array_length("task_struct.comm").value_or(16);
+            if (current_.first == "pcpu_hot") current_.second += t.offset("pcpu_hot.current_task");
+        } catch (const Error& e) {
+            why_ = e.what();
+        }
+    }
+
+    void describe(CpuStack& t) const {
+        const Vmcore& dump = *snap_.vmcore->dump;
+        if (!why_.empty() || !per_cpu_offset_ || current_.first.empty()) {
+            t.task_unread = why_.empty() ? "the vmlinux has no __per_cpu_offset or current task symbol" : why_;
+            return;
+        }
+        std::uint64_t base = 0;
+        if (!dump.read(per_cpu_offset_ + 8 * t.cpu, &base, sizeof base) ||
+            !dump.read(base + current_.second, &t.task, sizeof t.task) || !t.task) {
+            t.task_unread = "CPU " + std::to_string(t.cpu) + "'s current task pointer is not in the dump";
+            return;
+        }
+        std::string comm(comm_len_, '\0');
+        if (!dump.read(t.task + comm_, comm.data(), comm.size())) {
+            t.task_unread = "its task_struct (" + hex(t.task) +
+                            ") is not in the dump (the dump level left out that slab page): the task's name is unknown";
+            return;
+        }
+        comm.resize(strnlen(comm.c_str(), comm.size()));
+        t.comm = comm;
+    }
+
+private:
+    const Snapshot& snap_;
+    std::uint64_t per_cpu_offset_ = 0;
+    std::pair<std::string, std::uint64_t> current_;  // the per-CPU variable and the task pointer's offset in it
+    std::uint64_t comm_ = 0, comm_len_ = 16;
+    std::string why_;
+};
+
 }  // namespace
 
 std::vector<CpuStack> cpu_stacks(const Resolver& resolver) {
@@ -306,8 +357,10 @@ std::vector<CpuStack> cpu_stacks(const Resolver& resolver) {
     }
     dwfl_end(dwfl);
     OrcUnwinder orc(snap);
+    const CurrentTasks tasks(snap);
     for (std::size_t i = 0; i < out.size(); ++i) {
         auto& t = out[i];
+        tasks.describe(t);
         add_user_frame(dump, resolver, t);
         orc.continue_stack(t, cpus[i]);
         for (auto& f : t.frames)
